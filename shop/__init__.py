@@ -1,0 +1,73 @@
+"""The shop application factory."""
+
+from dotenv import load_dotenv
+from flask import Flask
+
+from shop.config import ROOT, check_config, load_config
+
+
+def create_app(config: object | None = None) -> Flask:
+    """Build the app: settings, extensions, blueprints, error pages, commands."""
+    if config is None:
+        load_dotenv(ROOT / ".env")
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.from_object(load_config(config))
+    check_config(app)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from shop import models  # noqa: F401  (the whole schema, for Flask-Migrate)
+    from shop.auth.session import init_login
+    from shop.extensions import csrf, db, limiter, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    init_login(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from shop.auth.views import bp as auth_bp
+    from shop.cart.views import bp as cart_bp
+    from shop.catalog.views import bp as catalog_bp
+    from shop.pages.views import bp as pages_bp
+    from shop.research.views import bp as research_bp
+    from shop.staff.views import bp as staff_bp
+
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(catalog_bp)
+    app.register_blueprint(cart_bp, url_prefix="/cart")
+    app.register_blueprint(research_bp)
+    app.register_blueprint(auth_bp, url_prefix="/account")
+    app.register_blueprint(staff_bp, url_prefix="/staff")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from shop.errors import register_errorhandlers as register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from shop.web import register_web
+
+    register_web(app)
+
+
+def register_commands(app: Flask) -> None:
+    from shop.cli import register_cli
+
+    register_cli(app)

@@ -1,0 +1,121 @@
+"""Register, log in, log out, change password, the account page."""
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from shop.auth.forms import ChangePasswordForm, LoginForm, RegisterForm
+from shop.auth.services import (
+    LOGIN_FAILED,
+    authenticate,
+    change_password,
+    normalise_email,
+    register_buyer,
+)
+from shop.auth.session import log_in, log_out
+from shop.cart.services import merge_visitor_cart
+from shop.errors import DomainError
+from shop.extensions import db, limiter
+from shop.research.services import attach_visitor_trail, recently_viewed
+from shop.web import hash_token, safe_next
+
+bp = Blueprint("auth", __name__)
+
+
+def _account_key() -> str:
+    return "login-account:" + normalise_email(request.form.get("email", ""))[:254]
+
+
+def _after_login(user) -> None:
+    """Renew the session, then bring the visitor's cart and research trail into the account."""
+    carried = log_in(user)
+    visitor_token = carried.get("visitor")
+    visitor = hash_token(visitor_token) if visitor_token else None
+    merge_visitor_cart(visitor, user.id)
+    attach_visitor_trail(visitor, user.id)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    methods=["POST"],
+    key_func=_account_key,
+    deduct_when=lambda response: response.status_code != 302,
+)
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next"), url_for("pages.home")))
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = authenticate(form.email.data, form.password.data)
+        except DomainError:
+            error = LOGIN_FAILED
+        else:
+            _after_login(user)
+            db.session.commit()
+            flash(f"Welcome back, {user.name.split()[0]}.", "success")
+            default = url_for("staff.home") if user.is_staff else url_for("pages.home")
+            return redirect(safe_next(request.args.get("next"), default))
+    status = 401 if error else 200
+    return render_template("auth/login.html", form=form, error=error), status
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.account"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = register_buyer(form.email.data, form.name.data, form.password.data,
+                                  phone=form.phone.data or None)
+        except DomainError as exc:
+            getattr(form, exc.field or "email").errors.append(exc.message)
+        else:
+            _after_login(user)
+            db.session.commit()
+            flash("Your account is ready.", "success")
+            return redirect(safe_next(request.args.get("next"), url_for("auth.account")))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    log_out()
+    db.session.commit()
+    flash("You are logged out.", "info")
+    return redirect(url_for("pages.home"))
+
+
+@bp.route("/")
+@login_required
+def account():
+    viewed = recently_viewed(current_user.id, None, current_app.config["RECENTLY_VIEWED"])
+    return render_template("auth/account.html", recently_viewed=viewed)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_password(current_user, form.current_password.data, form.new_password.data)
+        except DomainError as exc:
+            getattr(form, exc.field or "new_password").errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash("Your password is changed. Other devices have been logged out.", "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/password.html", form=form)

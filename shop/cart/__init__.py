@@ -1,0 +1,1 @@
+"""The cart of a visitor or a buyer; merged at login."""

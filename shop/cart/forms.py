@@ -1,0 +1,50 @@
+"""Cart forms. Only ids and quantities are read from the browser; prices never are."""
+
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField
+from wtforms.validators import DataRequired, InputRequired, NumberRange
+
+QUANTITY_MESSAGE = "Enter a whole number of at least 1."
+
+
+class QuantityField(IntegerField):
+    """An integer field with plain-spoken errors for text, decimals, blanks and huge numbers."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        raw = str(valuelist[0]).strip()
+        if not re.fullmatch(r"-?\d+", raw):
+            self.data = None
+            raise ValueError(QUANTITY_MESSAGE)
+        if len(raw.lstrip("-")) > 9:
+            self.data = None
+            raise ValueError("That quantity is far too large.")
+        self.data = int(raw)
+
+
+class AddToCartForm(FlaskForm):
+    variant_id = HiddenField(validators=[DataRequired()])
+    quantity = QuantityField(
+        "Quantity", default=1,
+        validators=[InputRequired(QUANTITY_MESSAGE), NumberRange(min=1, message=QUANTITY_MESSAGE)],
+    )
+
+    def variant(self) -> int | None:
+        try:
+            return int(self.variant_id.data)
+        except (TypeError, ValueError):
+            return None
+
+
+class UpdateLineForm(FlaskForm):
+    quantity = QuantityField(
+        "Quantity",
+        validators=[InputRequired(QUANTITY_MESSAGE), NumberRange(min=1, message=QUANTITY_MESSAGE)],
+    )
+
+
+class EmptyForm(FlaskForm):
+    """A form with only its CSRF token, for buttons that change state."""

@@ -1,0 +1,204 @@
+"""Cart rules: add, change, remove, merge at login; totals always computed here, never trusted."""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import joinedload, selectinload
+
+from shop.cart.models import Cart, CartLine
+from shop.catalog.models import Product, Variant
+from shop.catalog.stock import available_units
+from shop.db import utcnow
+from shop.errors import DomainError, NotFound
+from shop.extensions import db
+from shop.money import Money
+
+
+def _owner_clause(user_id: int | None, visitor_key: str | None):
+    if user_id is not None:
+        return Cart.user_id == user_id
+    if visitor_key is not None:
+        return Cart.visitor_key == visitor_key
+    return sa.false()
+
+
+def find_cart(user_id: int | None = None, visitor_key: str | None = None) -> Cart | None:
+    return db.session.scalar(sa.select(Cart).where(_owner_clause(user_id, visitor_key)))
+
+
+def get_or_create_cart(user_id: int | None = None, visitor_key: str | None = None) -> Cart:
+    cart = find_cart(user_id, visitor_key)
+    if cart is None:
+        cart = Cart(user_id=user_id, visitor_key=None if user_id else visitor_key)
+        db.session.add(cart)
+        db.session.flush()
+    return cart
+
+
+def cart_count(user_id: int | None = None, visitor_key: str | None = None) -> int:
+    """Units in the cart, for the header; one query."""
+    if user_id is None and visitor_key is None:
+        return 0
+    total = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(CartLine.quantity), 0))
+        .join(Cart, Cart.id == CartLine.cart_id)
+        .where(_owner_clause(user_id, visitor_key))
+    )
+    return int(total or 0)
+
+
+def _check_quantity(quantity: int, available: int, variant: Variant) -> None:
+    cap = current_app.config["MAX_LINE_QUANTITY"]
+    if not isinstance(quantity, int) or quantity < 1:
+        raise DomainError("Enter a quantity of at least 1.", field="quantity")
+    if quantity > cap:
+        raise DomainError(f"At most {cap} per line. For more, talk to a specialist.",
+                          field="quantity")
+    if quantity > available:
+        if available <= 0:
+            raise DomainError(f"{variant.name} is not available right now.", field="quantity")
+        unit = "unit is" if available == 1 else "units are"
+        raise DomainError(f"Only {available} {unit} available.", field="quantity")
+
+
+def _active_variant(variant_id: int) -> Variant:
+    variant = db.session.scalar(
+        sa.select(Variant)
+        .join(Product)
+        .where(Variant.id == variant_id, Variant.is_active.is_(True), Product.is_active.is_(True))
+    )
+    if variant is None:
+        raise NotFound("No such item.")
+    return variant
+
+
+def add_item(cart: Cart, variant_id: int, quantity: int) -> CartLine:
+    """Add units of a variant; the line's new total quantity must be available."""
+    variant = _active_variant(variant_id)
+    line = db.session.scalar(
+        sa.select(CartLine).where(CartLine.cart_id == cart.id, CartLine.variant_id == variant.id)
+    )
+    current = line.quantity if line else 0
+    available = available_units([variant.id]).get(variant.id, 0)
+    _check_quantity(current + quantity if quantity > 0 else quantity, available, variant)
+    if line is None:
+        line = CartLine(cart_id=cart.id, variant_id=variant.id, quantity=quantity)
+        db.session.add(line)
+    else:
+        line.quantity = current + quantity
+    cart.last_activity_at = utcnow()
+    db.session.flush()
+    return line
+
+
+def _line(cart: Cart, line_id: int) -> CartLine:
+    line = db.session.scalar(
+        sa.select(CartLine)
+        .where(CartLine.id == line_id, CartLine.cart_id == cart.id)
+        .options(joinedload(CartLine.variant))
+    )
+    if line is None:
+        raise NotFound("No such line in your cart.")
+    return line
+
+
+def set_quantity(cart: Cart, line_id: int, quantity: int) -> CartLine:
+    line = _line(cart, line_id)
+    available = available_units([line.variant_id]).get(line.variant_id, 0)
+    _check_quantity(quantity, available, line.variant)
+    line.quantity = quantity
+    cart.last_activity_at = utcnow()
+    db.session.flush()
+    return line
+
+
+def remove_line(cart: Cart, line_id: int) -> None:
+    db.session.delete(_line(cart, line_id))
+    cart.last_activity_at = utcnow()
+    db.session.flush()
+
+
+def merge_visitor_cart(visitor_key: str | None, user_id: int) -> int:
+    """Move a visitor's lines into the buyer's cart at login; returns the lines moved.
+
+    Quantities of the same variant add up, capped at what is available so the merged cart never
+    asks for more than can be sold.
+    """
+    if not visitor_key:
+        return 0
+    visitor_cart = find_cart(visitor_key=visitor_key)
+    if visitor_cart is None:
+        return 0
+    lines = list(db.session.scalars(sa.select(CartLine).where(CartLine.cart_id == visitor_cart.id)))
+    if not lines:
+        db.session.delete(visitor_cart)
+        return 0
+    buyer_cart = get_or_create_cart(user_id=user_id)
+    existing = {
+        line.variant_id: line
+        for line in db.session.scalars(sa.select(CartLine).where(CartLine.cart_id == buyer_cart.id))
+    }
+    units = available_units([line.variant_id for line in lines])
+    cap = current_app.config["MAX_LINE_QUANTITY"]
+    for line in lines:
+        limit = min(cap, units.get(line.variant_id, 0))
+        target = existing.get(line.variant_id)
+        if target is not None:
+            target.quantity = max(target.quantity, min(target.quantity + line.quantity, limit))
+        elif limit > 0:
+            db.session.add(
+                CartLine(cart_id=buyer_cart.id, variant_id=line.variant_id,
+                         quantity=min(line.quantity, limit))
+            )
+    db.session.flush()
+    db.session.delete(visitor_cart)
+    buyer_cart.last_activity_at = utcnow()
+    db.session.flush()
+    return len(lines)
+
+
+@dataclass
+class CartView:
+    """What the cart page shows, priced now from the catalog."""
+
+    cart: Cart | None
+    lines: list[CartLine]
+    line_totals: dict[int, Money]
+    available: dict[int, int]
+    subtotal: Money
+    units: int
+
+    @property
+    def problems(self) -> dict[int, str]:
+        """Lines asking for more than can be sold now."""
+        out = {}
+        for line in self.lines:
+            have = self.available.get(line.variant_id, 0)
+            if have <= 0:
+                out[line.id] = "No longer available."
+            elif line.quantity > have:
+                out[line.id] = f"Only {have} available now."
+        return out
+
+
+def view_cart(user_id: int | None = None, visitor_key: str | None = None) -> CartView:
+    """The cart with current prices and a server-side subtotal; a fixed number of queries."""
+    cart = db.session.scalar(
+        sa.select(Cart)
+        .where(_owner_clause(user_id, visitor_key))
+        .options(
+            selectinload(Cart.lines)
+            .joinedload(CartLine.variant)
+            .joinedload(Variant.product)
+            .options(joinedload(Product.category), selectinload(Product.images))
+        )
+    )
+    lines = list(cart.lines) if cart else []
+    totals = {line.id: line.variant.price * line.quantity for line in lines}
+    subtotal = sum(totals.values(), Money.zero())
+    available = available_units([line.variant_id for line in lines])
+    return CartView(
+        cart=cart, lines=lines, line_totals=totals, available=available, subtotal=subtotal,
+        units=sum(line.quantity for line in lines),
+    )

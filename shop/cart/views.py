@@ -1,0 +1,74 @@
+"""The cart page and the forms that change it."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from shop.cart.forms import AddToCartForm, EmptyForm, UpdateLineForm
+from shop.cart.services import add_item, get_or_create_cart, remove_line, set_quantity, view_cart
+from shop.errors import DomainError, NotFound
+from shop.extensions import db
+from shop.web import owner, safe_next
+
+bp = Blueprint("cart", __name__)
+
+
+def _render_cart(status: int = 200, errors: dict | None = None):
+    return render_template(
+        "cart/cart.html", view=view_cart(**owner()), line_errors=errors or {},
+        update_form=UpdateLineForm(), remove_form=EmptyForm(),
+    ), status
+
+
+@bp.route("/")
+def show():
+    return _render_cart()
+
+
+@bp.route("/add", methods=["POST"])
+def add():
+    form = AddToCartForm()
+    back = safe_next(request.form.get("next"), url_for("cart.show"))
+    variant_id = form.variant()
+    if form.validate_on_submit() and variant_id is not None:
+        try:
+            line = add_item(get_or_create_cart(**owner()), variant_id, form.quantity.data)
+        except NotFound:
+            db.session.rollback()
+            raise
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(back), 303
+        db.session.commit()
+        flash(f"Added to your cart ({line.quantity} in cart).", "success")
+        return redirect(url_for("cart.show")), 303
+    if variant_id is None:
+        raise NotFound("No such item.")
+    for message in form.quantity.errors:
+        flash(message, "error")
+    return redirect(back), 303
+
+
+@bp.route("/lines/<int:line_id>", methods=["POST"])
+def update(line_id: int):
+    form = UpdateLineForm()
+    if not form.validate_on_submit():
+        return _render_cart(400, {line_id: form.quantity.errors[0]})
+    try:
+        set_quantity(get_or_create_cart(**owner()), line_id, form.quantity.data)
+    except NotFound:
+        raise
+    except DomainError as exc:
+        db.session.rollback()
+        return _render_cart(400, {line_id: exc.message})
+    db.session.commit()
+    flash("Quantity updated.", "success")
+    return redirect(url_for("cart.show")), 303
+
+
+@bp.route("/lines/<int:line_id>/remove", methods=["POST"])
+def remove(line_id: int):
+    EmptyForm().validate_on_submit()  # CSRF is checked globally; nothing else to read
+    remove_line(get_or_create_cart(**owner()), line_id)
+    db.session.commit()
+    flash("Removed from your cart.", "info")
+    return redirect(url_for("cart.show")), 303

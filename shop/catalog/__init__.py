@@ -1,0 +1,1 @@
+"""Products, variants, typed specs, media, categories, search and compare."""

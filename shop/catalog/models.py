@@ -1,0 +1,218 @@
+"""The catalog: categories with typed spec attributes, products, variants, media."""
+
+from decimal import Decimal
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.db import TimestampMixin, money_column
+from shop.extensions import db
+from shop.money import Money
+
+
+class SpecKind(StrEnum):
+    NUMBER = "number"  # filtered by a range; stored in value_num
+    CHOICE = "choice"  # filtered by picking values; stored in value_text
+    DATE = "date"  # ISO date in value_text; filtered by a range of dates
+    TEXT = "text"  # shown and searched, not filtered
+
+
+class Category(TimestampMixin, db.Model):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(80), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(sa.String(120), nullable=False)
+    tagline: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    description: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    image_path: Mapped[str | None] = mapped_column(sa.String(255))
+    position: Mapped[int] = mapped_column(nullable=False, default=0, index=True)
+
+    attributes: Mapped[list["SpecAttribute"]] = relationship(
+        back_populates="category", order_by="SpecAttribute.position", lazy="raise"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Category {self.slug}>"
+
+
+class SpecAttribute(db.Model):
+    """A typed spec of a category, e.g. sailboats: length overall (number, ft)."""
+
+    __tablename__ = "spec_attributes"
+    __table_args__ = (
+        sa.UniqueConstraint("category_id", "code"),
+        sa.CheckConstraint(
+            sa.text("kind IN ('number', 'choice', 'date', 'text')"), name="kind_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("categories.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    code: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    label: Mapped[str] = mapped_column(sa.String(80), nullable=False)
+    kind: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    unit: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="")
+    decimals: Mapped[int] = mapped_column(nullable=False, default=0)
+    filterable: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
+    position: Mapped[int] = mapped_column(nullable=False, default=0)
+
+    category: Mapped[Category] = relationship(back_populates="attributes")
+
+    def __repr__(self) -> str:
+        return f"<SpecAttribute {self.code} {self.kind}>"
+
+
+class Product(TimestampMixin, db.Model):
+    __tablename__ = "products"
+    __table_args__ = (
+        sa.Index("ix_products_category_price", "category_id", "price_from_cents"),
+        sa.Index("ix_products_category_created", "category_id", "created_at"),
+        sa.CheckConstraint("price_from_cents >= 0", name="price_from_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("categories.id"), nullable=False, index=True
+    )
+    slug: Mapped[str] = mapped_column(sa.String(120), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(sa.String(160), nullable=False)
+    brand: Mapped[str] = mapped_column(sa.String(80), nullable=False, default="")
+    summary: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="")
+    description: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    is_active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True, index=True)
+    # Kept by catalog.services.refresh_product: the lowest active variant price (for the list,
+    # the price filter and the price sort) and the lowercased text the search box looks in.
+    price_from_cents: Mapped[int] = money_column(default=0, index=True)
+    search_text: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    warranty_months: Mapped[int] = mapped_column(nullable=False, default=24)
+    has_serial_numbers: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
+
+    category: Mapped[Category] = relationship(lazy="raise")
+    variants: Mapped[list["Variant"]] = relationship(
+        back_populates="product", order_by="Variant.position", lazy="raise"
+    )
+    specs: Mapped[list["ProductSpec"]] = relationship(back_populates="product", lazy="raise")
+    images: Mapped[list["ProductImage"]] = relationship(
+        back_populates="product", order_by="ProductImage.position", lazy="raise"
+    )
+    documents: Mapped[list["ProductDocument"]] = relationship(
+        back_populates="product", order_by="ProductDocument.position", lazy="raise"
+    )
+
+    @property
+    def price_from(self) -> Money:
+        return Money(self.price_from_cents)
+
+    def __repr__(self) -> str:
+        return f"<Product {self.slug}>"
+
+
+class Variant(TimestampMixin, db.Model):
+    """A buyable version of a product, with its own SKU, price, stock and delivery promise."""
+
+    __tablename__ = "variants"
+    __table_args__ = (
+        sa.CheckConstraint("price_cents > 0", name="price_positive"),
+        sa.CheckConstraint("cost_cents >= 0", name="cost_not_negative"),
+        sa.CheckConstraint("stock_on_hand >= 0", name="stock_not_negative"),
+        sa.CheckConstraint(
+            "delivery_weeks_min >= 0 AND delivery_weeks_max >= delivery_weeks_min",
+            name="delivery_weeks_ordered",
+        ),
+        sa.CheckConstraint("build_weeks >= 0", name="build_weeks_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("products.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    sku: Mapped[str] = mapped_column(sa.String(40), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(sa.String(120), nullable=False)
+    price_cents: Mapped[int] = money_column()
+    cost_cents: Mapped[int] = money_column(default=0)  # staff-only; margins for quotes
+    stock_on_hand: Mapped[int] = mapped_column(nullable=False, default=0)
+    stock_location: Mapped[str] = mapped_column(sa.String(80), nullable=False, default="")
+    delivery_weeks_min: Mapped[int] = mapped_column(nullable=False, default=1)
+    delivery_weeks_max: Mapped[int] = mapped_column(nullable=False, default=2)
+    made_to_order: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    build_weeks: Mapped[int] = mapped_column(nullable=False, default=0)
+    is_active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
+    position: Mapped[int] = mapped_column(nullable=False, default=0)
+
+    product: Mapped[Product] = relationship(back_populates="variants", lazy="raise")
+
+    @property
+    def price(self) -> Money:
+        return Money(self.price_cents)
+
+    def __repr__(self) -> str:
+        return f"<Variant {self.sku}>"
+
+
+class ProductSpec(db.Model):
+    """One typed value of one attribute for one product."""
+
+    __tablename__ = "product_specs"
+    __table_args__ = (
+        sa.UniqueConstraint("product_id", "attribute_id"),
+        # The filters look values up by attribute first, then by value.
+        sa.Index("ix_product_specs_attr_num", "attribute_id", "value_num"),
+        sa.Index("ix_product_specs_attr_text", "attribute_id", "value_text"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("products.id", ondelete="CASCADE"), nullable=False
+    )
+    attribute_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("spec_attributes.id", ondelete="CASCADE"), nullable=False
+    )
+    value_num: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 3))
+    value_text: Mapped[str | None] = mapped_column(sa.String(200))
+
+    product: Mapped[Product] = relationship(back_populates="specs", lazy="raise")
+    attribute: Mapped[SpecAttribute] = relationship(lazy="raise")
+
+    def __repr__(self) -> str:
+        return f"<ProductSpec p={self.product_id} a={self.attribute_id}>"
+
+
+class ProductImage(db.Model):
+    __tablename__ = "product_images"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("products.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    path: Mapped[str] = mapped_column(sa.String(255), nullable=False)  # under static/
+    alt: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    position: Mapped[int] = mapped_column(nullable=False, default=0)
+
+    product: Mapped[Product] = relationship(back_populates="images", lazy="raise")
+
+    def __repr__(self) -> str:
+        return f"<ProductImage {self.path}>"
+
+
+class ProductDocument(db.Model):
+    """A downloadable document such as a spec sheet or an owner's manual."""
+
+    __tablename__ = "product_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("products.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    title: Mapped[str] = mapped_column(sa.String(160), nullable=False)
+    path: Mapped[str] = mapped_column(sa.String(255), nullable=False)  # under static/
+    size_bytes: Mapped[int] = mapped_column(nullable=False, default=0)
+    position: Mapped[int] = mapped_column(nullable=False, default=0)
+
+    product: Mapped[Product] = relationship(back_populates="documents", lazy="raise")
+
+    def __repr__(self) -> str:
+        return f"<ProductDocument {self.path}>"

@@ -1,0 +1,263 @@
+"""Catalog rules: listing with filters and search, product pages, compare, upkeep of products."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy.orm import joinedload, selectinload
+
+from shop.catalog.filters import ProductFilter
+from shop.catalog.models import (
+    Category,
+    Product,
+    ProductSpec,
+    SpecAttribute,
+    SpecKind,
+    Variant,
+)
+from shop.catalog.stock import availability
+from shop.errors import NotFound
+from shop.extensions import db
+
+LOCALE = "en_US"
+
+
+def nav_categories() -> list[Category]:
+    return list(db.session.scalars(sa.select(Category).order_by(Category.position, Category.name)))
+
+
+def get_category(slug: str) -> Category:
+    category = db.session.scalar(
+        sa.select(Category)
+        .where(Category.slug == slug)
+        .options(selectinload(Category.attributes))
+    )
+    if category is None:
+        raise NotFound("No such category.")
+    return category
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _filtered(stmt, filters: ProductFilter):
+    for term in filters.terms:
+        stmt = stmt.where(Product.search_text.like(_like(term), escape="\\"))
+    if filters.price_min_cents is not None:
+        stmt = stmt.where(Product.price_from_cents >= filters.price_min_cents)
+    if filters.price_max_cents is not None:
+        stmt = stmt.where(Product.price_from_cents <= filters.price_max_cents)
+    for rng in filters.ranges:
+        column = ProductSpec.value_num if rng.numeric else ProductSpec.value_text
+        conditions = [
+            ProductSpec.product_id == Product.id, ProductSpec.attribute_id == rng.attribute_id,
+        ]
+        if rng.low is not None:
+            conditions.append(column >= rng.low)
+        if rng.high is not None:
+            conditions.append(column <= rng.high)
+        stmt = stmt.where(sa.exists().where(*conditions))
+    for attribute_id, values in filters.choices.items():
+        stmt = stmt.where(
+            sa.exists().where(
+                ProductSpec.product_id == Product.id,
+                ProductSpec.attribute_id == attribute_id,
+                ProductSpec.value_text.in_(values),
+            )
+        )
+    return stmt
+
+
+def _sorted(stmt, sort: str):
+    order = {
+        "price_asc": (Product.price_from_cents.asc(), Product.id.asc()),
+        "price_desc": (Product.price_from_cents.desc(), Product.id.desc()),
+        "name": (Product.name.asc(), Product.id.asc()),
+    }.get(sort, (Product.created_at.desc(), Product.id.desc()))
+    return stmt.order_by(*order)
+
+
+def list_products(
+    filters: ProductFilter, per_page: int, category: Category | None = None
+) -> Pagination:
+    """One page of active products matching the filters: a count and three fixed queries."""
+    stmt = sa.select(Product).where(Product.is_active.is_(True))
+    if category is not None:
+        stmt = stmt.where(Product.category_id == category.id)
+    stmt = _sorted(_filtered(stmt, filters), filters.sort).options(
+        joinedload(Product.category),
+        selectinload(Product.images),
+        selectinload(Product.variants),
+    )
+    return db.paginate(stmt, page=filters.page, per_page=per_page, error_out=False, max_per_page=60)
+
+
+@dataclass
+class Facets:
+    """What a category's filter panel offers: value counts for choices, bounds for ranges."""
+
+    choices: dict[int, list[tuple[str, int]]]
+    bounds: dict[int, tuple[object, object]]
+    price_bounds: tuple[int, int] | None
+
+
+def category_facets(category: Category) -> Facets:
+    """Filter options for a category, from two grouped queries whatever its size."""
+    active = sa.and_(Product.id == ProductSpec.product_id, Product.is_active.is_(True))
+    rows = db.session.execute(
+        sa.select(ProductSpec.attribute_id, ProductSpec.value_text, sa.func.count())
+        .join(Product, active)
+        .join(SpecAttribute, SpecAttribute.id == ProductSpec.attribute_id)
+        .where(Product.category_id == category.id, SpecAttribute.kind == SpecKind.CHOICE.value)
+        .group_by(ProductSpec.attribute_id, ProductSpec.value_text)
+        .order_by(ProductSpec.value_text)
+    )
+    choices: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for attribute_id, value, count in rows:
+        choices[attribute_id].append((value, count))
+
+    rows = db.session.execute(
+        sa.select(
+            ProductSpec.attribute_id,
+            sa.func.min(ProductSpec.value_num), sa.func.max(ProductSpec.value_num),
+            sa.func.min(ProductSpec.value_text), sa.func.max(ProductSpec.value_text),
+            sa.func.min(Product.price_from_cents), sa.func.max(Product.price_from_cents),
+        )
+        .join(Product, active)
+        .where(Product.category_id == category.id)
+        .group_by(ProductSpec.attribute_id)
+    )
+    bounds, price_bounds = {}, None
+    for attribute_id, nmin, nmax, tmin, tmax, pmin, pmax in rows:
+        bounds[attribute_id] = (nmin, nmax) if nmin is not None else (tmin, tmax)
+        price_bounds = (pmin, pmax)
+    return Facets(choices=dict(choices), bounds=bounds, price_bounds=price_bounds)
+
+
+def get_product(slug: str) -> Product:
+    """An active product with everything its page shows, in a fixed number of queries."""
+    product = db.session.scalar(
+        sa.select(Product)
+        .where(Product.slug == slug, Product.is_active.is_(True))
+        .options(
+            joinedload(Product.category),
+            selectinload(Product.variants),
+            selectinload(Product.specs).joinedload(ProductSpec.attribute),
+            selectinload(Product.images),
+            selectinload(Product.documents),
+        )
+    )
+    if product is None:
+        raise NotFound("No such product.")
+    return product
+
+
+def load_products(ids: list[int]) -> list[Product]:
+    """Products by id, in the order given, with their specs, variants and images."""
+    if not ids:
+        return []
+    products = db.session.scalars(
+        sa.select(Product)
+        .where(Product.id.in_(ids), Product.is_active.is_(True))
+        .options(
+            joinedload(Product.category),
+            selectinload(Product.variants),
+            selectinload(Product.specs).joinedload(ProductSpec.attribute),
+            selectinload(Product.images),
+        )
+    ).all()
+    by_id = {p.id: p for p in products}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def format_spec(spec: ProductSpec) -> str:
+    """A spec value as a buyer reads it: "42.5 ft", "Polished ebony", "June 3, 2027"."""
+    attribute = spec.attribute
+    if attribute.kind == SpecKind.NUMBER and spec.value_num is not None:
+        pattern = "#,##0" + ("." + "0" * attribute.decimals if attribute.decimals else "")
+        number = format_decimal(spec.value_num, format=pattern, locale=LOCALE)
+        return f"{number} {attribute.unit}".strip()
+    if attribute.kind == SpecKind.DATE and spec.value_text:
+        try:
+            return format_date(date.fromisoformat(spec.value_text), "medium", locale=LOCALE)
+        except ValueError:
+            return spec.value_text
+    return spec.value_text or ""
+
+
+def spec_rows(product: Product) -> list[tuple[SpecAttribute, str]]:
+    """The product's specs in the category's order, formatted."""
+    specs = sorted(product.specs, key=lambda s: (s.attribute.position, s.attribute.id))
+    return [(s.attribute, format_spec(s)) for s in specs]
+
+
+@dataclass
+class CompareRow:
+    label: str
+    values: list[str]
+    differs: bool
+
+
+def compare_rows(products: list[Product]) -> list[CompareRow]:
+    """Side-by-side rows over the union of the products' spec attributes, differences marked."""
+    by_product = [{s.attribute.label: (s.attribute, format_spec(s)) for s in p.specs} for p in products]
+    labels: dict[str, tuple[int, int]] = {}
+    for specs in by_product:
+        for label, (attribute, _) in specs.items():
+            labels.setdefault(label, (attribute.position, attribute.id))
+    rows = [
+        CompareRow(
+            "Price from", [p.price_from.format(whole=True) for p in products],
+            len({p.price_from_cents for p in products}) > 1,
+        ),
+        CompareRow(
+            "Category", [p.category.name for p in products],
+            len({p.category_id for p in products}) > 1,
+        ),
+    ]
+    for label in sorted(labels, key=lambda name: labels[name]):
+        values = [specs.get(label, (None, "—"))[1] for specs in by_product]
+        rows.append(CompareRow(label, values, len(set(values)) > 1))
+    return rows
+
+
+def delivery_promise(variant: Variant, in_stock: int) -> str:
+    """An honest sentence about when this variant can reach the buyer."""
+    if in_stock > 0:
+        where = f" at the {variant.stock_location}" if variant.stock_location else ""
+        low, high = variant.delivery_weeks_min, variant.delivery_weeks_max
+        weeks = f"{low} week" if low == high == 1 else (
+            f"{low} weeks" if low == high else f"{low}-{high} weeks"
+        )
+        return f"In stock{where}, delivery in {weeks}"
+    if variant.made_to_order:
+        return f"Made to order, {variant.build_weeks} weeks"
+    return "Sold out: ask a specialist about the next availability"
+
+
+def variant_availability(variants: list[Variant]) -> dict[int, tuple[int, int, str]]:
+    """For each variant: units in stock, units a buyer may order now, the delivery promise."""
+    found = availability([v.id for v in variants])
+    out = {}
+    for v in variants:
+        a = found.get(v.id)
+        in_stock, orderable = (a.in_stock, a.orderable) if a else (0, 0)
+        out[v.id] = (in_stock, orderable, delivery_promise(v, in_stock))
+    return out
+
+
+def refresh_product(product: Product) -> None:
+    """Recompute the from-price and the search text after a product, its specs or variants change."""
+    variants = [v for v in product.variants if v.is_active]
+    product.price_from_cents = min((v.price_cents for v in variants), default=0)
+    parts = [product.name, product.brand, product.summary, product.description,
+             product.category.name]
+    parts += [v.name for v in variants] + [v.sku for v in variants]
+    parts += [format_spec(s) for s in product.specs]
+    product.search_text = " ".join(p for p in parts if p).lower()

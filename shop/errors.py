@@ -1,0 +1,69 @@
+"""Domain errors and the error pages."""
+
+from flask import render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from shop.extensions import db
+
+
+class DomainError(Exception):
+    """A rule of the store was broken; the message is safe to show to the person acting."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(DomainError):
+    """The thing asked for does not exist, or is not the asker's to see."""
+
+
+class InvalidTransition(DomainError):
+    """A lifecycle move that the table of allowed moves does not contain."""
+
+
+MESSAGES = {
+    400: ("Bad request", "We could not understand that request. Please go back and try again."),
+    403: ("Not allowed", "This page is not available to your account."),
+    404: ("Not found", "We could not find that page. It may have moved, or the link is wrong."),
+    405: ("Not allowed", "That action is not available here."),
+    413: ("Too large", "What you sent is larger than we accept."),
+    429: ("Slow down", "Too many attempts. Please wait a few minutes and try again."),
+    500: ("Something went wrong", "We are sorry: the store hit an error. Nothing was charged."),
+    503: ("Back in a moment", "The store is briefly unavailable. Please try again shortly."),
+}
+
+
+def render_error(status: int, detail: str | None = None):
+    title, message = MESSAGES.get(status, MESSAGES[500])
+    return (
+        render_template("errors/error.html", status=status, title=title, message=detail or message),
+        status,
+    )
+
+
+def register_errorhandlers(app) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_error(400, "Your form expired or was sent from elsewhere. Please try again.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if error.code is None or error.code < 400:
+            return error
+        if request.path.startswith("/static/"):
+            return error
+        return render_error(error.code)
+
+    @app.errorhandler(500)
+    def server_error(error):
+        # The failed request's transaction must not leak into the error page or the next request.
+        db.session.rollback()
+        return render_error(500)
+
+    @app.errorhandler(NotFound)
+    def domain_not_found(error):
+        db.session.rollback()
+        return render_error(404)

@@ -1,0 +1,92 @@
+"""Recording and reading the research trail."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from shop.catalog.models import Product
+from shop.catalog.services import load_products
+from shop.extensions import db
+from shop.research.models import ResearchEvent, ResearchKind
+
+
+def _owner(user_id: int | None, visitor_key: str | None):
+    if user_id is not None:
+        return ResearchEvent.user_id == user_id
+    if visitor_key is not None:
+        return ResearchEvent.visitor_key == visitor_key
+    return sa.false()
+
+
+def record(kind: ResearchKind, *, user_id: int | None, visitor_key: str | None,
+           product_id: int | None = None, query: str | None = None) -> None:
+    """Add one event to the trail of a buyer or a visitor."""
+    if user_id is None and visitor_key is None:
+        return
+    db.session.add(
+        ResearchEvent(
+            kind=kind.value, user_id=user_id, visitor_key=None if user_id else visitor_key,
+            product_id=product_id, query=(query or None) and query[:200],
+        )
+    )
+
+
+def attach_visitor_trail(visitor_key: str | None, user_id: int) -> int:
+    """At login, the visitor's trail becomes the buyer's; returns the events moved."""
+    if not visitor_key:
+        return 0
+    result = db.session.execute(
+        sa.update(ResearchEvent)
+        .where(ResearchEvent.visitor_key == visitor_key, ResearchEvent.user_id.is_(None))
+        .values(user_id=user_id, visitor_key=None)
+    )
+    return result.rowcount or 0
+
+
+def recently_viewed(user_id: int | None, visitor_key: str | None, limit: int,
+                    exclude: int | None = None) -> list[Product]:
+    """Distinct products viewed or compared, latest first; two queries."""
+    last_seen = sa.func.max(ResearchEvent.created_at)
+    stmt = (
+        sa.select(ResearchEvent.product_id)
+        .where(
+            _owner(user_id, visitor_key),
+            ResearchEvent.product_id.is_not(None),
+            ResearchEvent.kind.in_([ResearchKind.VIEWED.value, ResearchKind.COMPARED.value]),
+        )
+        .group_by(ResearchEvent.product_id)
+        .order_by(last_seen.desc())
+        .limit(limit + 1)
+    )
+    if exclude is not None:
+        stmt = stmt.where(ResearchEvent.product_id != exclude)
+    ids = list(db.session.scalars(stmt))[:limit]
+    return load_products(ids)
+
+
+@dataclass
+class TrailEntry:
+    """One line of a buyer's research, as a staff page shows it."""
+
+    kind: str
+    at: datetime
+    product_id: int | None
+    product_name: str | None
+    product_slug: str | None
+    query: str | None
+
+
+def trail(user_id: int, limit: int = 50) -> list[TrailEntry]:
+    """A buyer's research, newest first, for the rep who will meet them; one query."""
+    rows = db.session.execute(
+        sa.select(ResearchEvent, Product.name, Product.slug)
+        .outerjoin(Product, Product.id == ResearchEvent.product_id)
+        .where(ResearchEvent.user_id == user_id)
+        .order_by(ResearchEvent.created_at.desc(), ResearchEvent.id.desc())
+        .limit(limit)
+    )
+    return [
+        TrailEntry(e.kind, e.created_at, e.product_id, name, slug, e.query)
+        for e, name, slug in rows
+    ]

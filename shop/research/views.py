@@ -1,0 +1,55 @@
+"""The compare list and its page."""
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+
+from shop.cart.forms import EmptyForm
+from shop.catalog.services import compare_rows, load_products
+from shop.errors import DomainError, NotFound
+from shop.extensions import db
+from shop.research import compare
+from shop.research.models import ResearchKind
+from shop.research.services import record
+from shop.web import owner, safe_next
+
+bp = Blueprint("research", __name__)
+
+
+def _product_id() -> int:
+    try:
+        return int(request.form.get("product_id", ""))
+    except ValueError:
+        raise NotFound("No such product.") from None
+
+
+@bp.route("/compare")
+def compare_page():
+    products = load_products(session.get("compare", []))
+    return render_template(
+        "catalog/compare.html", products=products, rows=compare_rows(products) if products else [],
+        form=EmptyForm(),
+    )
+
+
+@bp.route("/compare/add", methods=["POST"])
+def compare_add():
+    product_id = _product_id()
+    if not load_products([product_id]):
+        raise NotFound("No such product.")
+    back = safe_next(request.form.get("next"), url_for("research.compare_page"))
+    try:
+        ids = compare.add(session.get("compare", []), product_id, current_app.config["COMPARE_MAX"])
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(back), 303
+    session["compare"] = ids
+    record(ResearchKind.COMPARED, product_id=product_id, **owner())
+    db.session.commit()
+    flash("Added to your comparison.", "success")
+    return redirect(back), 303
+
+
+@bp.route("/compare/remove", methods=["POST"])
+def compare_remove():
+    session["compare"] = compare.remove(session.get("compare", []), _product_id())
+    back = safe_next(request.form.get("next"), url_for("research.compare_page"))
+    return redirect(back), 303

@@ -1,0 +1,1 @@
+"""The staff desk: pages over the other domains, with no rules of its own."""

@@ -1,0 +1,44 @@
+"""Staff desk. Every route here needs the STAFF_DESK permission: denied unless granted."""
+
+import sqlalchemy as sa
+from flask import Blueprint, render_template, request
+from flask_login import current_user
+
+from shop.auth.models import User
+from shop.auth.roles import Permission, Role
+from shop.auth.session import permission_required
+from shop.cart.services import view_cart
+from shop.errors import NotFound
+from shop.extensions import db
+from shop.research.services import trail
+
+bp = Blueprint("staff", __name__)
+
+
+@bp.before_request
+@permission_required(Permission.STAFF_DESK)
+def require_staff():
+    """Guard for the whole blueprint, so a new staff route cannot be left open."""
+    return None
+
+
+@bp.route("/")
+def home():
+    page = request.args.get("page", 1, type=int)
+    buyers = db.paginate(
+        sa.select(User).where(User.role == Role.BUYER.value).order_by(User.created_at.desc()),
+        page=max(page, 1), per_page=25, error_out=False,
+    )
+    return render_template("staff/home.html", buyers=buyers, me=current_user)
+
+
+@bp.route("/buyers/<int:user_id>")
+@permission_required(Permission.VIEW_BUYER_THREAD)
+def buyer(user_id: int):
+    person = db.session.get(User, user_id)
+    if person is None or person.role != Role.BUYER.value:
+        raise NotFound("No such buyer.")
+    return render_template(
+        "staff/buyer.html", person=person, trail=trail(person.id),
+        cart=view_cart(user_id=person.id),
+    )

@@ -1,0 +1,143 @@
+"""Request-side helpers shared by every blueprint: who is asking, template globals, headers."""
+
+import hashlib
+import secrets
+from urllib.parse import urlencode, urlsplit
+
+from flask import Flask, g, request, session
+from flask_login import current_user
+
+from shop.money import Money
+
+VISITOR_SESSION_KEY = "visitor"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def visitor_key(create: bool = False) -> str | None:
+    """The anonymous visitor's key (a hash of a random token kept in the signed session)."""
+    token = session.get(VISITOR_SESSION_KEY)
+    if token is None:
+        if not create:
+            return None
+        token = secrets.token_urlsafe(32)
+        session[VISITOR_SESSION_KEY] = token
+    return hash_token(token)
+
+
+def current_buyer_id() -> int | None:
+    return current_user.id if current_user.is_authenticated else None
+
+
+def owner() -> dict:
+    """Who owns the cart, the compare list and the trail: a user id or a visitor key."""
+    user_id = current_buyer_id()
+    if user_id is not None:
+        return {"user_id": user_id, "visitor_key": None}
+    return {"user_id": None, "visitor_key": visitor_key(create=True)}
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """A `next` URL only if it stays on this site; otherwise the default (no open redirect)."""
+    if not target:
+        return default
+    target = target.strip()
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return default
+    return target
+
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+    "base-uri 'self'; object-src 'none'"
+)
+
+
+def register_web(app: Flask) -> None:
+    from shop.cart.services import cart_count
+    from shop.catalog.services import nav_categories
+
+    @app.template_filter("money")
+    def money_filter(cents, whole: bool = False):
+        if cents is None:
+            return ""
+        value = cents if isinstance(cents, Money) else Money(int(cents))
+        return value.format(locale=app.config["STORE_LOCALE"], whole=whole)
+
+    @app.template_filter("spec_number")
+    def spec_number_filter(value):
+        """A bound such as Decimal("42.500") shown as "42.5"."""
+        if value is None:
+            return ""
+        text = format(value.normalize(), "f") if hasattr(value, "normalize") else str(value)
+        return text
+
+    @app.context_processor
+    def globals_for_templates():
+        def header_cart_count() -> int:
+            if "cart_count" not in g:
+                g.cart_count = cart_count(**_owner_without_creating())
+            return g.cart_count
+
+        return {
+            "store_name": app.config["STORE_NAME"],
+            "nav_categories": lambda: nav_categories(),
+            "header_cart_count": header_cart_count,
+            "compare_ids": lambda: session.get("compare", []),
+            "url_with": url_with,
+            "url_without": url_without,
+        }
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Content-Security-Policy", CSP)
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if not request.path.startswith("/static/"):
+            # Pages carry a cart, an account menu or personal data: never store them in a cache.
+            headers["Cache-Control"] = "no-store"
+        return response
+
+
+def _url(args) -> str:
+    query = urlencode(list(args.items(multi=True)))
+    return request.path + ("?" + query if query else "")
+
+
+def url_with(**changes) -> str:
+    """This page's URL with some query arguments replaced (None removes one)."""
+    args = request.args.copy()
+    for key, value in changes.items():
+        args.poplist(key)
+        if value is not None:
+            args[key] = value
+    return _url(args)
+
+
+def url_without(key: str, value: str | None = None) -> str:
+    """This page's URL without one filter (or one value of it), back on the first page."""
+    args = request.args.copy()
+    args.poplist("page")
+    if value is None:
+        args.poplist(key)
+    else:
+        kept = [v for v in args.getlist(key) if v != value]
+        args.setlist(key, kept)
+    return _url(args)
+
+
+def _owner_without_creating() -> dict:
+    user_id = current_buyer_id()
+    if user_id is not None:
+        return {"user_id": user_id, "visitor_key": None}
+    return {"user_id": None, "visitor_key": visitor_key(create=False)}

@@ -1,0 +1,21 @@
+// Small progressive touches; every page works without this file.
+document.addEventListener("DOMContentLoaded", () => {
+  // Sort menus submit on change.
+  document.querySelectorAll("form[data-autosubmit] select").forEach((select) => {
+    select.addEventListener("change", () => select.form.submit());
+  });
+
+  // Product gallery: a thumbnail shows its picture in the main frame.
+  document.querySelectorAll("[data-gallery]").forEach((gallery) => {
+    const main = gallery.querySelector("[data-gallery-main]");
+    gallery.querySelectorAll("[data-gallery-thumb]").forEach((thumb) => {
+      thumb.addEventListener("click", (event) => {
+        event.preventDefault();
+        main.src = thumb.getAttribute("href");
+        main.alt = thumb.querySelector("img").alt;
+        gallery.querySelectorAll("[data-gallery-thumb]").forEach((t) => t.removeAttribute("aria-current"));
+        thumb.setAttribute("aria-current", "true");
+      });
+    });
+  });
+});

@@ -1,0 +1,140 @@
+import pytest
+import sqlalchemy as sa
+
+from shop.cart.models import Cart, CartLine
+from tests.conftest import PASSWORD, post_form
+
+
+@pytest.fixture
+def piano(make_category, make_product):
+    pianos = make_category(slug="pianos", name="Grand pianos")
+    return make_product(pianos, name="Concert Grand", price_cents=42_500_00, stock=3)
+
+
+def add(client, variant_id, quantity, **extra):
+    return post_form(client, "/cart/add", {"variant_id": variant_id, "quantity": quantity,
+                                           **extra})
+
+
+def lines(db):
+    return db.session.execute(sa.select(CartLine.variant_id, CartLine.quantity)).all()
+
+
+@pytest.mark.both_dbs
+def test_visitor_adds_changes_and_removes(client, piano, db):
+    variant = piano.variants[0]
+    assert add(client, variant.id, 2).status_code == 303
+    page = client.get("/cart/").get_data(as_text=True)
+    assert "Concert Grand" in page and "$85,000.00" in page
+    assert 'data-testid="cart-count">2<' in page
+    line_id = db.session.scalar(sa.select(CartLine.id))
+    r = post_form(client, f"/cart/lines/{line_id}", {"quantity": 3})
+    assert r.status_code == 303
+    assert "$127,500.00" in client.get("/cart/").get_data(as_text=True)
+    r = post_form(client, f"/cart/lines/{line_id}/remove", {})
+    assert r.status_code == 303
+    assert lines(db) == []
+    assert "Your cart is empty" in client.get("/cart/").get_data(as_text=True)
+
+
+def test_adding_the_same_variant_again_adds_up(client, piano, db):
+    add(client, piano.variants[0].id, 1)
+    add(client, piano.variants[0].id, 1)
+    assert lines(db) == [(piano.variants[0].id, 2)]
+
+
+@pytest.mark.parametrize(
+    ("quantity", "message"),
+    [("0", "at least 1"), ("-2", "at least 1"), ("two", "whole number"), ("1.5", "whole number"),
+     ("", "whole number"), ("4", "Only 3 units are available"),
+     ("99999999999999999999", "far too large"), ("21", "At most 20")],
+)
+def test_bad_quantities_are_refused_and_change_nothing(client, piano, db, quantity, message,
+                                                       app):
+    piano.variants[0].stock_on_hand = 30
+    if message.startswith("Only"):
+        piano.variants[0].stock_on_hand = 3
+    db.session.commit()
+    response = add(client, piano.variants[0].id, quantity, next=f"/p/{piano.slug}")
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/p/{piano.slug}"
+    assert lines(db) == []
+    page = client.get(f"/p/{piano.slug}").get_data(as_text=True)
+    assert message in page and 'class="field-error"' in page
+
+
+def test_update_above_stock_shows_error_next_to_the_line(client, piano, db):
+    add(client, piano.variants[0].id, 1)
+    line_id = db.session.scalar(sa.select(CartLine.id))
+    r = post_form(client, f"/cart/lines/{line_id}", {"quantity": "7"})
+    assert r.status_code == 400
+    assert "Only 3 units are available." in r.get_data(as_text=True)
+    r = post_form(client, f"/cart/lines/{line_id}", {"quantity": "abc"})
+    assert r.status_code == 400 and "whole number" in r.get_data(as_text=True)
+    assert lines(db) == [(piano.variants[0].id, 1)]
+
+
+def test_prices_and_totals_from_the_browser_are_ignored(client, piano, db):
+    add(client, piano.variants[0].id, 1, price="1.00", price_cents="100", subtotal="1")
+    page = client.get("/cart/").get_data(as_text=True)
+    assert "$42,500.00" in page and "$1.00" not in page
+
+
+def test_cart_shows_current_prices(client, piano, db):
+    add(client, piano.variants[0].id, 2)
+    piano.variants[0].price_cents = 41_000_00
+    db.session.commit()
+    assert "$82,000.00" in client.get("/cart/").get_data(as_text=True)
+
+
+def test_unknown_or_foreign_lines_are_404(client, app, piano, db, make_product):
+    assert add(client, 999_999, 1).status_code == 404
+    assert add(client, "x", 1).status_code == 404
+    other = app.test_client()
+    add(other, piano.variants[0].id, 1)
+    foreign_line = db.session.scalar(sa.select(CartLine.id))
+    r = post_form(client, f"/cart/lines/{foreign_line}/remove", {})
+    assert r.status_code == 404
+    assert len(lines(db)) == 1
+
+
+def test_visitor_cart_merges_into_buyer_cart_at_login(client, app, piano, make_product, make_user,
+                                                      login, db):
+    buyer = make_user(email="ada@example.com")
+    # The buyer already has one unit from an earlier visit, on another device.
+    elsewhere = app.test_client()
+    post_form(elsewhere, "/account/login", {"email": buyer.email, "password": PASSWORD})
+    add(elsewhere, piano.variants[0].id, 1)
+    other = make_product(piano.category, name="Studio Upright", price_cents=9_800_00)
+
+    add(client, piano.variants[0].id, 1)
+    add(client, other.variants[0].id, 1)
+    assert login(buyer).status_code == 302
+    rows = db.session.execute(
+        sa.select(Cart.user_id, Cart.visitor_key, CartLine.variant_id, CartLine.quantity)
+        .join(CartLine).order_by(CartLine.variant_id)
+    ).all()
+    assert rows == [(buyer.id, None, piano.variants[0].id, 2),
+                    (buyer.id, None, other.variants[0].id, 1)]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Cart)) == 1
+    # Merging never asks for more than the stock: 3 in stock, 2 already, visitor adds 3.
+    guest = app.test_client()
+    add(guest, piano.variants[0].id, 3)
+    post_form(guest, "/account/login", {"email": buyer.email, "password": PASSWORD})
+    qty = db.session.scalar(
+        sa.select(CartLine.quantity).where(CartLine.variant_id == piano.variants[0].id)
+    )
+    assert qty == 3
+
+
+def test_buyer_cart_survives_a_new_browser_and_a_restart(app, app_config, piano, make_user, db):
+    from shop import create_app
+
+    buyer = make_user()
+    first = app.test_client()
+    post_form(first, "/account/login", {"email": buyer.email, "password": PASSWORD})
+    add(first, piano.variants[0].id, 2)
+    restarted = create_app(app_config)  # a new process: new engine, nothing kept in memory
+    second = restarted.test_client()
+    post_form(second, "/account/login", {"email": buyer.email, "password": PASSWORD})
+    assert 'data-testid="cart-count">2<' in second.get("/cart/").get_data(as_text=True)

@@ -1,0 +1,279 @@
+"""Shared fixtures: an app per test on SQLite (and on PostgreSQL where asked), factories."""
+
+import contextlib
+import contextvars
+import os
+import re
+import shutil
+from decimal import Decimal
+from itertools import count
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+
+from shop import create_app
+from shop.auth.models import User
+from shop.auth.roles import Role
+from shop.auth.services import create_user
+from shop.catalog.models import (
+    Category,
+    Product,
+    ProductImage,
+    ProductSpec,
+    SpecAttribute,
+    Variant,
+)
+from shop.catalog.services import refresh_product
+from shop.config import TestConfig
+from shop.extensions import db as _db
+from tests.postgres import PostgresUnavailable, ThrowawayPostgres
+
+PASSWORD = "correct horse battery"
+
+
+# --- databases ------------------------------------------------------------------------------
+
+
+def _migrate(url: str) -> None:
+    """Build a schema from the migrations, the only source of the schema."""
+    app = create_app(TestConfig(url))
+    with app.app_context():
+        upgrade()
+        _db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("schema") / "template.sqlite3"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A migrated PostgreSQL database, or a skip saying why none could be had."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    server = None
+    if not url:
+        try:
+            server = ThrowawayPostgres()
+            url = server.start()
+        except (PostgresUnavailable, OSError) as exc:
+            pytest.skip(f"PostgreSQL tests skipped: {exc}")
+    _migrate(url)
+    yield url
+    if server is not None:
+        server.stop()
+
+
+def _truncate_all() -> None:
+    names = ", ".join(t.name for t in reversed(_db.metadata.sorted_tables))
+    with _db.engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+def pytest_generate_tests(metafunc):
+    if "db_backend" in metafunc.fixturenames:
+        both = metafunc.definition.get_closest_marker("both_dbs") is not None
+        only_pg = metafunc.definition.get_closest_marker("postgres") is not None
+        backends = ["postgresql"] if only_pg else (["sqlite", "postgresql"] if both else ["sqlite"])
+        metafunc.parametrize("db_backend", backends, indirect=True)
+
+
+@pytest.fixture
+def db_backend(request):
+    return request.param
+
+
+@pytest.fixture
+def database_url(db_backend, request, tmp_path):
+    if db_backend == "postgresql":
+        return request.getfixturevalue("postgres_url")
+    template = request.getfixturevalue("sqlite_template")
+    path = tmp_path / "test.sqlite3"
+    shutil.copy(template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app_config(database_url):
+    """Tests may override settings through this fixture."""
+    return TestConfig(database_url)
+
+
+class SeparateRequestClient(FlaskClient):
+    """Each request runs like one from another process: its own app context and DB session.
+
+    Flask would otherwise reuse the test's app context, and so the test's session, for the
+    request. The test's own work is committed first, as a separate process would need.
+    """
+
+    def open(self, *args, **kwargs):
+        _db.session.commit()
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def app(app_config, db_backend):
+    app = create_app(app_config)
+    app.test_client_class = SeparateRequestClient
+    with app.app_context():
+        yield app
+        _db.session.remove()
+        if db_backend == "postgresql":
+            _truncate_all()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+CSRF_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+
+
+def csrf_token(client, url: str = "/about") -> str:
+    """The CSRF token of the client's session, read from a real page."""
+    html = client.get(url).get_data(as_text=True)
+    match = CSRF_RE.search(html)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def post_form(client, url: str, data: dict, token_from: str = "/cart/", **kw):
+    """POST a form the way a browser does, with the session's CSRF token."""
+    return client.post(url, data={**data, "csrf_token": csrf_token(client, token_from)}, **kw)
+
+
+@pytest.fixture
+def login(client):
+    def _login(user_or_email, password: str = PASSWORD, follow: bool = False):
+        email = getattr(user_or_email, "email", user_or_email)
+        return post_form(client, "/account/login", {"email": email, "password": password},
+                         follow_redirects=follow)
+
+    return _login
+
+
+@pytest.fixture
+def query_counter(app):
+    """Count the SQL statements run inside a `with` block."""
+
+    @contextlib.contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            if not statement.lstrip().upper().startswith(("PRAGMA", "BEGIN", "SAVEPOINT")):
+                statements.append(statement)
+
+        engine = _db.engine
+        sa.event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield statements
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", before)
+
+    return counting
+
+
+# --- factories ------------------------------------------------------------------------------
+
+_seq = count(1)
+
+
+@pytest.fixture
+def make_user(db):
+    def _make(role: Role | str = Role.BUYER, email: str | None = None, name: str = "Ada Buyer",
+              password: str = PASSWORD) -> User:
+        n = next(_seq)
+        user = create_user(email or f"user{n}@example.com", name, password, Role(role))
+        db.session.commit()
+        return user
+
+    return _make
+
+
+@pytest.fixture
+def make_category(db):
+    def _make(slug: str | None = None, name: str = "Sailboats", attributes=()) -> Category:
+        n = next(_seq)
+        category = Category(slug=slug or f"cat-{n}", name=name, tagline="Boats for blue water",
+                            position=n)
+        db.session.add(category)
+        for position, (code, label, kind, unit) in enumerate(attributes):
+            db.session.add(SpecAttribute(category=category, code=code, label=label, kind=kind,
+                                         unit=unit, position=position, decimals=1))
+        db.session.commit()
+        return category
+
+    return _make
+
+
+@pytest.fixture
+def make_product(db):
+    def _make(category: Category, name: str | None = None, price_cents: int = 250_000_00,
+              stock: int = 3, variants: int = 1, specs: dict | None = None,
+              made_to_order: bool = False, images: int = 1, **fields) -> Product:
+        n = next(_seq)
+        product = Product(category=category, slug=f"product-{n}", name=name or f"Product {n}",
+                          summary="A fine thing", description="Made with care.", **fields)
+        db.session.add(product)
+        for i in range(variants):
+            db.session.add(Variant(
+                product=product, sku=f"SKU-{n}-{i}", name=f"Version {i + 1}",
+                price_cents=price_cents + i * 1_000_00, cost_cents=price_cents // 2,
+                stock_on_hand=stock, stock_location="Portland showroom",
+                delivery_weeks_min=2, delivery_weeks_max=3, made_to_order=made_to_order,
+                build_weeks=10, position=i,
+            ))
+        for i in range(images):
+            db.session.add(ProductImage(product=product, path=f"img/products/x-{n}-{i}.svg",
+                                        alt=f"View {i}", position=i))
+        attributes = {
+            a.code: a for a in _db.session.scalars(
+                sa.select(SpecAttribute).where(SpecAttribute.category_id == category.id)
+            )
+        }
+        for code, value in (specs or {}).items():
+            attribute = attributes[code]
+            if attribute.kind == "number":
+                db.session.add(ProductSpec(product=product, attribute=attribute,
+                                           value_num=Decimal(str(value))))
+            else:
+                db.session.add(ProductSpec(product=product, attribute=attribute,
+                                           value_text=str(value)))
+        db.session.flush()
+        _db.session.refresh(product)
+        product = _db.session.scalars(
+            sa.select(Product).where(Product.id == product.id).options(
+                sa.orm.selectinload(Product.variants),
+                sa.orm.selectinload(Product.specs).joinedload(ProductSpec.attribute),
+                sa.orm.joinedload(Product.category),
+            ).execution_options(populate_existing=True)
+        ).one()
+        refresh_product(product)
+        db.session.commit()
+        return product
+
+    return _make
+
+
+@pytest.fixture
+def sailboats(make_category):
+    return make_category(
+        slug="sailboats", name="Sailboats",
+        attributes=[("length", "Length overall", "number", "ft"),
+                    ("hull", "Hull material", "choice", ""),
+                    ("launch", "Launch date", "date", "")],
+    )

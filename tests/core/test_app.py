@@ -1,0 +1,83 @@
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+
+from shop import create_app
+from shop.config import ConfigError, ProductionConfig, TestConfig
+from shop.extensions import db
+
+
+@pytest.mark.both_dbs
+def test_migrations_build_exactly_the_models_schema(app):
+    """The schema comes from the migrations, and they match the models."""
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+    assert diff == []
+
+
+def test_migrations_downgrade_and_upgrade_again(tmp_path):
+    app = create_app(TestConfig(f"sqlite:///{tmp_path / 'm.sqlite3'}"))
+    with app.app_context():
+        upgrade()
+        downgrade(revision="base")
+        assert "products" not in sa.inspect(db.engine).get_table_names()
+        upgrade()
+        assert "products" in sa.inspect(db.engine).get_table_names()
+        db.engine.dispose()
+
+
+def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db.internal/shop")
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app(ProductionConfig())
+
+
+def test_production_refuses_to_start_without_a_database_url(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        create_app(ProductionConfig())
+
+
+def test_production_cookies_are_secure(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    monkeypatch.setenv("DATABASE_URL", "postgres://db.internal/shop")
+    app = create_app(ProductionConfig())
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
+
+
+def test_sqlite_is_set_up_for_safe_concurrent_writers(app):
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_pages_send_safety_headers_and_are_not_cached(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_unknown_page_is_a_friendly_404(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "We could not find that page" in response.get_data(as_text=True)
+
+
+def test_about_page_tells_our_story_and_is_linked_from_every_page(client):
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/about"' in home
+    about = client.get("/about")
+    assert about.status_code == 200
+    text = about.get_data(as_text=True)
+    assert "<h1>" in text and "Portland" in text
+    assert 'href="/about"' in client.get("/cart/").get_data(as_text=True)
