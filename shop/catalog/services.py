@@ -158,19 +158,17 @@ def get_product(slug: str) -> Product:
     return product
 
 
-def load_products(ids: list[int]) -> list[Product]:
-    """Products by id, in the order given, with their specs, variants and images."""
+def load_products(ids: list[int], with_specs: bool = False) -> list[Product]:
+    """Products by id, in the order given, with their variants and images (and specs)."""
     if not ids:
         return []
+    options = [
+        joinedload(Product.category), selectinload(Product.variants), selectinload(Product.images)
+    ]
+    if with_specs:
+        options.append(selectinload(Product.specs).joinedload(ProductSpec.attribute))
     products = db.session.scalars(
-        sa.select(Product)
-        .where(Product.id.in_(ids), Product.is_active.is_(True))
-        .options(
-            joinedload(Product.category),
-            selectinload(Product.variants),
-            selectinload(Product.specs).joinedload(ProductSpec.attribute),
-            selectinload(Product.images),
-        )
+        sa.select(Product).where(Product.id.in_(ids), Product.is_active.is_(True)).options(*options)
     ).all()
     by_id = {p.id: p for p in products}
     return [by_id[i] for i in ids if i in by_id]

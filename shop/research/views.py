@@ -23,7 +23,7 @@ def _product_id() -> int:
 
 @bp.route("/compare")
 def compare_page():
-    products = load_products(session.get("compare", []))
+    products = load_products(session.get("compare", []), with_specs=True)
     return render_template(
         "catalog/compare.html", products=products, rows=compare_rows(products) if products else [],
         form=EmptyForm(),

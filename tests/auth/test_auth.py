@@ -1,0 +1,162 @@
+import pytest
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.profiles import RFC_9106_LOW_MEMORY  # noqa: F401  (documents the family we use)
+
+from shop.auth.models import LoginSession, User
+from shop.auth.passwords import hash_password, verify_password
+from shop.auth.roles import Role
+from tests.conftest import PASSWORD, post_form
+
+
+def test_passwords_use_argon2id_at_owasp_parameters():
+    hashed = hash_password("a long enough secret")
+    assert hashed.startswith("$argon2id$")
+    assert "$m=19456,t=2,p=1$" in hashed  # OWASP: 19 MiB, 2 iterations, 1 lane
+    params = PasswordHasher().check_needs_rehash  # noqa: F841
+    assert verify_password(hashed, "a long enough secret")
+    assert not verify_password(hashed, "a long enough secreT")
+    assert not verify_password(None, "anything")
+
+
+def test_register_logs_in_and_stores_only_a_hash(client, db):
+    r = post_form(client, "/account/register", {
+        "name": "Grace Hopper", "email": "Grace@Example.com ", "password": PASSWORD,
+        "confirm": PASSWORD,
+    })
+    assert r.status_code == 302
+    user = db.session.scalar(sa.select(User))
+    assert user.email == "grace@example.com" and user.role == Role.BUYER.value
+    assert PASSWORD not in user.password_hash
+    assert "Hello, Grace Hopper" in client.get("/account/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [({"password": "short", "confirm": "short"}, "at least 10"),
+     ({"confirm": "something else entirely"}, "Passwords differ"),
+     ({"email": "not-an-email"}, "Invalid email"),
+     ({"name": ""}, "This field is required")],
+)
+def test_register_errors_show_next_to_the_field_and_write_nothing(client, db, data, message):
+    form = {"name": "Grace", "email": "grace@example.com", "password": PASSWORD,
+            "confirm": PASSWORD, **data}
+    r = post_form(client, "/account/register", form)
+    assert r.status_code == 200
+    assert 'class="field-error"' in r.get_data(as_text=True)
+    assert message in r.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def test_register_with_a_taken_email_is_refused(client, make_user):
+    make_user(email="grace@example.com")
+    r = post_form(client, "/account/register", {
+        "name": "Other", "email": "GRACE@example.com", "password": PASSWORD, "confirm": PASSWORD,
+    })
+    assert "already exists" in r.get_data(as_text=True)
+
+
+def test_unknown_email_and_wrong_password_look_the_same(client, make_user):
+    make_user(email="ada@example.com")
+    wrong = post_form(client, "/account/login", {"email": "ada@example.com", "password": "nope-nope-nope"})
+    unknown = post_form(client, "/account/login", {"email": "who@example.com", "password": "nope-nope-nope"})
+    assert wrong.status_code == unknown.status_code == 401
+    message = "That email and password do not match an account."
+    assert message in wrong.get_data(as_text=True) and message in unknown.get_data(as_text=True)
+
+
+def test_session_is_renewed_at_login_and_ended_at_logout(app, client, make_user, login, db):
+    user = make_user()
+    client.get("/about")
+    before = client.get_cookie("session").value
+    assert login(user).status_code == 302
+    after = client.get_cookie("session").value
+    assert after != before
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginSession)) == 1
+
+    # A copy of the logged-in cookie, as a thief would keep it.
+    thief = app.test_client()
+    thief.set_cookie("session", after)
+    assert thief.get("/account/").status_code == 200
+
+    post_form(client, "/account/logout", {})
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginSession)) == 0
+    assert client.get("/account/").status_code == 302
+    assert thief.get("/account/").status_code == 302  # the copied cookie died with the logout
+
+
+def test_session_cookie_flags(client, make_user, login):
+    response = login(make_user())
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_login_sessions_store_no_usable_token(client, make_user, login, db):
+    login(make_user())
+    stored = db.session.scalar(sa.select(LoginSession.token_hash))
+    cookie = client.get_cookie("session").value
+    assert len(stored) == 64 and stored not in cookie
+
+
+def test_change_password_ends_other_sessions(app, client, make_user, login, db):
+    user = make_user()
+    other_device = app.test_client()
+    post_form(other_device, "/account/login", {"email": user.email, "password": PASSWORD})
+    login(user)
+    r = post_form(client, "/account/password", {
+        "current_password": PASSWORD, "new_password": "a brand new secret", "confirm": "a brand new secret",
+    })
+    assert r.status_code == 302
+    assert client.get("/account/").status_code == 200
+    assert other_device.get("/account/").status_code == 302
+    post_form(client, "/account/logout", {})
+    assert login(user, "a brand new secret").status_code == 302
+
+
+def test_change_password_with_a_wrong_current_password(client, make_user, login):
+    login(make_user())
+    r = post_form(client, "/account/password", {
+        "current_password": "wrong-wrong-wrong", "new_password": "a brand new secret",
+        "confirm": "a brand new secret",
+    })
+    assert "not correct" in r.get_data(as_text=True)
+
+
+def test_login_is_throttled_per_account(app, client, make_user, login):
+    user = make_user()
+    for _ in range(5):
+        assert login(user, "wrong password!").status_code == 401
+    assert login(user).status_code == 429  # even the right password waits now
+    # Another account from the same address is not locked out by this one.
+    assert login(make_user()).status_code == 302
+
+
+def test_successful_logins_do_not_count_against_the_account(app, make_user):
+    user = make_user()
+    for _ in range(7):
+        c = app.test_client()
+        assert post_form(c, "/account/login", {"email": user.email, "password": PASSWORD}).status_code == 302
+
+
+def test_login_is_throttled_per_client_address(app, client, make_user, login):
+    app.config["LOGIN_LIMIT_PER_ADDRESS"] = "3 per minute"
+    users = [make_user() for _ in range(4)]
+    results = [login(u, "wrong password!").status_code for u in users]
+    assert results == [401, 401, 401, 429]
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)",
+     "http:/evil.example"],
+)
+def test_next_never_leaves_the_site(client, make_user, target):
+    user = make_user()
+    r = post_form(client, f"/account/login?next={target}", {"email": user.email, "password": PASSWORD})
+    assert r.status_code == 302 and r.headers["Location"] == "/"
+
+
+def test_next_inside_the_site_is_followed(client, make_user):
+    user = make_user()
+    r = post_form(client, "/account/login?next=/cart/", {"email": user.email, "password": PASSWORD})
+    assert r.headers["Location"] == "/cart/"

@@ -1,0 +1,93 @@
+"""Pages run a fixed number of SQL queries whatever the number of items they show."""
+
+import pytest
+import sqlalchemy as sa
+
+from shop.cart.models import CartLine
+from tests.conftest import post_form
+
+
+def queries(client, query_counter, url):
+    with query_counter() as statements:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(statements)
+
+
+@pytest.fixture
+def grow(sailboats, make_product):
+    """Make the catalog hold `n` products, each with variants, specs and images."""
+    made = []
+
+    def _grow(n):
+        while len(made) < n:
+            made.append(make_product(
+                sailboats, variants=3, images=3,
+                specs={"length": 30 + len(made), "hull": ["Wood", "Fiberglass"][len(made) % 2],
+                       "launch": "2027-05-01"},
+            ))
+        return made
+
+    return _grow
+
+
+def test_category_page(app, client, grow, query_counter):
+    app.config["PRODUCTS_PER_PAGE"] = 60
+    url = "/c/sailboats?length_min=10&hull=Wood&hull=Fiberglass&sort=price_asc"
+    grow(1)
+    one = queries(client, query_counter, url)
+    grow(50)
+    many = queries(client, query_counter, url)
+    assert one == many <= 10
+
+
+def test_search_page(app, client, grow, query_counter):
+    app.config["PRODUCTS_PER_PAGE"] = 60
+    grow(1)
+    one = queries(client, query_counter, "/search?q=product")
+    grow(50)
+    many = queries(client, query_counter, "/search?q=product")
+    assert one == many <= 10
+
+
+def test_product_page(client, sailboats, make_product, query_counter):
+    small = make_product(sailboats, variants=1, images=1, specs={"length": 30})
+    big = make_product(sailboats, variants=50, images=50,
+                       specs={"length": 30, "hull": "Wood", "launch": "2027-01-01"})
+    for product in (small, big):  # both pages then show the other as recently viewed
+        client.get(f"/p/{product.slug}")
+    assert queries(client, query_counter, f"/p/{small.slug}") == queries(
+        client, query_counter, f"/p/{big.slug}"
+    ) <= 14
+
+
+def test_compare_page(client, grow, query_counter):
+    boats = grow(4)
+    post_form(client, "/compare/add", {"product_id": boats[0].id})
+    one = queries(client, query_counter, "/compare")
+    for boat in boats[1:]:
+        post_form(client, "/compare/add", {"product_id": boat.id})
+    four = queries(client, query_counter, "/compare")
+    assert one == four <= 10
+
+
+def test_cart_page(app, client, grow, query_counter, db):
+    app.config["MAX_LINE_QUANTITY"] = 5
+    boats = grow(50)
+    post_form(client, "/cart/add", {"variant_id": boats[0].variants[0].id, "quantity": 1})
+    one = queries(client, query_counter, "/cart/")
+    for boat in boats[1:]:
+        post_form(client, "/cart/add", {"variant_id": boat.variants[1].id, "quantity": 1})
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CartLine)) == 50
+    fifty = queries(client, query_counter, "/cart/")
+    assert one == fifty <= 10
+
+
+def test_home_page(client, grow, query_counter):
+    boats = grow(12)
+    client.get(f"/p/{boats[0].slug}")
+    one = queries(client, query_counter, "/")
+    for boat in boats[1:]:
+        client.get(f"/p/{boat.slug}")
+    many = queries(client, query_counter, "/")
+    assert one == many <= 10
