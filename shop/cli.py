@@ -21,9 +21,7 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("create-staff")
     @click.option("--email", required=True)
     @click.option("--name", required=True)
-    @click.option(
-        "--role", required=True, type=click.Choice(sorted(r.value for r in STAFF_ROLES))
-    )
+    @click.option("--role", required=True, type=click.Choice(sorted(r.value for r in STAFF_ROLES)))
     @click.password_option(help="Prompted for (twice) when not given.")
     def create_staff_command(email: str, name: str, role: str, password: str):
         """Create a staff account (rep, support or manager)."""

@@ -150,17 +150,21 @@ def csrf_token(client, url: str = "/about") -> str:
     return match.group(1)
 
 
-def post_form(client, url: str, data: dict, token_from: str = "/cart/", **kw):
+def post_form(client, url: str, data: dict, csrf_page: str = "/cart/", **kw):
     """POST a form the way a browser does, with the session's CSRF token."""
-    return client.post(url, data={**data, "csrf_token": csrf_token(client, token_from)}, **kw)
+    return client.post(url, data={**data, "csrf_token": csrf_token(client, csrf_page)}, **kw)
 
 
 @pytest.fixture
 def login(client):
     def _login(user_or_email, password: str = PASSWORD, follow: bool = False):
         email = getattr(user_or_email, "email", user_or_email)
-        return post_form(client, "/account/login", {"email": email, "password": password},
-                         follow_redirects=follow)
+        return post_form(
+            client,
+            "/account/login",
+            {"email": email, "password": password},
+            follow_redirects=follow,
+        )
 
     return _login
 
@@ -194,8 +198,12 @@ _seq = count(1)
 
 @pytest.fixture
 def make_user(db):
-    def _make(role: Role | str = Role.BUYER, email: str | None = None, name: str = "Ada Buyer",
-              password: str = PASSWORD) -> User:
+    def _make(
+        role: Role | str = Role.BUYER,
+        email: str | None = None,
+        name: str = "Ada Buyer",
+        password: str = PASSWORD,
+    ) -> User:
         n = next(_seq)
         user = create_user(email or f"user{n}@example.com", name, password, Role(role))
         db.session.commit()
@@ -208,12 +216,22 @@ def make_user(db):
 def make_category(db):
     def _make(slug: str | None = None, name: str = "Sailboats", attributes=()) -> Category:
         n = next(_seq)
-        category = Category(slug=slug or f"cat-{n}", name=name, tagline="Boats for blue water",
-                            position=n)
+        category = Category(
+            slug=slug or f"cat-{n}", name=name, tagline="Boats for blue water", position=n
+        )
         db.session.add(category)
         for position, (code, label, kind, unit) in enumerate(attributes):
-            db.session.add(SpecAttribute(category=category, code=code, label=label, kind=kind,
-                                         unit=unit, position=position, decimals=1))
+            db.session.add(
+                SpecAttribute(
+                    category=category,
+                    code=code,
+                    label=label,
+                    kind=kind,
+                    unit=unit,
+                    position=position,
+                    decimals=1,
+                )
+            )
         db.session.commit()
         return category
 
@@ -222,45 +240,77 @@ def make_category(db):
 
 @pytest.fixture
 def make_product(db):
-    def _make(category: Category, name: str | None = None, price_cents: int = 250_000_00,
-              stock: int = 3, variants: int = 1, specs: dict | None = None,
-              made_to_order: bool = False, images: int = 1, **fields) -> Product:
+    def _make(
+        category: Category,
+        name: str | None = None,
+        price_cents: int = 250_000_00,
+        stock: int = 3,
+        variants: int = 1,
+        specs: dict | None = None,
+        made_to_order: bool = False,
+        images: int = 1,
+        **fields,
+    ) -> Product:
         n = next(_seq)
-        product = Product(category=category, slug=f"product-{n}", name=name or f"Product {n}",
-                          summary="A fine thing", description="Made with care.", **fields)
+        product = Product(
+            category=category,
+            slug=f"product-{n}",
+            name=name or f"Product {n}",
+            summary="A fine thing",
+            description="Made with care.",
+            **fields,
+        )
         db.session.add(product)
         for i in range(variants):
-            db.session.add(Variant(
-                product=product, sku=f"SKU-{n}-{i}", name=f"Version {i + 1}",
-                price_cents=price_cents + i * 1_000_00, cost_cents=price_cents // 2,
-                stock_on_hand=stock, stock_location="Portland showroom",
-                delivery_weeks_min=2, delivery_weeks_max=3, made_to_order=made_to_order,
-                build_weeks=10, position=i,
-            ))
+            db.session.add(
+                Variant(
+                    product=product,
+                    sku=f"SKU-{n}-{i}",
+                    name=f"Version {i + 1}",
+                    price_cents=price_cents + i * 1_000_00,
+                    cost_cents=price_cents // 2,
+                    stock_on_hand=stock,
+                    stock_location="Portland showroom",
+                    delivery_weeks_min=2,
+                    delivery_weeks_max=3,
+                    made_to_order=made_to_order,
+                    build_weeks=10,
+                    position=i,
+                )
+            )
         for i in range(images):
-            db.session.add(ProductImage(product=product, path=f"img/products/x-{n}-{i}.svg",
-                                        alt=f"View {i}", position=i))
+            db.session.add(
+                ProductImage(
+                    product=product, path=f"img/products/x-{n}-{i}.svg", alt=f"View {i}", position=i
+                )
+            )
         attributes = {
-            a.code: a for a in _db.session.scalars(
+            a.code: a
+            for a in _db.session.scalars(
                 sa.select(SpecAttribute).where(SpecAttribute.category_id == category.id)
             )
         }
         for code, value in (specs or {}).items():
             attribute = attributes[code]
             if attribute.kind == "number":
-                db.session.add(ProductSpec(product=product, attribute=attribute,
-                                           value_num=Decimal(str(value))))
+                db.session.add(
+                    ProductSpec(product=product, attribute=attribute, value_num=Decimal(str(value)))
+                )
             else:
-                db.session.add(ProductSpec(product=product, attribute=attribute,
-                                           value_text=str(value)))
+                db.session.add(
+                    ProductSpec(product=product, attribute=attribute, value_text=str(value))
+                )
         db.session.flush()
         _db.session.refresh(product)
         product = _db.session.scalars(
-            sa.select(Product).where(Product.id == product.id).options(
+            sa.select(Product)
+            .where(Product.id == product.id)
+            .options(
                 sa.orm.selectinload(Product.variants),
                 sa.orm.selectinload(Product.specs).joinedload(ProductSpec.attribute),
                 sa.orm.joinedload(Product.category),
-            ).execution_options(populate_existing=True)
+            )
+            .execution_options(populate_existing=True)
         ).one()
         refresh_product(product)
         db.session.commit()
@@ -272,8 +322,11 @@ def make_product(db):
 @pytest.fixture
 def sailboats(make_category):
     return make_category(
-        slug="sailboats", name="Sailboats",
-        attributes=[("length", "Length overall", "number", "ft"),
-                    ("hull", "Hull material", "choice", ""),
-                    ("launch", "Launch date", "date", "")],
+        slug="sailboats",
+        name="Sailboats",
+        attributes=[
+            ("length", "Length overall", "number", "ft"),
+            ("hull", "Hull material", "choice", ""),
+            ("launch", "Launch date", "date", ""),
+        ],
     )

@@ -6,7 +6,6 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from shop.auth.passwords import MIN_LENGTH
 
-
 PASSWORD_LENGTH = f"Use at least {MIN_LENGTH} characters (and at most 200)."
 
 
@@ -22,7 +21,9 @@ class LoginForm(FlaskForm):
 class RegisterForm(FlaskForm):
     name = StringField("Full name", filters=[_strip], validators=[DataRequired(), Length(max=120)])
     email = EmailField(
-        "Email", filters=[_strip], validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
+        "Email",
+        filters=[_strip],
+        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
     )
     phone = StringField("Phone (optional)", validators=[Optional(), Length(max=40)])
     password = PasswordField(
@@ -38,7 +39,8 @@ class RegisterForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField("Current password", validators=[DataRequired()])
     new_password = PasswordField(
-        "New password", validators=[DataRequired(), Length(min=MIN_LENGTH, max=200, message=PASSWORD_LENGTH)]
+        "New password",
+        validators=[DataRequired(), Length(min=MIN_LENGTH, max=200, message=PASSWORD_LENGTH)],
     )
     confirm = PasswordField(
         "Repeat new password",

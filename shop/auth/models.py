@@ -17,9 +17,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     """One record per person: buyers and staff alike, so a thread always has one owner."""
 
     __tablename__ = "users"
-    __table_args__ = (
-        sa.CheckConstraint(sa.text(f"role IN {ROLE_VALUES!r}"), name="role_known"),
-    )
+    __table_args__ = (sa.CheckConstraint(sa.text(f"role IN {ROLE_VALUES!r}"), name="role_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True, nullable=False)
@@ -90,7 +88,9 @@ staff_specialties = sa.Table(
         primary_key=True,
     ),
     sa.Column(
-        "category_id", sa.ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True,
+        "category_id",
+        sa.ForeignKey("categories.id", ondelete="CASCADE"),
+        primary_key=True,
         index=True,
     ),
 )

@@ -43,7 +43,10 @@ def create_user(
         raise DomainError("An account with this email already exists.", field="email")
     check_password_rules(password)
     user = User(
-        email=email, name=name.strip(), phone=phone, role=role.value,
+        email=email,
+        name=name.strip(),
+        phone=phone,
+        role=role.value,
         password_hash=hash_password(password),
     )
     db.session.add(user)
@@ -83,7 +86,9 @@ def start_session(user: User, ip_address: str | None, user_agent: str | None) ->
     token = secrets.token_urlsafe(32)
     db.session.add(
         LoginSession(
-            token_hash=hash_token(token), user_id=user.id, ip_address=ip_address,
+            token_hash=hash_token(token),
+            user_id=user.id,
+            ip_address=ip_address,
             user_agent=(user_agent or "")[:255],
         )
     )
@@ -100,13 +105,10 @@ def end_session(token_hash: str | None) -> None:
 def load_session_user(token: str) -> User | None:
     """The user of a live login session, or None; one query."""
     token_hash = hash_token(token)
-    login = db.session.scalar(
-        sa.select(LoginSession).where(LoginSession.token_hash == token_hash)
-    )
+    login = db.session.scalar(sa.select(LoginSession).where(LoginSession.token_hash == token_hash))
     if login is None or not login.user.is_active_account:
         return None
     user = login.user
     user._session_token = token
     user.current_session_hash = token_hash
     return user
-

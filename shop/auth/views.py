@@ -78,8 +78,9 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = register_buyer(form.email.data, form.name.data, form.password.data,
-                                  phone=form.phone.data or None)
+            user = register_buyer(
+                form.email.data, form.name.data, form.password.data, phone=form.phone.data or None
+            )
         except DomainError as exc:
             getattr(form, exc.field or "email").errors.append(exc.message)
         else:

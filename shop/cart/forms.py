@@ -28,7 +28,8 @@ class QuantityField(IntegerField):
 class AddToCartForm(FlaskForm):
     variant_id = HiddenField(validators=[DataRequired()])
     quantity = QuantityField(
-        "Quantity", default=1,
+        "Quantity",
+        default=1,
         validators=[InputRequired(QUANTITY_MESSAGE), NumberRange(min=1, message=QUANTITY_MESSAGE)],
     )
 

@@ -15,9 +15,7 @@ class Cart(TimestampMixin, db.Model):
 
     __tablename__ = "carts"
     __table_args__ = (
-        sa.CheckConstraint(
-            "(user_id IS NULL) <> (visitor_key IS NULL)", name="one_owner"
-        ),
+        sa.CheckConstraint("(user_id IS NULL) <> (visitor_key IS NULL)", name="one_owner"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -53,8 +53,9 @@ def _check_quantity(quantity: int, available: int, variant: Variant) -> None:
     if not isinstance(quantity, int) or quantity < 1:
         raise DomainError("Enter a quantity of at least 1.", field="quantity")
     if quantity > cap:
-        raise DomainError(f"At most {cap} per line. For more, talk to a specialist.",
-                          field="quantity")
+        raise DomainError(
+            f"At most {cap} per line. For more, talk to a specialist.", field="quantity"
+        )
     if quantity > available:
         if available <= 0:
             raise DomainError(f"{variant.name} is not available right now.", field="quantity")
@@ -148,8 +149,11 @@ def merge_visitor_cart(visitor_key: str | None, user_id: int) -> int:
             target.quantity = max(target.quantity, min(target.quantity + line.quantity, limit))
         elif limit > 0:
             db.session.add(
-                CartLine(cart_id=buyer_cart.id, variant_id=line.variant_id,
-                         quantity=min(line.quantity, limit))
+                CartLine(
+                    cart_id=buyer_cart.id,
+                    variant_id=line.variant_id,
+                    quantity=min(line.quantity, limit),
+                )
             )
     db.session.flush()
     db.session.delete(visitor_cart)
@@ -199,6 +203,10 @@ def view_cart(user_id: int | None = None, visitor_key: str | None = None) -> Car
     subtotal = sum(totals.values(), Money.zero())
     available = available_units([line.variant_id for line in lines])
     return CartView(
-        cart=cart, lines=lines, line_totals=totals, available=available, subtotal=subtotal,
+        cart=cart,
+        lines=lines,
+        line_totals=totals,
+        available=available,
+        subtotal=subtotal,
         units=sum(line.quantity for line in lines),
     )

@@ -13,8 +13,11 @@ bp = Blueprint("cart", __name__)
 
 def _render_cart(status: int = 200, errors: dict | None = None):
     return render_template(
-        "cart/cart.html", view=view_cart(**owner()), line_errors=errors or {},
-        update_form=UpdateLineForm(), remove_form=EmptyForm(),
+        "cart/cart.html",
+        view=view_cart(**owner()),
+        line_errors=errors or {},
+        update_form=UpdateLineForm(),
+        remove_form=EmptyForm(),
     ), status
 
 

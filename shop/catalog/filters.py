@@ -50,8 +50,11 @@ class ProductFilter:
     @property
     def is_filtered(self) -> bool:
         return bool(
-            self.query or self.price_min_cents is not None or self.price_max_cents is not None
-            or self.ranges or self.choices
+            self.query
+            or self.price_min_cents is not None
+            or self.price_max_cents is not None
+            or self.ranges
+            or self.choices
         )
 
 
@@ -115,8 +118,10 @@ def parse_filters(args, attributes: list[SpecAttribute] = ()) -> ProductFilter:
             if bounds:
                 result.ranges.append(
                     RangeFilter(
-                        attribute.id, attribute.kind == SpecKind.NUMBER,
-                        bounds.get("min"), bounds.get("max"),
+                        attribute.id,
+                        attribute.kind == SpecKind.NUMBER,
+                        bounds.get("min"),
+                        bounds.get("max"),
                     )
                 )
 

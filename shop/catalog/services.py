@@ -32,9 +32,7 @@ def nav_categories() -> list[Category]:
 
 def get_category(slug: str) -> Category:
     category = db.session.scalar(
-        sa.select(Category)
-        .where(Category.slug == slug)
-        .options(selectinload(Category.attributes))
+        sa.select(Category).where(Category.slug == slug).options(selectinload(Category.attributes))
     )
     if category is None:
         raise NotFound("No such category.")
@@ -56,7 +54,8 @@ def _filtered(stmt, filters: ProductFilter):
     for rng in filters.ranges:
         column = ProductSpec.value_num if rng.numeric else ProductSpec.value_text
         conditions = [
-            ProductSpec.product_id == Product.id, ProductSpec.attribute_id == rng.attribute_id,
+            ProductSpec.product_id == Product.id,
+            ProductSpec.attribute_id == rng.attribute_id,
         ]
         if rng.low is not None:
             conditions.append(column >= rng.low)
@@ -125,9 +124,12 @@ def category_facets(category: Category) -> Facets:
     rows = db.session.execute(
         sa.select(
             ProductSpec.attribute_id,
-            sa.func.min(ProductSpec.value_num), sa.func.max(ProductSpec.value_num),
-            sa.func.min(ProductSpec.value_text), sa.func.max(ProductSpec.value_text),
-            sa.func.min(Product.price_from_cents), sa.func.max(Product.price_from_cents),
+            sa.func.min(ProductSpec.value_num),
+            sa.func.max(ProductSpec.value_num),
+            sa.func.min(ProductSpec.value_text),
+            sa.func.max(ProductSpec.value_text),
+            sa.func.min(Product.price_from_cents),
+            sa.func.max(Product.price_from_cents),
         )
         .join(Product, active)
         .where(Product.category_id == category.id)
@@ -163,7 +165,9 @@ def load_products(ids: list[int], with_specs: bool = False) -> list[Product]:
     if not ids:
         return []
     options = [
-        joinedload(Product.category), selectinload(Product.variants), selectinload(Product.images)
+        joinedload(Product.category),
+        selectinload(Product.variants),
+        selectinload(Product.images),
     ]
     if with_specs:
         options.append(selectinload(Product.specs).joinedload(ProductSpec.attribute))
@@ -204,18 +208,22 @@ class CompareRow:
 
 def compare_rows(products: list[Product]) -> list[CompareRow]:
     """Side-by-side rows over the union of the products' spec attributes, differences marked."""
-    by_product = [{s.attribute.label: (s.attribute, format_spec(s)) for s in p.specs} for p in products]
+    by_product = [
+        {s.attribute.label: (s.attribute, format_spec(s)) for s in p.specs} for p in products
+    ]
     labels: dict[str, tuple[int, int]] = {}
     for specs in by_product:
         for label, (attribute, _) in specs.items():
             labels.setdefault(label, (attribute.position, attribute.id))
     rows = [
         CompareRow(
-            "Price from", [p.price_from.format(whole=True) for p in products],
+            "Price from",
+            [p.price_from.format(whole=True) for p in products],
             len({p.price_from_cents for p in products}) > 1,
         ),
         CompareRow(
-            "Category", [p.category.name for p in products],
+            "Category",
+            [p.category.name for p in products],
             len({p.category_id for p in products}) > 1,
         ),
     ]
@@ -230,8 +238,10 @@ def delivery_promise(variant: Variant, in_stock: int) -> str:
     if in_stock > 0:
         where = f" at the {variant.stock_location}" if variant.stock_location else ""
         low, high = variant.delivery_weeks_min, variant.delivery_weeks_max
-        weeks = f"{low} week" if low == high == 1 else (
-            f"{low} weeks" if low == high else f"{low}-{high} weeks"
+        weeks = (
+            f"{low} week"
+            if low == high == 1
+            else (f"{low} weeks" if low == high else f"{low}-{high} weeks")
         )
         return f"In stock{where}, delivery in {weeks}"
     if variant.made_to_order:
@@ -251,11 +261,16 @@ def variant_availability(variants: list[Variant]) -> dict[int, tuple[int, int, s
 
 
 def refresh_product(product: Product) -> None:
-    """Recompute the from-price and the search text after a product, its specs or variants change."""
+    """Recompute the from-price and search text after the product, its specs or variants change."""
     variants = [v for v in product.variants if v.is_active]
     product.price_from_cents = min((v.price_cents for v in variants), default=0)
-    parts = [product.name, product.brand, product.summary, product.description,
-             product.category.name]
+    parts = [
+        product.name,
+        product.brand,
+        product.summary,
+        product.description,
+        product.category.name,
+    ]
     parts += [v.name for v in variants] + [v.sku for v in variants]
     parts += [format_spec(s) for s in product.specs]
     product.search_text = " ".join(p for p in parts if p).lower()

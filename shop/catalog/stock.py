@@ -24,8 +24,9 @@ def availability(variant_ids: list[int]) -> dict[int, Availability]:
     if not variant_ids:
         return {}
     rows = db.session.execute(
-        sa.select(Variant.id, Variant.stock_on_hand, Variant.made_to_order, Variant.is_active)
-        .where(Variant.id.in_(variant_ids))
+        sa.select(
+            Variant.id, Variant.stock_on_hand, Variant.made_to_order, Variant.is_active
+        ).where(Variant.id.in_(variant_ids))
     )
     cap = current_app.config["MAX_LINE_QUANTITY"]
     result = {}

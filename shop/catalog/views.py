@@ -14,7 +14,7 @@ from shop.catalog.services import (
 )
 from shop.extensions import db
 from shop.research.models import ResearchKind
-from shop.research.services import record, recently_viewed
+from shop.research.services import recently_viewed, record
 from shop.web import owner
 
 bp = Blueprint("catalog", __name__)
@@ -26,8 +26,12 @@ def category(slug: str):
     filters = parse_filters(request.args, category.attributes)
     page = list_products(filters, current_app.config["PRODUCTS_PER_PAGE"], category=category)
     return render_template(
-        "catalog/category.html", category=category, filters=filters, page=page,
-        facets=category_facets(category), sorts=SORTS,
+        "catalog/category.html",
+        category=category,
+        filters=filters,
+        page=page,
+        facets=category_facets(category),
+        sorts=SORTS,
     )
 
 
@@ -54,9 +58,12 @@ def product(slug: str):
     selected = next((v for v in orderable if v.id == chosen), None) or next(iter(orderable), None)
     form = AddToCartForm(variant_id=selected.id if selected else "")
     return render_template(
-        "catalog/product.html", product=product, specs=spec_rows(product), variants=active,
-        availability=availability, selected=selected, form=form,
-        recently_viewed=recently_viewed(
-            limit=4, exclude=product.id, **who
-        ),
+        "catalog/product.html",
+        product=product,
+        specs=spec_rows(product),
+        variants=active,
+        availability=availability,
+        selected=selected,
+        form=form,
+        recently_viewed=recently_viewed(limit=4, exclude=product.id, **who),
     )

@@ -22,9 +22,7 @@ class ResearchEvent(db.Model):
     __table_args__ = (
         sa.Index("ix_research_events_user_time", "user_id", "created_at"),
         sa.Index("ix_research_events_visitor_time", "visitor_key", "created_at"),
-        sa.CheckConstraint(
-            "kind IN ('viewed', 'compared', 'searched')", name="kind_known"
-        ),
+        sa.CheckConstraint("kind IN ('viewed', 'compared', 'searched')", name="kind_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

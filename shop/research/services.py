@@ -19,15 +19,24 @@ def _owner(user_id: int | None, visitor_key: str | None):
     return sa.false()
 
 
-def record(kind: ResearchKind, *, user_id: int | None, visitor_key: str | None,
-           product_id: int | None = None, query: str | None = None) -> None:
+def record(
+    kind: ResearchKind,
+    *,
+    user_id: int | None,
+    visitor_key: str | None,
+    product_id: int | None = None,
+    query: str | None = None,
+) -> None:
     """Add one event to the trail of a buyer or a visitor."""
     if user_id is None and visitor_key is None:
         return
     db.session.add(
         ResearchEvent(
-            kind=kind.value, user_id=user_id, visitor_key=None if user_id else visitor_key,
-            product_id=product_id, query=(query or None) and query[:200],
+            kind=kind.value,
+            user_id=user_id,
+            visitor_key=None if user_id else visitor_key,
+            product_id=product_id,
+            query=(query or None) and query[:200],
         )
     )
 
@@ -44,8 +53,9 @@ def attach_visitor_trail(visitor_key: str | None, user_id: int) -> int:
     return result.rowcount or 0
 
 
-def recently_viewed(user_id: int | None, visitor_key: str | None, limit: int,
-                    exclude: int | None = None) -> list[Product]:
+def recently_viewed(
+    user_id: int | None, visitor_key: str | None, limit: int, exclude: int | None = None
+) -> list[Product]:
     """Distinct products viewed or compared, latest first; two queries."""
     last_seen = sa.func.max(ResearchEvent.created_at)
     stmt = (

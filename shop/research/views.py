@@ -1,6 +1,15 @@
 """The compare list and its page."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from shop.cart.forms import EmptyForm
 from shop.catalog.services import compare_rows, load_products
@@ -25,7 +34,9 @@ def _product_id() -> int:
 def compare_page():
     products = load_products(session.get("compare", []), with_specs=True)
     return render_template(
-        "catalog/compare.html", products=products, rows=compare_rows(products) if products else [],
+        "catalog/compare.html",
+        products=products,
+        rows=compare_rows(products) if products else [],
         form=EmptyForm(),
     )
 

@@ -27,7 +27,9 @@ def home():
     page = request.args.get("page", 1, type=int)
     buyers = db.paginate(
         sa.select(User).where(User.role == Role.BUYER.value).order_by(User.created_at.desc()),
-        page=max(page, 1), per_page=25, error_out=False,
+        page=max(page, 1),
+        per_page=25,
+        error_out=False,
     )
     return render_template("staff/home.html", buyers=buyers, me=current_user)
 
@@ -39,6 +41,8 @@ def buyer(user_id: int):
     if person is None or person.role != Role.BUYER.value:
         raise NotFound("No such buyer.")
     return render_template(
-        "staff/buyer.html", person=person, trail=trail(person.id),
+        "staff/buyer.html",
+        person=person,
+        trail=trail(person.id),
         cart=view_cart(user_id=person.id),
     )

@@ -20,10 +20,16 @@ def test_passwords_use_argon2id_at_owasp_parameters():
 
 
 def test_register_logs_in_and_stores_only_a_hash(client, db):
-    r = post_form(client, "/account/register", {
-        "name": "Grace Hopper", "email": "Grace@Example.com ", "password": PASSWORD,
-        "confirm": PASSWORD,
-    })
+    r = post_form(
+        client,
+        "/account/register",
+        {
+            "name": "Grace Hopper",
+            "email": "Grace@Example.com ",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
+    )
     assert r.status_code == 302
     user = db.session.scalar(sa.select(User))
     assert user.email == "grace@example.com" and user.role == Role.BUYER.value
@@ -33,14 +39,21 @@ def test_register_logs_in_and_stores_only_a_hash(client, db):
 
 @pytest.mark.parametrize(
     ("data", "message"),
-    [({"password": "short", "confirm": "short"}, "at least 10"),
-     ({"confirm": "something else entirely"}, "Passwords differ"),
-     ({"email": "not-an-email"}, "Invalid email"),
-     ({"name": ""}, "This field is required")],
+    [
+        ({"password": "short", "confirm": "short"}, "at least 10"),
+        ({"confirm": "something else entirely"}, "Passwords differ"),
+        ({"email": "not-an-email"}, "Invalid email"),
+        ({"name": ""}, "This field is required"),
+    ],
 )
 def test_register_errors_show_next_to_the_field_and_write_nothing(client, db, data, message):
-    form = {"name": "Grace", "email": "grace@example.com", "password": PASSWORD,
-            "confirm": PASSWORD, **data}
+    form = {
+        "name": "Grace",
+        "email": "grace@example.com",
+        "password": PASSWORD,
+        "confirm": PASSWORD,
+        **data,
+    }
     r = post_form(client, "/account/register", form)
     assert r.status_code == 200
     assert 'class="field-error"' in r.get_data(as_text=True)
@@ -50,16 +63,27 @@ def test_register_errors_show_next_to_the_field_and_write_nothing(client, db, da
 
 def test_register_with_a_taken_email_is_refused(client, make_user):
     make_user(email="grace@example.com")
-    r = post_form(client, "/account/register", {
-        "name": "Other", "email": "GRACE@example.com", "password": PASSWORD, "confirm": PASSWORD,
-    })
+    r = post_form(
+        client,
+        "/account/register",
+        {
+            "name": "Other",
+            "email": "GRACE@example.com",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
+    )
     assert "already exists" in r.get_data(as_text=True)
 
 
 def test_unknown_email_and_wrong_password_look_the_same(client, make_user):
     make_user(email="ada@example.com")
-    wrong = post_form(client, "/account/login", {"email": "ada@example.com", "password": "nope-nope-nope"})
-    unknown = post_form(client, "/account/login", {"email": "who@example.com", "password": "nope-nope-nope"})
+    wrong = post_form(
+        client, "/account/login", {"email": "ada@example.com", "password": "nope-nope-nope"}
+    )
+    unknown = post_form(
+        client, "/account/login", {"email": "who@example.com", "password": "nope-nope-nope"}
+    )
     assert wrong.status_code == unknown.status_code == 401
     message = "That email and password do not match an account."
     assert message in wrong.get_data(as_text=True) and message in unknown.get_data(as_text=True)
@@ -103,9 +127,15 @@ def test_change_password_ends_other_sessions(app, client, make_user, login, db):
     other_device = app.test_client()
     post_form(other_device, "/account/login", {"email": user.email, "password": PASSWORD})
     login(user)
-    r = post_form(client, "/account/password", {
-        "current_password": PASSWORD, "new_password": "a brand new secret", "confirm": "a brand new secret",
-    })
+    r = post_form(
+        client,
+        "/account/password",
+        {
+            "current_password": PASSWORD,
+            "new_password": "a brand new secret",
+            "confirm": "a brand new secret",
+        },
+    )
     assert r.status_code == 302
     assert client.get("/account/").status_code == 200
     assert other_device.get("/account/").status_code == 302
@@ -115,10 +145,15 @@ def test_change_password_ends_other_sessions(app, client, make_user, login, db):
 
 def test_change_password_with_a_wrong_current_password(client, make_user, login):
     login(make_user())
-    r = post_form(client, "/account/password", {
-        "current_password": "wrong-wrong-wrong", "new_password": "a brand new secret",
-        "confirm": "a brand new secret",
-    })
+    r = post_form(
+        client,
+        "/account/password",
+        {
+            "current_password": "wrong-wrong-wrong",
+            "new_password": "a brand new secret",
+            "confirm": "a brand new secret",
+        },
+    )
     assert "not correct" in r.get_data(as_text=True)
 
 
@@ -135,7 +170,10 @@ def test_successful_logins_do_not_count_against_the_account(app, make_user):
     user = make_user()
     for _ in range(7):
         c = app.test_client()
-        assert post_form(c, "/account/login", {"email": user.email, "password": PASSWORD}).status_code == 302
+        assert (
+            post_form(c, "/account/login", {"email": user.email, "password": PASSWORD}).status_code
+            == 302
+        )
 
 
 def test_login_is_throttled_per_client_address(app, client, make_user, login):
@@ -147,12 +185,19 @@ def test_login_is_throttled_per_client_address(app, client, make_user, login):
 
 @pytest.mark.parametrize(
     "target",
-    ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)",
-     "http:/evil.example"],
+    [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "http:/evil.example",
+    ],
 )
 def test_next_never_leaves_the_site(client, make_user, target):
     user = make_user()
-    r = post_form(client, f"/account/login?next={target}", {"email": user.email, "password": PASSWORD})
+    r = post_form(
+        client, f"/account/login?next={target}", {"email": user.email, "password": PASSWORD}
+    )
     assert r.status_code == 302 and r.headers["Location"] == "/"
 
 

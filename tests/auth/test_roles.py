@@ -26,7 +26,7 @@ def staff_urls(app, buyer_id):
     urls = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("staff."):
-            values = {arg: buyer_id for arg in rule.arguments}
+            values = dict.fromkeys(rule.arguments, buyer_id)
             with app.test_request_context():
                 from flask import url_for
 
@@ -54,12 +54,15 @@ def test_staff_reach_the_desk_and_a_buyer_thread(app, client, make_user, login, 
     assert "Ada Lovelace" in client.get("/staff/").get_data(as_text=True)
 
 
-def test_staff_see_a_buyers_research_trail_and_cart(app, client, make_user, login, sailboats,
-                                                     make_product):
+def test_staff_see_a_buyers_research_trail_and_cart(
+    app, client, make_user, login, sailboats, make_product
+):
     boat = make_product(sailboats, name="Aura 38")
     buyer = make_user(Role.BUYER)
     shopper = app.test_client()
-    post_form(shopper, "/account/login", {"email": buyer.email, "password": "correct horse battery"})
+    post_form(
+        shopper, "/account/login", {"email": buyer.email, "password": "correct horse battery"}
+    )
     shopper.get(f"/p/{boat.slug}")
     shopper.get("/search?q=blue+water")
     post_form(shopper, "/cart/add", {"variant_id": boat.variants[0].id, "quantity": 1})
@@ -78,16 +81,49 @@ def test_a_staff_page_for_a_non_buyer_is_404(client, make_user, login):
 
 def test_create_staff_command(app, db):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["create-staff", "--email", "Rae@Example.com", "--name", "Rae",
-                                 "--role", "rep", "--password", "a long staff pass"])
+    result = runner.invoke(
+        args=[
+            "create-staff",
+            "--email",
+            "Rae@Example.com",
+            "--name",
+            "Rae",
+            "--role",
+            "rep",
+            "--password",
+            "a long staff pass",
+        ]
+    )
     assert result.exit_code == 0, result.output
     from shop.auth.services import find_user_by_email
 
     user = find_user_by_email("rae@example.com")
     assert user.role == "rep"
-    again = runner.invoke(args=["create-staff", "--email", "rae@example.com", "--name", "Rae",
-                                "--role", "rep", "--password", "a long staff pass"])
+    again = runner.invoke(
+        args=[
+            "create-staff",
+            "--email",
+            "rae@example.com",
+            "--name",
+            "Rae",
+            "--role",
+            "rep",
+            "--password",
+            "a long staff pass",
+        ]
+    )
     assert again.exit_code != 0 and "already exists" in again.output
-    bad = runner.invoke(args=["create-staff", "--email", "x@example.com", "--name", "X",
-                              "--role", "buyer", "--password", "a long staff pass"])
+    bad = runner.invoke(
+        args=[
+            "create-staff",
+            "--email",
+            "x@example.com",
+            "--name",
+            "X",
+            "--role",
+            "buyer",
+            "--password",
+            "a long staff pass",
+        ]
+    )
     assert bad.exit_code != 0

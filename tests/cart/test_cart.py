@@ -12,8 +12,7 @@ def piano(make_category, make_product):
 
 
 def add(client, variant_id, quantity, **extra):
-    return post_form(client, "/cart/add", {"variant_id": variant_id, "quantity": quantity,
-                                           **extra})
+    return post_form(client, "/cart/add", {"variant_id": variant_id, "quantity": quantity, **extra})
 
 
 def lines(db):
@@ -45,12 +44,18 @@ def test_adding_the_same_variant_again_adds_up(client, piano, db):
 
 @pytest.mark.parametrize(
     ("quantity", "message"),
-    [("0", "at least 1"), ("-2", "at least 1"), ("two", "whole number"), ("1.5", "whole number"),
-     ("", "whole number"), ("4", "Only 3 units are available"),
-     ("99999999999999999999", "far too large"), ("21", "At most 20")],
+    [
+        ("0", "at least 1"),
+        ("-2", "at least 1"),
+        ("two", "whole number"),
+        ("1.5", "whole number"),
+        ("", "whole number"),
+        ("4", "Only 3 units are available"),
+        ("99999999999999999999", "far too large"),
+        ("21", "At most 20"),
+    ],
 )
-def test_bad_quantities_are_refused_and_change_nothing(client, piano, db, quantity, message,
-                                                       app):
+def test_bad_quantities_are_refused_and_change_nothing(client, piano, db, quantity, message, app):
     piano.variants[0].stock_on_hand = 30
     if message.startswith("Only"):
         piano.variants[0].stock_on_hand = 3
@@ -98,8 +103,9 @@ def test_unknown_or_foreign_lines_are_404(client, app, piano, db, make_product):
     assert len(lines(db)) == 1
 
 
-def test_visitor_cart_merges_into_buyer_cart_at_login(client, app, piano, make_product, make_user,
-                                                      login, db):
+def test_visitor_cart_merges_into_buyer_cart_at_login(
+    client, app, piano, make_product, make_user, login, db
+):
     buyer = make_user(email="ada@example.com")
     # The buyer already has one unit from an earlier visit, on another device.
     elsewhere = app.test_client()
@@ -112,10 +118,13 @@ def test_visitor_cart_merges_into_buyer_cart_at_login(client, app, piano, make_p
     assert login(buyer).status_code == 302
     rows = db.session.execute(
         sa.select(Cart.user_id, Cart.visitor_key, CartLine.variant_id, CartLine.quantity)
-        .join(CartLine).order_by(CartLine.variant_id)
+        .join(CartLine)
+        .order_by(CartLine.variant_id)
     ).all()
-    assert rows == [(buyer.id, None, piano.variants[0].id, 2),
-                    (buyer.id, None, other.variants[0].id, 1)]
+    assert rows == [
+        (buyer.id, None, piano.variants[0].id, 2),
+        (buyer.id, None, other.variants[0].id, 1),
+    ]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Cart)) == 1
     # Merging never asks for more than the stock: 3 in stock, 2 already, visitor adds 3.
     guest = app.test_client()

@@ -7,17 +7,32 @@ from tests.conftest import post_form
 def fleet(sailboats, make_product):
     """Four boats with different lengths, hulls, launch dates and prices."""
     return {
-        "dinghy": make_product(sailboats, name="Petrel 24", price_cents=48_000_00,
-                               specs={"length": "24", "hull": "Fiberglass",
-                                      "launch": "2027-03-01"}),
-        "cruiser": make_product(sailboats, name="Aura 38", price_cents=289_000_00,
-                                specs={"length": "38.5", "hull": "Fiberglass",
-                                       "launch": "2027-05-15"}),
-        "classic": make_product(sailboats, name="Teak Heron 42", price_cents=365_000_00,
-                                specs={"length": "42", "hull": "Wood", "launch": "2027-08-01"}),
-        "passage": make_product(sailboats, name="Meridian 46", price_cents=399_000_00,
-                                specs={"length": "46", "hull": "Aluminium",
-                                       "launch": "2028-01-10"}, stock=0, made_to_order=True),
+        "dinghy": make_product(
+            sailboats,
+            name="Petrel 24",
+            price_cents=48_000_00,
+            specs={"length": "24", "hull": "Fiberglass", "launch": "2027-03-01"},
+        ),
+        "cruiser": make_product(
+            sailboats,
+            name="Aura 38",
+            price_cents=289_000_00,
+            specs={"length": "38.5", "hull": "Fiberglass", "launch": "2027-05-15"},
+        ),
+        "classic": make_product(
+            sailboats,
+            name="Teak Heron 42",
+            price_cents=365_000_00,
+            specs={"length": "42", "hull": "Wood", "launch": "2027-08-01"},
+        ),
+        "passage": make_product(
+            sailboats,
+            name="Meridian 46",
+            price_cents=399_000_00,
+            specs={"length": "46", "hull": "Aluminium", "launch": "2028-01-10"},
+            stock=0,
+            made_to_order=True,
+        ),
     }
 
 
@@ -102,8 +117,13 @@ def test_inactive_product_is_404(client, fleet, db):
 def test_product_page_shows_specs_variants_prices_and_honest_promises(
     client, sailboats, make_product, db
 ):
-    boat = make_product(sailboats, name="Aura 38", price_cents=289_000_00, variants=2,
-                        specs={"length": "38.5", "hull": "Fiberglass", "launch": "2027-05-15"})
+    boat = make_product(
+        sailboats,
+        name="Aura 38",
+        price_cents=289_000_00,
+        variants=2,
+        specs={"length": "38.5", "hull": "Fiberglass", "launch": "2027-05-15"},
+    )
     boat.variants[1].stock_on_hand = 0
     boat.variants[1].made_to_order = True
     boat.variants[1].build_weeks = 14
@@ -127,8 +147,9 @@ def test_documents_are_listed_for_download(client, sailboats, make_product, db):
     from shop.catalog.models import ProductDocument
 
     boat = make_product(sailboats)
-    db.session.add(ProductDocument(product_id=boat.id, title="Spec sheet",
-                                   path="docs/x.pdf", size_bytes=4096))
+    db.session.add(
+        ProductDocument(product_id=boat.id, title="Spec sheet", path="docs/x.pdf", size_bytes=4096)
+    )
     db.session.commit()
     text = client.get(f"/p/{boat.slug}").get_data(as_text=True)
     assert 'href="/static/docs/x.pdf" download' in text and "Spec sheet" in text
@@ -144,4 +165,6 @@ def test_csrf_is_required_on_state_changes(client, fleet):
     variant = fleet["cruiser"].variants[0]
     response = client.post("/cart/add", data={"variant_id": variant.id, "quantity": 1})
     assert response.status_code == 400
-    assert post_form(client, "/cart/add", {"variant_id": variant.id, "quantity": 1}).status_code == 303
+    assert (
+        post_form(client, "/cart/add", {"variant_id": variant.id, "quantity": 1}).status_code == 303
+    )

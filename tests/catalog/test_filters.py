@@ -16,11 +16,23 @@ def attrs():
 
 
 def test_reads_ranges_choices_price_sort_and_page():
-    f = parse_filters(MultiDict([
-        ("length_min", "30"), ("length_max", "42.5"), ("hull", "Wood"), ("hull", "Fiberglass"),
-        ("price_min", "2,000"), ("price_max", "400000"), ("launch_min", "2027-01-01"),
-        ("sort", "price_desc"), ("page", "3"), ("q", "  blue   water "),
-    ]), attrs())
+    f = parse_filters(
+        MultiDict(
+            [
+                ("length_min", "30"),
+                ("length_max", "42.5"),
+                ("hull", "Wood"),
+                ("hull", "Fiberglass"),
+                ("price_min", "2,000"),
+                ("price_max", "400000"),
+                ("launch_min", "2027-01-01"),
+                ("sort", "price_desc"),
+                ("page", "3"),
+                ("q", "  blue   water "),
+            ]
+        ),
+        attrs(),
+    )
     assert f.query == "blue water" and f.terms == ["blue", "water"]
     assert f.price_min_cents == 200_000 and f.price_max_cents == 40_000_000
     length, launch = f.ranges
@@ -32,10 +44,19 @@ def test_reads_ranges_choices_price_sort_and_page():
 
 
 def test_unreadable_values_are_ignored_and_reported_never_an_error():
-    f = parse_filters(MultiDict([
-        ("length_min", "long"), ("price_max", "-5"), ("launch_max", "2027-13-45"),
-        ("sort", "DROP TABLE"), ("page", "x"), ("length_max", "1e999"),
-    ]), attrs())
+    f = parse_filters(
+        MultiDict(
+            [
+                ("length_min", "long"),
+                ("price_max", "-5"),
+                ("launch_max", "2027-13-45"),
+                ("sort", "DROP TABLE"),
+                ("page", "x"),
+                ("length_max", "1e999"),
+            ]
+        ),
+        attrs(),
+    )
     assert f.ranges == [] and f.price_max_cents is None
     assert f.sort == "newest" and f.page == 1
     assert len(f.ignored) == 4

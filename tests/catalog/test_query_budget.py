@@ -21,11 +21,18 @@ def grow(sailboats, make_product):
 
     def _grow(n):
         while len(made) < n:
-            made.append(make_product(
-                sailboats, variants=3, images=3,
-                specs={"length": 30 + len(made), "hull": ["Wood", "Fiberglass"][len(made) % 2],
-                       "launch": "2027-05-01"},
-            ))
+            made.append(
+                make_product(
+                    sailboats,
+                    variants=3,
+                    images=3,
+                    specs={
+                        "length": 30 + len(made),
+                        "hull": ["Wood", "Fiberglass"][len(made) % 2],
+                        "launch": "2027-05-01",
+                    },
+                )
+            )
         return made
 
     return _grow
@@ -52,13 +59,19 @@ def test_search_page(app, client, grow, query_counter):
 
 def test_product_page(client, sailboats, make_product, query_counter):
     small = make_product(sailboats, variants=1, images=1, specs={"length": 30})
-    big = make_product(sailboats, variants=50, images=50,
-                       specs={"length": 30, "hull": "Wood", "launch": "2027-01-01"})
+    big = make_product(
+        sailboats,
+        variants=50,
+        images=50,
+        specs={"length": 30, "hull": "Wood", "launch": "2027-01-01"},
+    )
     for product in (small, big):  # both pages then show the other as recently viewed
         client.get(f"/p/{product.slug}")
-    assert queries(client, query_counter, f"/p/{small.slug}") == queries(
-        client, query_counter, f"/p/{big.slug}"
-    ) <= 14
+    assert (
+        queries(client, query_counter, f"/p/{small.slug}")
+        == queries(client, query_counter, f"/p/{big.slug}")
+        <= 14
+    )
 
 
 def test_compare_page(client, grow, query_counter):

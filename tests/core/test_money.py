@@ -7,8 +7,13 @@ from shop.money import Money, MoneyError
 
 @pytest.mark.parametrize(
     ("text", "cents"),
-    [("2,499.00", 249_900), ("399999.99", 39_999_999), (Decimal("0.1"), 10), (7, 700),
-     ("$42,500", 4_250_000)],
+    [
+        ("2,499.00", 249_900),
+        ("399999.99", 39_999_999),
+        (Decimal("0.1"), 10),
+        (7, 700),
+        ("$42,500", 4_250_000),
+    ],
 )
 def test_parse_is_exact(text, cents):
     assert Money.parse(text).cents == cents

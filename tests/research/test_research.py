@@ -8,11 +8,17 @@ from tests.conftest import PASSWORD, post_form
 @pytest.fixture
 def boats(sailboats, make_product):
     return [
-        make_product(sailboats, name=f"Boat {name}", price_cents=price,
-                     specs={"length": length, "hull": hull})
+        make_product(
+            sailboats,
+            name=f"Boat {name}",
+            price_cents=price,
+            specs={"length": length, "hull": hull},
+        )
         for name, price, length, hull in [
-            ("Alpha", 100_000_00, "30", "Wood"), ("Bravo", 120_000_00, "35", "Fiberglass"),
-            ("Charlie", 150_000_00, "38", "Wood"), ("Delta", 180_000_00, "40", "Wood"),
+            ("Alpha", 100_000_00, "30", "Wood"),
+            ("Bravo", 120_000_00, "35", "Fiberglass"),
+            ("Charlie", 150_000_00, "38", "Wood"),
+            ("Delta", 180_000_00, "40", "Wood"),
             ("Echo", 200_000_00, "44", "Fiberglass"),
         ]
     ]
@@ -70,11 +76,17 @@ def test_visitor_trail_becomes_the_buyers_at_login(client, boats, make_user, log
     buyer = make_user()
     login(buyer)
     rows = db.session.execute(
-        sa.select(ResearchEvent.kind, ResearchEvent.product_id, ResearchEvent.user_id,
-                  ResearchEvent.visitor_key).order_by(ResearchEvent.id)
+        sa.select(
+            ResearchEvent.kind,
+            ResearchEvent.product_id,
+            ResearchEvent.user_id,
+            ResearchEvent.visitor_key,
+        ).order_by(ResearchEvent.id)
     ).all()
     assert [(k, p) for k, p, _, _ in rows] == [
-        ("viewed", boats[0].id), ("viewed", boats[1].id), ("compared", boats[2].id)
+        ("viewed", boats[0].id),
+        ("viewed", boats[1].id),
+        ("compared", boats[2].id),
     ]
     assert {(u, v) for _, _, u, v in rows} == {(buyer.id, None)}
     page = client.get("/account/").get_data(as_text=True)
@@ -85,7 +97,7 @@ def test_recently_viewed_is_latest_first_and_distinct(client, boats):
     for boat in (boats[0], boats[1], boats[0], boats[3]):
         client.get(f"/p/{boat.slug}")
     html = client.get("/").get_data(as_text=True)
-    section = html[html.index("Recently viewed"):]
+    section = html[html.index("Recently viewed") :]
     assert section.count("Boat Alpha</h3>") == 1
     assert section.index("Boat Delta") < section.index("Boat Alpha") < section.index("Boat Bravo")
 
