@@ -20,9 +20,9 @@ def create_app(config: object | None = None) -> Flask:
     check_config(app)
 
     register_extensions(app)
+    register_template_helpers(app)
     register_blueprints(app)
     register_errorhandlers(app)
-    register_template_helpers(app)
     register_commands(app)
     return app
 

@@ -6,6 +6,7 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, g, request, session
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from shop.money import Money
 
@@ -25,6 +26,36 @@ def visitor_key(create: bool = False) -> str | None:
         token = secrets.token_urlsafe(32)
         session[VISITOR_SESSION_KEY] = token
     return hash_token(token)
+
+
+MAX_ID = 2**63 - 1  # the largest value a BIGINT key can hold; larger numbers match nothing
+
+
+def parse_id(value) -> int | None:
+    """A database id from browser input, or None for anything that cannot be one."""
+    text = str(value or "").strip()
+    if not text.isdigit() or len(text) > 19:
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
+MAX_PAGE = 10_000
+
+
+def page_arg(value) -> int:
+    """A page number from the query string, clamped to 1..MAX_PAGE."""
+    text = str(value or "").strip()
+    if not text.isdigit() or int(text.lstrip("0") or "0") < 1:
+        return 1
+    return MAX_PAGE if len(text) > 6 else min(int(text), MAX_PAGE)
+
+
+class IdConverter(IntegerConverter):
+    """`<id:name>` in a URL: a positive id that fits the database, else the route 404s."""
+
+    def __init__(self, map, *args, **kwargs):
+        super().__init__(map, min=1, max=MAX_ID)
 
 
 def current_buyer_id() -> int | None:
@@ -62,6 +93,8 @@ CSP = (
 def register_web(app: Flask) -> None:
     from shop.cart.services import cart_count
     from shop.catalog.services import nav_categories
+
+    app.url_map.converters["id"] = IdConverter
 
     @app.template_filter("money")
     def money_filter(cents, whole: bool = False):

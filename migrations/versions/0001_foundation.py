@@ -103,6 +103,8 @@ def upgrade():
     )
     with op.batch_alter_table('products', schema=None) as batch_op:
         batch_op.create_index('ix_products_category_created', ['category_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_products_category_name', ['category_id', 'name'], unique=False)
+        batch_op.create_index('ix_products_created_at', ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_products_category_id'), ['category_id'], unique=False)
         batch_op.create_index('ix_products_category_price', ['category_id', 'price_from_cents'], unique=False)
         batch_op.create_index(batch_op.f('ix_products_is_active'), ['is_active'], unique=False)
@@ -299,6 +301,8 @@ def downgrade():
         batch_op.drop_index('ix_products_category_price')
         batch_op.drop_index(batch_op.f('ix_products_category_id'))
         batch_op.drop_index('ix_products_category_created')
+        batch_op.drop_index('ix_products_category_name')
+        batch_op.drop_index('ix_products_created_at')
 
     op.drop_table('products')
     with op.batch_alter_table('login_sessions', schema=None) as batch_op:

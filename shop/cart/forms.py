@@ -6,6 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
+from shop.web import parse_id
+
 QUANTITY_MESSAGE = "Enter a whole number of at least 1."
 
 
@@ -34,10 +36,7 @@ class AddToCartForm(FlaskForm):
     )
 
     def variant(self) -> int | None:
-        try:
-            return int(self.variant_id.data)
-        except (TypeError, ValueError):
-            return None
+        return parse_id(self.variant_id.data)
 
 
 class UpdateLineForm(FlaskForm):

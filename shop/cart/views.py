@@ -51,7 +51,7 @@ def add():
     return redirect(back), 303
 
 
-@bp.route("/lines/<int:line_id>", methods=["POST"])
+@bp.route("/lines/<id:line_id>", methods=["POST"])
 def update(line_id: int):
     form = UpdateLineForm()
     if not form.validate_on_submit():
@@ -68,7 +68,7 @@ def update(line_id: int):
     return redirect(url_for("cart.show")), 303
 
 
-@bp.route("/lines/<int:line_id>/remove", methods=["POST"])
+@bp.route("/lines/<id:line_id>/remove", methods=["POST"])
 def remove(line_id: int):
     EmptyForm().validate_on_submit()  # CSRF is checked globally; nothing else to read
     remove_line(get_or_create_cart(**owner()), line_id)

@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from shop.catalog.models import SpecAttribute, SpecKind
+from shop.web import page_arg
 
 SORTS = {
     "newest": "Newest first",
@@ -19,7 +20,6 @@ SORTS = {
 DEFAULT_SORT = "newest"
 MAX_QUERY_LENGTH = 100
 MAX_TERMS = 8
-MAX_PAGE = 10_000
 
 
 @dataclass
@@ -127,8 +127,5 @@ def parse_filters(args, attributes: list[SpecAttribute] = ()) -> ProductFilter:
 
     sort = args.get("sort") or DEFAULT_SORT
     result.sort = sort if sort in SORTS else DEFAULT_SORT
-    try:
-        result.page = min(max(int(args.get("page", 1)), 1), MAX_PAGE)
-    except (TypeError, ValueError):
-        result.page = 1
+    result.page = page_arg(args.get("page"))
     return result

@@ -71,6 +71,8 @@ class Product(TimestampMixin, db.Model):
     __table_args__ = (
         sa.Index("ix_products_category_price", "category_id", "price_from_cents"),
         sa.Index("ix_products_category_created", "category_id", "created_at"),
+        sa.Index("ix_products_category_name", "category_id", "name"),
+        sa.Index("ix_products_created_at", "created_at"),
         sa.CheckConstraint("price_from_cents >= 0", name="price_from_not_negative"),
     )
 

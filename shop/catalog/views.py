@@ -15,7 +15,7 @@ from shop.catalog.services import (
 from shop.extensions import db
 from shop.research.models import ResearchKind
 from shop.research.services import recently_viewed, record
-from shop.web import owner
+from shop.web import owner, parse_id
 
 bp = Blueprint("catalog", __name__)
 
@@ -53,7 +53,7 @@ def product(slug: str):
     db.session.commit()
     availability = variant_availability(product.variants)
     active = [v for v in product.variants if v.is_active]
-    chosen = request.args.get("variant", type=int)
+    chosen = parse_id(request.args.get("variant"))
     orderable = [v for v in active if availability[v.id][1] > 0]
     selected = next((v for v in orderable if v.id == chosen), None) or next(iter(orderable), None)
     form = AddToCartForm(variant_id=selected.id if selected else "")

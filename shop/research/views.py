@@ -18,16 +18,16 @@ from shop.extensions import db
 from shop.research import compare
 from shop.research.models import ResearchKind
 from shop.research.services import record
-from shop.web import owner, safe_next
+from shop.web import owner, parse_id, safe_next
 
 bp = Blueprint("research", __name__)
 
 
 def _product_id() -> int:
-    try:
-        return int(request.form.get("product_id", ""))
-    except ValueError:
-        raise NotFound("No such product.") from None
+    product_id = parse_id(request.form.get("product_id"))
+    if product_id is None:
+        raise NotFound("No such product.")
+    return product_id
 
 
 @bp.route("/compare")

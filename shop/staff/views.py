@@ -11,6 +11,7 @@ from shop.cart.services import view_cart
 from shop.errors import NotFound
 from shop.extensions import db
 from shop.research.services import trail
+from shop.web import page_arg
 
 bp = Blueprint("staff", __name__)
 
@@ -24,17 +25,16 @@ def require_staff():
 
 @bp.route("/")
 def home():
-    page = request.args.get("page", 1, type=int)
     buyers = db.paginate(
         sa.select(User).where(User.role == Role.BUYER.value).order_by(User.created_at.desc()),
-        page=max(page, 1),
+        page=page_arg(request.args.get("page")),
         per_page=25,
         error_out=False,
     )
     return render_template("staff/home.html", buyers=buyers, me=current_user)
 
 
-@bp.route("/buyers/<int:user_id>")
+@bp.route("/buyers/<id:user_id>")
 @permission_required(Permission.VIEW_BUYER_THREAD)
 def buyer(user_id: int):
     person = db.session.get(User, user_id)

@@ -5,6 +5,13 @@ document.addEventListener("DOMContentLoaded", () => {
     select.addEventListener("change", () => select.form.submit());
   });
 
+  // On a phone the filter panel starts folded, unless filters are in use.
+  if (window.matchMedia("(max-width: 899px)").matches) {
+    document.querySelectorAll("details[data-collapse-on-phone]:not([data-active])").forEach((d) => {
+      d.removeAttribute("open");
+    });
+  }
+
   // Product gallery: a thumbnail shows its picture in the main frame.
   document.querySelectorAll("[data-gallery]").forEach((gallery) => {
     const main = gallery.querySelector("[data-gallery-main]");

@@ -81,3 +81,45 @@ def test_about_page_tells_our_story_and_is_linked_from_every_page(client):
     text = about.get_data(as_text=True)
     assert "<h1>" in text and "Portland" in text
     assert 'href="/about"' in client.get("/cart/").get_data(as_text=True)
+
+
+def _indexed_prefixes(table) -> set[tuple[str, ...]]:
+    """Every column prefix that an index, a unique constraint or the primary key can serve."""
+    groups = [tuple(c.name for c in i.columns) for i in table.indexes]
+    groups += [
+        tuple(c.name for c in u.columns)
+        for u in table.constraints
+        if isinstance(u, (sa.UniqueConstraint, sa.PrimaryKeyConstraint))
+    ]
+    return {g[:n] for g in groups for n in range(1, len(g) + 1)}
+
+
+def test_every_foreign_key_is_indexed():
+    missing = []
+    for table in db.metadata.sorted_tables:
+        prefixes = _indexed_prefixes(table)
+        for fk in table.foreign_key_constraints:
+            cols = tuple(c.name for c in fk.columns)
+            if cols not in prefixes:
+                missing.append(f"{table.name}.{cols}")
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("table", "columns"),
+    [
+        ("products", ("category_id", "price_from_cents")),  # category page, price sort/filter
+        ("products", ("category_id", "created_at")),  # category page, newest first
+        ("products", ("category_id", "name")),  # category page, by name
+        ("products", ("created_at",)),  # search, newest first
+        ("products", ("price_from_cents",)),  # search, by price
+        ("product_specs", ("attribute_id", "value_num")),  # range filters
+        ("product_specs", ("attribute_id", "value_text")),  # choice filters
+        ("research_events", ("user_id", "created_at")),  # recently viewed, buyer
+        ("research_events", ("visitor_key", "created_at")),  # recently viewed, visitor
+        ("carts", ("visitor_key",)),
+        ("login_sessions", ("token_hash",)),
+    ],
+)
+def test_filters_and_sorts_have_indexes(table, columns):
+    assert columns in _indexed_prefixes(db.metadata.tables[table])
