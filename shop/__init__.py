@@ -22,6 +22,7 @@ def create_app(config: object | None = None) -> Flask:
     register_extensions(app)
     register_template_helpers(app)
     register_blueprints(app)
+    register_signals(app)
     register_errorhandlers(app)
     register_commands(app)
     return app
@@ -30,20 +31,26 @@ def create_app(config: object | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from shop import models  # noqa: F401  (the whole schema, for Flask-Migrate)
     from shop.auth.session import init_login
-    from shop.extensions import csrf, db, limiter, migrate
+    from shop.extensions import csrf, db, limiter, mail, migrate
+    from shop.notifications.services import init_notifications
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
+    mail.init_app(app)
     init_login(app)
+    init_notifications(app)
 
 
 def register_blueprints(app: Flask) -> None:
     from shop.auth.views import bp as auth_bp
     from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp
+    from shop.checkout.views import bp as checkout_bp
+    from shop.orders.views import bp as orders_bp
     from shop.pages.views import bp as pages_bp
+    from shop.payments.views import bp as payments_bp
     from shop.research.views import bp as research_bp
     from shop.staff.views import bp as staff_bp
 
@@ -53,6 +60,19 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(research_bp)
     app.register_blueprint(auth_bp, url_prefix="/account")
     app.register_blueprint(staff_bp, url_prefix="/staff")
+    app.register_blueprint(checkout_bp, url_prefix="/checkout")
+    app.register_blueprint(orders_bp, url_prefix="/orders")
+    app.register_blueprint(payments_bp)
+
+
+def register_signals(app: Flask) -> None:
+    """Connect the domains that listen to others (payments -> orders -> checkout)."""
+    from shop.checkout import handlers as checkout_handlers
+    from shop.orders import account_events, payment_events
+
+    payment_events.connect()
+    checkout_handlers.connect()
+    account_events.connect()
 
 
 def register_errorhandlers(app: Flask) -> None:

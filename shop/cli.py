@@ -1,4 +1,4 @@
-"""flask commands: demo data, staff accounts (and, later, the periodic jobs)."""
+"""flask commands: demo data, staff accounts, and the periodic jobs (safe to run twice at once)."""
 
 import click
 from flask import Flask
@@ -34,3 +34,36 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(exc.message) from exc
         db.session.commit()
         click.echo(f"Created {role} {user.email}.")
+
+    @app.cli.command("send-outbox")
+    @click.option("--batch", default=50, show_default=True, help="Messages claimed per round.")
+    def send_outbox_command(batch: int):
+        """Send every outbox email that is due; safe to run in several places at once."""
+        from shop.notifications.services import deliver_all
+
+        sent = deliver_all(batch=batch)
+        click.echo(f"Sent {sent} email{'' if sent == 1 else 's'}.")
+
+    @app.cli.command("release-reservations")
+    def release_reservations_command():
+        """Tidy lapsed stock holds (they already stopped counting); safe to run twice at once."""
+        from shop.catalog.stock import release_expired
+
+        released = release_expired()
+        db.session.commit()
+        click.echo(f"Released {released} lapsed reservation(s).")
+
+    @app.cli.command("expire-orders")
+    def expire_orders_command():
+        """Cancel card orders never paid and transfer orders whose funds never came."""
+        from shop.catalog.stock import release_expired
+        from shop.orders.jobs import expire_bank_transfers, expire_unpaid_card_orders
+
+        cards = expire_unpaid_card_orders()
+        transfers = expire_bank_transfers()
+        released = release_expired()
+        db.session.commit()
+        click.echo(
+            f"Cancelled {cards} unpaid card order(s) and {transfers} unpaid transfer order(s); "
+            f"released {released} lapsed reservation(s)."
+        )

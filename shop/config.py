@@ -1,5 +1,6 @@
 """Settings, read from the environment (and a `.env` file in development)."""
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -54,6 +55,64 @@ class Config:
     LOGIN_LIMIT_PER_ADDRESS = "30 per 10 minutes"
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
 
+    # Email (Flask-Mailman). In development every email is written to a file in instance/mail/
+    # (one .log file per delivery run) instead of being sent: open it to read the message and
+    # follow its links. Set MAIL_BACKEND=smtp and MAIL_SERVER etc. to send for real.
+    MAIL_BACKEND = "file"
+    MAIL_FILE_PATH = str(INSTANCE / "mail")
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "Harbor & Hall <hello@harborandhall.example>"
+    MAIL_TIMEOUT = 10  # seconds; a hung mail server must not hold a request or a job forever
+    # Send a request's emails right after its commit (they stay queued if that fails, for
+    # `flask send-outbox`, which a scheduler should run every minute or so either way).
+    OUTBOX_SEND_INLINE = True
+    # Links in emails sent outside a request (jobs, commands) start with this.
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+
+    # Checkout and payments. Amounts are integer cents; rates are percent strings (exact).
+    RESERVATION_MINUTES = 15  # units held once the buyer reaches payment
+    RESERVATION_AUTH_EXTENSION_MINUTES = 15  # more time while the bank authenticates a card
+    BANK_TRANSFER_HOLD_DAYS = 5  # units held for an unpaid transfer
+    MAX_PAYMENT_CENTS = 99_999_999  # $999,999.99: the largest single payment we take
+    TERMS_VERSION = "2026-11"
+    DEFAULT_TAX_RATE = "6"
+    # Base sales tax per state (percent); any state not listed pays DEFAULT_TAX_RATE.
+    TAX_RATES = {
+        "OR": "0",
+        "MT": "0",
+        "NH": "0",
+        "DE": "0",
+        "AK": "0",
+        "WA": "6.5",
+        "CA": "7.25",
+        "NY": "4",
+        "MD": "6",
+        "FL": "6",
+        "TX": "6.25",
+        "MA": "6.25",
+        "IL": "6.25",
+        "NJ": "6.625",
+    }
+    BANK_DETAILS = {
+        "account_name": "Harbor & Hall LLC",
+        "bank": "Columbia Pacific Bank, Portland, OR",
+        "routing_number": "123000220",
+        "account_number": "4800 1122 9031",
+        "swift": "CPBKUS6P",
+    }
+    STRIPE_SECRET_KEY = ""
+    STRIPE_PUBLISHABLE_KEY = ""
+    STRIPE_WEBHOOK_SECRET = ""
+    STRIPE_API_BASE = ""  # empty: Stripe itself; tests and the demo use a local Stripe peer
+    STRIPE_JS_URL = "https://js.stripe.com/v3/"
+    STRIPE_TIMEOUT_SECONDS = 10  # well below gunicorn's 30 s worker timeout
+    STRIPE_CAPTURE_METHOD = "manual"  # authorize now, staff capture later; or "automatic"
+
     PRODUCTS_PER_PAGE = 12
     COMPARE_MAX = 4
     MAX_LINE_QUANTITY = 20  # a line above this is a typo, not a purchase of big-ticket goods
@@ -69,6 +128,42 @@ class Config:
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
         self.STORE_NAME = os.environ.get("STORE_NAME", self.STORE_NAME)
+        env = os.environ.get
+        self.MAIL_BACKEND = env("MAIL_BACKEND", self.MAIL_BACKEND)
+        self.MAIL_FILE_PATH = env("MAIL_FILE_PATH", self.MAIL_FILE_PATH)
+        self.MAIL_SERVER = env("MAIL_SERVER", self.MAIL_SERVER)
+        self.MAIL_PORT = int(env("MAIL_PORT", self.MAIL_PORT))
+        self.MAIL_USE_TLS = _bool("MAIL_USE_TLS", self.MAIL_USE_TLS)
+        self.MAIL_USE_SSL = _bool("MAIL_USE_SSL", self.MAIL_USE_SSL)
+        self.MAIL_USERNAME = env("MAIL_USERNAME") or self.MAIL_USERNAME
+        self.MAIL_PASSWORD = env("MAIL_PASSWORD") or self.MAIL_PASSWORD
+        self.MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", self.MAIL_DEFAULT_SENDER)
+        self.MAIL_TIMEOUT = int(env("MAIL_TIMEOUT", self.MAIL_TIMEOUT))
+        self.OUTBOX_SEND_INLINE = _bool("OUTBOX_SEND_INLINE", self.OUTBOX_SEND_INLINE)
+        self.PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", self.PUBLIC_BASE_URL).rstrip("/")
+        for name in (
+            "STRIPE_SECRET_KEY",
+            "STRIPE_PUBLISHABLE_KEY",
+            "STRIPE_WEBHOOK_SECRET",
+            "STRIPE_API_BASE",
+            "STRIPE_JS_URL",
+            "STRIPE_CAPTURE_METHOD",
+            "TERMS_VERSION",
+            "DEFAULT_TAX_RATE",
+        ):
+            setattr(self, name, env(name, getattr(self, name)))
+        for name in (
+            "RESERVATION_MINUTES",
+            "RESERVATION_AUTH_EXTENSION_MINUTES",
+            "BANK_TRANSFER_HOLD_DAYS",
+            "MAX_PAYMENT_CENTS",
+            "STRIPE_TIMEOUT_SECONDS",
+        ):
+            setattr(self, name, int(env(name, getattr(self, name))))
+        if env("TAX_RATES"):
+            self.TAX_RATES = {k.upper(): str(v) for k, v in json.loads(env("TAX_RATES")).items()}
+        if self.STRIPE_CAPTURE_METHOD not in ("manual", "automatic"):
+            raise ConfigError("STRIPE_CAPTURE_METHOD must be 'manual' or 'automatic'.")
 
 
 class ProductionConfig(Config):
@@ -77,6 +172,7 @@ class ProductionConfig(Config):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    MAIL_BACKEND = "smtp"
 
 
 class TestConfig(Config):
@@ -94,6 +190,16 @@ class TestConfig(Config):
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(database_url)
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.RATELIMIT_ENABLED = True
+        # Emails go to an in-memory list (app.extensions["mailman"].outbox); the `mailbox`
+        # fixture in tests/conftest.py switches an app to SMTP against a local server.
+        self.MAIL_BACKEND = "locmem"
+        self.MAIL_SERVER = "127.0.0.1"
+        self.MAIL_USE_TLS = self.MAIL_USE_SSL = False
+        self.MAIL_USERNAME = self.MAIL_PASSWORD = None
+        self.MAIL_DEFAULT_SENDER = Config.MAIL_DEFAULT_SENDER
+        self.MAIL_TIMEOUT = 5
+        self.OUTBOX_SEND_INLINE = True
+        self.PUBLIC_BASE_URL = "http://shop.test"
         for key, value in overrides.items():
             setattr(self, key, value)
 

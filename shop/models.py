@@ -4,20 +4,33 @@ from shop.auth.models import LoginSession, StaffProfile, User, staff_specialties
 from shop.cart.models import Cart, CartLine
 from shop.catalog.models import (
     Category,
+    DeliveryOption,
     Product,
     ProductDocument,
     ProductImage,
     ProductSpec,
     SpecAttribute,
+    StockReservation,
     Variant,
 )
+from shop.checkout.models import Checkout
+from shop.notifications.models import OutboxMessage
+from shop.orders.models import Order, OrderEvent, OrderLine
+from shop.payments.models import Payment, WebhookEvent
 from shop.research.models import ResearchEvent
 
 __all__ = [
     "Cart",
     "CartLine",
     "Category",
+    "Checkout",
+    "DeliveryOption",
     "LoginSession",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
+    "OutboxMessage",
+    "Payment",
     "Product",
     "ProductDocument",
     "ProductImage",
@@ -25,7 +38,9 @@ __all__ = [
     "ResearchEvent",
     "SpecAttribute",
     "StaffProfile",
+    "StockReservation",
     "User",
     "Variant",
+    "WebhookEvent",
     "staff_specialties",
 ]

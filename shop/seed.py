@@ -1,10 +1,12 @@
 """Load the Harbor & Hall demo catalog and accounts (`flask seed-demo`), idempotently.
 
 Rows are matched on their natural keys (category slug, attribute code within its category,
-product slug, variant SKU, image and document path within their product, user email), so a
-second run finds everything and creates nothing. Catalog facts are brought back to the demo
-values; live data is left alone: a variant's stock, a product's first-seen date, and an existing
-account's password and role. Only flushes; the caller commits.
+product slug, variant SKU, image and document path within their product, delivery method within
+its product, user email), so a second run finds everything and creates nothing. Catalog facts
+are brought back to the demo values; live data is left alone: a variant's stock, a product's
+first-seen date, and an existing account's password and role. A demo product's delivery options
+are exactly the listed ones: an option no longer in the demo data is removed. Only flushes; the
+caller commits.
 """
 
 from datetime import timedelta
@@ -19,6 +21,7 @@ from shop.auth.services import create_user, find_user_by_email
 from shop.catalog.demo_data import CATEGORIES, IMAGE_VIEWS, PRODUCTS, STAFF
 from shop.catalog.models import (
     Category,
+    DeliveryOption,
     Product,
     ProductDocument,
     ProductImage,
@@ -54,6 +57,7 @@ def seed_demo() -> dict[str, int]:
     _seed_variants(products)
     _seed_specs(products, attributes)
     _seed_media(products)
+    _seed_delivery(products)
     db.session.flush()
     _refresh(products)
     _seed_accounts(categories)
@@ -68,6 +72,7 @@ def seed_demo() -> dict[str, int]:
         "variants": count(Variant),
         "images": count(ProductImage),
         "documents": count(ProductDocument),
+        "delivery_options": count(DeliveryOption),
         "users": count(User),
     }
 
@@ -230,6 +235,36 @@ def _seed_media(products: dict[str, Product]) -> None:
             document = ProductDocument(product_id=product.id, path=path)
             db.session.add(document)
         _set(document, title="Spec sheet", size_bytes=file.stat().st_size, position=0)
+
+
+def _seed_delivery(products: dict[str, Product]) -> None:
+    """Upsert each demo product's delivery options by method; drop the ones no longer listed."""
+    ids = [p.id for p in products.values()]
+    found = {
+        (o.product_id, o.method): o
+        for o in db.session.scalars(
+            sa.select(DeliveryOption).where(DeliveryOption.product_id.in_(ids))
+        )
+    }
+    listed = set()
+    for data in PRODUCTS:
+        product = products[data["slug"]]
+        for spec in data["delivery"]:
+            key = (product.id, spec["method"])
+            listed.add(key)
+            option = found.get(key)
+            if option is None:
+                option = found[key] = DeliveryOption(product_id=product.id, method=spec["method"])
+                db.session.add(option)
+            _set(
+                option,
+                price_cents=spec["price_cents"],
+                extra_weeks=spec["extra_weeks"],
+                note=spec["note"],
+            )
+    for key, option in found.items():
+        if key not in listed:
+            db.session.delete(option)
 
 
 def _refresh(products: dict[str, Product]) -> None:

@@ -83,11 +83,22 @@ def safe_next(target: str | None, default: str) -> str:
     return target
 
 
-CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
-    "base-uri 'self'; object-src 'none'"
-)
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def content_security_policy(config) -> str:
+    """Our own files only, plus exactly what Stripe.js needs: its script, frames and API."""
+    stripe_js = _origin(config.get("STRIPE_JS_URL", ""))
+    stripe_api = _origin(config.get("STRIPE_API_BASE") or "https://api.stripe.com")
+    frames = " ".join(o for o in (stripe_js, "https://hooks.stripe.com") if o)
+    return (
+        f"default-src 'self'; img-src 'self' data:; style-src 'self'; "
+        f"script-src 'self' {stripe_js}; frame-src {frames}; "
+        f"connect-src 'self' {stripe_api} {stripe_js}; font-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'"
+    )
 
 
 def register_web(app: Flask) -> None:
@@ -127,13 +138,15 @@ def register_web(app: Flask) -> None:
             "url_without": url_without,
         }
 
+    csp = content_security_policy(app.config)
+
     @app.after_request
     def security_headers(response):
         headers = response.headers
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("Content-Security-Policy", csp)
         if app.config.get("SESSION_COOKIE_SECURE"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if not request.path.startswith("/static/"):

@@ -2,14 +2,19 @@
 
 import contextlib
 import contextvars
+import email
+import email.policy
 import os
 import re
 import shutil
+import socket
+import threading
 from decimal import Decimal
 from itertools import count
 
 import pytest
 import sqlalchemy as sa
+from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
@@ -28,6 +33,7 @@ from shop.catalog.models import (
 from shop.catalog.services import refresh_product
 from shop.config import TestConfig
 from shop.extensions import db as _db
+from shop.extensions import mail as _mail
 from tests.postgres import PostgresUnavailable, ThrowawayPostgres
 
 PASSWORD = "correct horse battery"
@@ -111,7 +117,8 @@ class SeparateRequestClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
-        _db.session.commit()
+        if has_app_context():  # not when following a redirect (already in the empty context)
+            _db.session.commit()
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
@@ -135,6 +142,61 @@ def db(app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# --- email ----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now (aiosmtpd cannot start on port 0)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SmtpInbox:
+    """An aiosmtpd handler keeping every message it receives, parsed."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.lock:
+            self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    """A real SMTP server on loopback for the whole run: (host, port, inbox)."""
+    from aiosmtpd.controller import Controller
+
+    inbox = SmtpInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield "127.0.0.1", controller.port, inbox
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(app, smtp_server):
+    """Send this test's email by SMTP to the local server; returns the list it receives into.
+
+    Items are `email.message.EmailMessage` (parsed with the default policy), so
+    `m["Subject"]`, `m["To"]` and `m.get_body(("plain",)).get_content()` work.
+    """
+    host, port, inbox = smtp_server
+    inbox.messages.clear()
+    app.config.update(MAIL_BACKEND="smtp", MAIL_SERVER=host, MAIL_PORT=port)
+    _mail.init_app(app)  # Flask-Mailman reads its settings once, at init_app
+    return inbox.messages
+
+
+def email_text(message) -> str:
+    """The plain-text body of a received email."""
+    return message.get_body(("plain",)).get_content()
 
 
 # --- helpers --------------------------------------------------------------------------------

@@ -1,14 +1,22 @@
-"""Account rules: register, authenticate, change password, server-side login sessions."""
+"""Account rules: register, authenticate, change password, server-side login sessions, and
+email verification."""
 
 import secrets
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from shop.auth.models import LoginSession, StaffProfile, User
 from shop.auth.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
 from shop.auth.roles import STAFF_ROLES, Role
+from shop.auth.signals import email_verified
+from shop.db import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
+from shop.notifications.models import OutboxMessage
+from shop.notifications.services import absolute_url, queue_email
 from shop.web import hash_token
 
 LOGIN_FAILED = "That email and password do not match an account."
@@ -30,8 +38,10 @@ def check_password_rules(password: str) -> None:
 
 
 def register_buyer(email: str, name: str, password: str, phone: str | None = None) -> User:
-    """Create a buyer account; the email must be new."""
-    return create_user(email, name, password, Role.BUYER, phone=phone)
+    """Create a buyer account (the email must be new) and queue its verification email."""
+    user = create_user(email, name, password, Role.BUYER, phone=phone)
+    queue_verification_email(user)
+    return user
 
 
 def create_user(
@@ -112,3 +122,79 @@ def load_session_user(token: str) -> User | None:
     user._session_token = token
     user.current_session_hash = token_hash
     return user
+
+
+# --- email verification ---------------------------------------------------------------------
+
+VERIFY_SALT = "shop.auth.verify-email"
+VERIFY_MAX_AGE = timedelta(days=7)
+# A resend is deduplicated per window: at most one resent link per address in each window.
+RESEND_WINDOW = timedelta(minutes=5)
+
+
+class InvalidVerifyLink(DomainError):
+    """A verification link that is tampered with, expired, or for an address no longer used."""
+
+
+def _verify_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=VERIFY_SALT)
+
+
+def _address_tag(email: str) -> str:
+    # The address as a short hash: a link (which ends up in logs and history) never shows it.
+    return hash_token(email)[:16]
+
+
+def make_verify_token(user: User) -> str:
+    """A signed token naming the account and the address it proves; see VERIFY_MAX_AGE."""
+    return _verify_serializer().dumps({"uid": user.id, "email": _address_tag(user.email)})
+
+
+def resend_window(now: datetime) -> int:
+    """The number of the resend window `now` falls in."""
+    return int(now.timestamp() // RESEND_WINDOW.total_seconds())
+
+
+def queue_verification_email(user: User, resend: bool = False) -> OutboxMessage | None:
+    """Queue the "verify your email" message; a resend is None if one went out this window."""
+    round_ = f"r{resend_window(utcnow())}" if resend else "welcome"
+    return queue_email(
+        f"verify-email:{user.id}:{_address_tag(user.email)}:{round_}",
+        user.email,
+        f"Confirm your email address for {current_app.config['STORE_NAME']}",
+        "verify_email",
+        user=user,
+        verify_url=absolute_url("auth.verify_email", token=make_verify_token(user)),
+        valid_days=VERIFY_MAX_AGE.days,
+    )
+
+
+def verify_email(token: str) -> tuple[User, bool]:
+    """Mark the address in a valid token as verified; returns (user, newly_verified).
+
+    Sends `email_verified` (sender: the user) on the first verification only, inside the
+    caller's transaction.
+    """
+    try:
+        data = _verify_serializer().loads(token, max_age=int(VERIFY_MAX_AGE.total_seconds()))
+    except SignatureExpired as exc:
+        raise InvalidVerifyLink(
+            "This verification link has expired. Log in and ask for a new one on your account page."
+        ) from exc
+    except BadSignature as exc:
+        raise InvalidVerifyLink(
+            "This verification link is not valid. Please use the newest link we sent you."
+        ) from exc
+    uid = data.get("uid") if isinstance(data, dict) else None
+    user = db.session.get(User, uid) if isinstance(uid, int) else None
+    if user is None or _address_tag(user.email) != data.get("email"):
+        raise InvalidVerifyLink(
+            "This link was sent for an address that is no longer on the account. "
+            "Log in and ask for a new one on your account page."
+        )
+    if user.email_verified_at is not None:
+        return user, False
+    user.email_verified_at = utcnow()
+    db.session.flush()
+    email_verified.send(user)
+    return user, True

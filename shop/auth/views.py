@@ -14,14 +14,17 @@ from flask_login import current_user, login_required
 from shop.auth.forms import ChangePasswordForm, LoginForm, RegisterForm
 from shop.auth.services import (
     LOGIN_FAILED,
+    InvalidVerifyLink,
     authenticate,
     change_password,
     normalise_email,
+    queue_verification_email,
     register_buyer,
+    verify_email,
 )
 from shop.auth.session import log_in, log_out
 from shop.cart.services import merge_visitor_cart
-from shop.errors import DomainError
+from shop.errors import DomainError, render_error
 from shop.extensions import db, limiter
 from shop.research.services import attach_visitor_trail, recently_viewed
 from shop.web import hash_token, safe_next
@@ -86,7 +89,7 @@ def register():
         else:
             _after_login(user)
             db.session.commit()
-            flash("Your account is ready.", "success")
+            flash("Your account is ready. We sent you an email to confirm your address.", "success")
             return redirect(safe_next(request.args.get("next"), url_for("auth.account")))
     return render_template("auth/register.html", form=form)
 
@@ -104,6 +107,37 @@ def logout():
 def account():
     viewed = recently_viewed(current_user.id, None, current_app.config["RECENTLY_VIEWED"])
     return render_template("auth/account.html", recently_viewed=viewed)
+
+
+@bp.route("/verify/<token>", endpoint="verify_email")
+def verify_email_link(token: str):
+    """The link in the verification email; it works in any browser, logged in or not."""
+    try:
+        _user, newly = verify_email(token)
+    except InvalidVerifyLink as exc:
+        db.session.rollback()
+        return render_error(400, exc.message)
+    db.session.commit()
+    if newly:
+        flash("Thank you: your email address is verified.", "success")
+    else:
+        flash("Your email address was already verified.", "info")
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.account"))
+    return redirect(url_for("auth.login", next=url_for("auth.account")))
+
+
+@bp.route("/verify/resend", methods=["POST"])
+@login_required
+def resend_verification():
+    if current_user.email_verified_at is not None:
+        flash("Your email address is already verified.", "info")
+    elif queue_verification_email(current_user, resend=True) is None:
+        flash("We sent you a link a moment ago. Please check your inbox (and spam folder).", "info")
+    else:
+        flash(f"We sent a new link to {current_user.email}.", "success")
+    db.session.commit()
+    return redirect(url_for("auth.account"))
 
 
 @bp.route("/password", methods=["GET", "POST"])

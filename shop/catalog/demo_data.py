@@ -9,10 +9,13 @@ Shapes:
     warranty_months, has_serial_numbers, created_days_ago, images (how many pictures),
     spec_sheet (bool), art (furniture and expeditions: what to draw), specs (attribute code ->
     value; numbers as strings for Decimal, dates ISO), variants (Variant fields; amounts in
-    integer cents).
+    integer cents), delivery (DeliveryOption fields: method, price_cents, extra_weeks, note; one
+    per method). A product that lists no delivery gets its category's default, priced by size
+    (see DELIVERY_DEFAULTS at the end).
   STAFF: every demo account (the buyer first), with password, role and profile fields.
 """
 
+from decimal import Decimal
 from inspect import cleandoc
 
 STORE_NAME = "Harbor & Hall"
@@ -75,6 +78,16 @@ def _attr(
         "decimals": decimals,
         # Text is shown and searched, never filtered.
         "filterable": (kind != "text") if filterable is None else filterable,
+    }
+
+
+def _option(method: str, dollars: int, note: str, extra_weeks: int = 0) -> dict:
+    """One way to deliver a product: a DeliveryMethod value, its price and extra lead time."""
+    return {
+        "method": method,
+        "price_cents": _usd(dollars),
+        "extra_weeks": extra_weeks,
+        "note": note,
     }
 
 
@@ -314,6 +327,22 @@ PRODUCTS: list[dict] = [
         "created_days_ago": 12,
         "images": 3,
         "spec_sheet": True,
+        # Too wide for an ordinary truck: freight is an oversize load.
+        "delivery": [
+            _option(
+                "white_glove",
+                9_500,
+                "Delivered and commissioned at your marina, with a two-day sea trial aboard",
+                extra_weeks=2,
+            ),
+            _option(
+                "freight",
+                6_000,
+                "Oversize road load on a hydraulic trailer, with permits and escort cars",
+                extra_weeks=2,
+            ),
+            _option("pickup", 0, "Sail away from the Annapolis yard after commissioning"),
+        ],
         "specs": {
             "length": "46.3",
             "beam": "14.4",
@@ -369,6 +398,25 @@ PRODUCTS: list[dict] = [
         "created_days_ago": 95,
         "images": 3,
         "spec_sheet": False,
+        "delivery": [
+            _option(
+                "white_glove",
+                6_200,
+                "Delivered and commissioned at your marina",
+                extra_weeks=1,
+            ),
+            _option(
+                "freight",
+                3_800,
+                "Trucked on a cradle to your yard or marina; launch and rigging are yours",
+                extra_weeks=1,
+            ),
+            _option(
+                "pickup",
+                0,
+                "Sail away from the Annapolis yard or the Portland marina, wherever your boat lies",
+            ),
+        ],
         "specs": {
             "length": "31.2",
             "beam": "9.8",
@@ -427,6 +475,21 @@ PRODUCTS: list[dict] = [
         "created_days_ago": 210,
         "images": 2,
         "spec_sheet": False,
+        "delivery": [
+            _option(
+                "white_glove",
+                5_200,
+                "Delivered and commissioned at your marina or launch ramp, rigging shown to you",
+                extra_weeks=1,
+            ),
+            _option(
+                "freight",
+                2_800,
+                "Towed to your driveway or ramp; on her own trailer if you bought the package",
+                extra_weeks=1,
+            ),
+            _option("pickup", 0, "Sail away from the Portland marina, or tow her home yourself"),
+        ],
         "specs": {
             "length": "27.0",
             "beam": "8.5",
@@ -2489,6 +2552,16 @@ PRODUCTS: list[dict] = [
         "images": 2,
         "spec_sheet": False,
         "art": "coffee_table",
+        "delivery": [
+            _option(
+                "white_glove",
+                650,
+                "Room of choice, unpacked and assembled, packaging taken away",
+                extra_weeks=1,
+            ),
+            _option("freight", 450, "Crated on a pallet, curbside: about 140 kg in all"),
+            _option("pickup", 0, "Collect from the Portland showroom; bring two strong friends"),
+        ],
         "specs": {
             "width_cm": "130",
             "depth_cm": "80",
@@ -2535,6 +2608,16 @@ PRODUCTS: list[dict] = [
         "images": 3,
         "spec_sheet": False,
         "art": "chairs",
+        "delivery": [
+            _option(
+                "white_glove",
+                650,
+                "Room of choice, unpacked, packaging taken away",
+                extra_weeks=1,
+            ),
+            _option("freight", 350, "Six boxed chairs on a pallet, curbside"),
+            _option("pickup", 0, "Collect from the Portland showroom"),
+        ],
         "specs": {
             "width_cm": "56",
             "depth_cm": "52",
@@ -2641,6 +2724,15 @@ PRODUCTS: list[dict] = [
         "images": 3,
         "spec_sheet": True,
         "art": "desk",
+        # It comes in three parts that only our team assembles.
+        "delivery": [
+            _option(
+                "white_glove",
+                1_100,
+                "Carried in and assembled in place by our team, packaging taken away",
+                extra_weeks=1,
+            ),
+        ],
         "specs": {
             "width_cm": "180",
             "depth_cm": "150",
@@ -2686,6 +2778,20 @@ PRODUCTS: list[dict] = [
         "images": 2,
         "spec_sheet": False,
         "art": "bookcase",
+        "delivery": [
+            _option(
+                "white_glove",
+                1_200,
+                "Installed and fixed to your wall by our installer, packaging taken away",
+                extra_weeks=1,
+            ),
+            _option(
+                "freight",
+                600,
+                "Crated on a pallet, curbside, with fixing drawings; mounting is yours",
+            ),
+            _option("pickup", 0, "Collect from the Portland showroom, crated"),
+        ],
         "specs": {
             "width_cm": "270",
             "depth_cm": "40",
@@ -2716,6 +2822,133 @@ PRODUCTS: list[dict] = [
         ],
     },
 ]
+
+# ------------------------------------------------------------------ delivery
+# How each product reaches the buyer. These are the prices checkout charges, so they are whole
+# dollars as integer cents, like every other amount here. Each category has a default priced by
+# size; a product dict with its own "delivery" list keeps it.
+
+# (length under, ft) -> (white-glove, freight) in dollars; the last tier has no upper bound.
+_SAILBOAT_TIERS = [
+    (25, 4_500, 2_800),
+    (30, 5_200, 3_200),
+    (35, 6_200, 3_800),
+    (40, 7_400, 4_600),
+    (45, 8_500, 5_300),
+    (None, 9_500, 6_000),
+]
+# (length under, cm) -> white-glove price in dollars.
+_PIANO_TIERS = [(170, 950), (190, 1_150), (215, 1_350), (250, 1_550), (None, 1_800)]
+# (weight under, lb) -> boxed freight price in dollars.
+_EBIKE_TIERS = [(40, 150), (60, 195), (80, 225), (None, 250)]
+# (width + depth under, cm) -> (white-glove, curbside freight) in dollars.
+_FURNITURE_TIERS = [(200, 450, 250), (275, 650, 350), (325, 850, 450), (None, 1_050, 550)]
+
+
+def _tier(tiers: list[tuple], size: str) -> tuple:
+    """The prices of the first tier whose bound the size (a spec string) stays under."""
+    value = Decimal(size)
+    for bound, *prices in tiers:
+        if bound is None or value < bound:
+            return tuple(prices)
+    raise ValueError(size)  # pragma: no cover  (the last tier is open)
+
+
+def _pickup_places(product: dict, default: str) -> str:
+    """Where the product's stock lies, e.g. "the Portland showroom or the Seattle warehouse"."""
+    places = sorted({v["stock_location"] for v in product["variants"]} - {""}) or [default]
+    return " or ".join(f"the {place}" for place in places)
+
+
+def _sailboat_delivery(product: dict) -> list[dict]:
+    length = product["specs"]["length"]
+    white_glove, freight = _tier(_SAILBOAT_TIERS, length)
+    bigger = Decimal(length) >= 35
+    return [
+        _option(
+            "white_glove",
+            white_glove,
+            "Delivered and commissioned at your marina: mast stepped, rig tuned, sea trial",
+            extra_weeks=2 if bigger else 1,
+        ),
+        _option(
+            "freight",
+            freight,
+            "Trucked on a cradle to your yard or marina; launch and rigging are yours",
+            extra_weeks=2 if Decimal(length) >= 40 else 1,
+        ),
+        _option("pickup", 0, f"Sail away from {_pickup_places(product, ANNAPOLIS)}"),
+    ]
+
+
+def _piano_delivery(product: dict) -> list[dict]:
+    length = product["specs"]["length_cm"]
+    (white_glove,) = _tier(_PIANO_TIERS, length)
+    return [
+        _option(
+            "white_glove",
+            white_glove,
+            "In-home delivery by our piano movers, placed in your room, first tuning included",
+            # A concert-size case needs the larger crew, booked further ahead.
+            extra_weeks=1 if Decimal(length) >= 250 else 0,
+        ),
+        _option("pickup", 0, "Collect from the Portland showroom; we crate it for you"),
+    ]
+
+
+def _ebike_delivery(product: dict) -> list[dict]:
+    weight = product["specs"]["weight_lb"]
+    (freight,) = _tier(_EBIKE_TIERS, weight)
+    heavy = Decimal(weight) >= 80
+    return [
+        _option(
+            "freight",
+            freight,
+            "Crated on a pallet, curbside; front wheel and bars to fit"
+            if heavy
+            else "Boxed and nearly assembled: fit the bars and pedals with the tools included",
+            extra_weeks=1 if Decimal(weight) >= 60 else 0,
+        ),
+        _option(
+            "white_glove",
+            350,
+            "Assembled, fitted and delivered by our mechanic, with a first ride together",
+            extra_weeks=1,
+        ),
+        _option("pickup", 0, f"Ride it home from {_pickup_places(product, PORTLAND)}"),
+    ]
+
+
+def _expedition_delivery(product: dict) -> list[dict]:
+    return [_option("none", 0, "Travel documents and packing list by email")]
+
+
+def _furniture_delivery(product: dict) -> list[dict]:
+    size = Decimal(product["specs"]["width_cm"]) + Decimal(product["specs"]["depth_cm"])
+    white_glove, freight = _tier(_FURNITURE_TIERS, str(size))
+    return [
+        _option(
+            "white_glove",
+            white_glove,
+            "Room of choice, unpacked, packaging taken away",
+            extra_weeks=1,
+        ),
+        _option("freight", freight, "Curbside delivery on a pallet; you carry it in"),
+        _option("pickup", 0, f"Collect from {_pickup_places(product, PORTLAND)}"),
+    ]
+
+
+DELIVERY_DEFAULTS = {
+    "sailboats": _sailboat_delivery,
+    "pianos": _piano_delivery,
+    "e-bikes": _ebike_delivery,
+    "expeditions": _expedition_delivery,
+    "furniture": _furniture_delivery,
+}
+
+for _product in PRODUCTS:
+    _product.setdefault("delivery", DELIVERY_DEFAULTS[_product["category"]](_product))
+del _product
 
 # Every demo account; the buyer first. Staff share STAFF_PASSWORD.
 STAFF: list[dict] = [

@@ -1,12 +1,13 @@
 """The catalog: categories with typed spec attributes, products, variants, media."""
 
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.db import TimestampMixin, money_column
+from shop.db import TimestampMixin, UTCDateTime, money_column, utcnow
 from shop.extensions import db
 from shop.money import Money
 
@@ -103,6 +104,9 @@ class Product(TimestampMixin, db.Model):
     )
     documents: Mapped[list["ProductDocument"]] = relationship(
         back_populates="product", order_by="ProductDocument.position", lazy="raise"
+    )
+    delivery_options: Mapped[list["DeliveryOption"]] = relationship(
+        order_by="DeliveryOption.price_cents", lazy="raise"
     )
 
     @property
@@ -218,3 +222,79 @@ class ProductDocument(db.Model):
 
     def __repr__(self) -> str:
         return f"<ProductDocument {self.path}>"
+
+
+class DeliveryMethod(StrEnum):
+    WHITE_GLOVE = "white_glove"
+    PICKUP = "pickup"
+    FREIGHT = "freight"
+    NONE = "none"  # nothing to ship: an expedition's travel documents come by email
+
+
+DELIVERY_LABELS = {
+    DeliveryMethod.WHITE_GLOVE: "White-glove delivery and installation",
+    DeliveryMethod.PICKUP: "Collect it yourself",
+    DeliveryMethod.FREIGHT: "Freight to your door",
+    DeliveryMethod.NONE: "Nothing to ship: documents by email",
+}
+
+
+class DeliveryOption(db.Model):
+    """How a product can reach the buyer, at what price and with what extra lead time."""
+
+    __tablename__ = "delivery_options"
+    __table_args__ = (
+        sa.UniqueConstraint("product_id", "method"),
+        sa.CheckConstraint("price_cents >= 0", name="price_not_negative"),
+        sa.CheckConstraint(
+            "method IN ('white_glove', 'pickup', 'freight', 'none')", name="method_known"
+        ),
+        sa.CheckConstraint("extra_weeks >= 0", name="extra_weeks_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("products.id", ondelete="CASCADE"), nullable=False
+    )
+    method: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    price_cents: Mapped[int] = money_column(default=0)
+    extra_weeks: Mapped[int] = mapped_column(nullable=False, default=0)
+    note: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+
+    @property
+    def label(self) -> str:
+        return DELIVERY_LABELS[DeliveryMethod(self.method)]
+
+    def __repr__(self) -> str:
+        return f"<DeliveryOption p={self.product_id} {self.method}>"
+
+
+class StockReservation(db.Model):
+    """Units held for a checkout, an unpaid order or a quote; counted only until expires_at.
+
+    `holder` names what holds them ("order:42", later "quote:7"); the catalog does not need to
+    know more. A reservation ends as `converted` (the units were sold and stock went down) or
+    `released` (given back); an active one past its expiry already counts for nothing.
+    """
+
+    __tablename__ = "stock_reservations"
+    __table_args__ = (
+        sa.Index("ix_stock_reservations_variant_active", "variant_id", "status", "expires_at"),
+        sa.Index("ix_stock_reservations_holder", "holder"),
+        sa.Index("ix_stock_reservations_status_expires", "status", "expires_at"),
+        sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+        sa.CheckConstraint("status IN ('active', 'converted', 'released')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    variant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("variants.id", ondelete="CASCADE"), nullable=False
+    )
+    holder: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    quantity: Mapped[int] = mapped_column(nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="active")
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    def __repr__(self) -> str:
+        return f"<StockReservation {self.holder} v={self.variant_id} x{self.quantity}>"

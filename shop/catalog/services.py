@@ -13,6 +13,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from shop.catalog.filters import ProductFilter
 from shop.catalog.models import (
     Category,
+    DeliveryMethod,
+    DeliveryOption,
     Product,
     ProductSpec,
     SpecAttribute,
@@ -153,6 +155,7 @@ def get_product(slug: str) -> Product:
             selectinload(Product.specs).joinedload(ProductSpec.attribute),
             selectinload(Product.images),
             selectinload(Product.documents),
+            selectinload(Product.delivery_options),
         )
     )
     if product is None:
@@ -247,6 +250,27 @@ def delivery_promise(variant: Variant, in_stock: int) -> str:
     if variant.made_to_order:
         return f"Made to order, {variant.build_weeks} weeks"
     return "Sold out: ask a specialist about the next availability"
+
+
+def delivery_lead_weeks(variant: Variant, in_stock: int, option: DeliveryOption) -> tuple[int, int]:
+    """The (min, max) weeks until the variant can be with the buyer by this delivery option.
+
+    Follows the cases of `delivery_promise`; the option's `extra_weeks` is added to both bounds:
+    - nothing to ship (method `none`, an expedition's documents by email): (0, 0), whatever
+      the stock;
+    - in stock (`in_stock > 0`): the variant's delivery_weeks_min and delivery_weeks_max;
+    - made to order (and none in stock): build_weeks for both min and max, no range, the same
+      figure as the promise "Made to order, N weeks";
+    - sold out and not made to order: the in-stock figures, i.e. the lead time once it is back;
+      such a variant cannot be ordered, so callers should not need this case.
+    Pure: reads only its arguments, runs no query.
+    """
+    if option.method == DeliveryMethod.NONE:
+        return 0, 0
+    extra = option.extra_weeks
+    if in_stock <= 0 and variant.made_to_order:
+        return variant.build_weeks + extra, variant.build_weeks + extra
+    return variant.delivery_weeks_min + extra, variant.delivery_weeks_max + extra
 
 
 def variant_availability(variants: list[Variant]) -> dict[int, tuple[int, int, str]]:

@@ -1,37 +1,74 @@
-"""How many units of a variant are in stock, and how many a buyer may order right now.
+"""Stock: what is in stock, what a buyer may order, and reservations that hold units.
 
-Today that is the stock on hand, plus a sane cap for made-to-order variants; the checkout issue
-subtracts live reservations here, so every caller already asks the one right place.
+Units are held by reservations (for an unpaid order, later for a quote). An active reservation
+counts until its `expires_at` and not a moment longer, so an abandoned checkout frees its units
+at once; `release_expired` only tidies the rows. Reserving locks the variant rows, so two buyers
+racing for the last unit cannot both get it (PostgreSQL: FOR UPDATE; SQLite: BEGIN IMMEDIATE).
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
 
-from shop.catalog.models import Variant
+from shop.catalog.models import Product, StockReservation, Variant
+from shop.db import utcnow
+from shop.errors import DomainError
 from shop.extensions import db
 
 
 @dataclass(frozen=True)
 class Availability:
-    in_stock: int  # units on hand and not held for anyone
+    in_stock: int  # units on hand and not held for anyone else
     orderable: int  # what one buyer may put in a cart: stock, or more when made to order
 
 
-def availability(variant_ids: list[int]) -> dict[int, Availability]:
-    """Availability per variant id, in one query."""
+class OutOfStock(DomainError):
+    """Some units are no longer available; `names` says which items."""
+
+    def __init__(self, names: list[str]):
+        self.names = names
+        listed = ", ".join(names)
+        super().__init__(f"Sorry, no longer available in the quantity you chose: {listed}.")
+
+
+def _held(now: datetime, exclude_holder: str | None):
+    conditions = [
+        StockReservation.variant_id == Variant.id,
+        StockReservation.status == "active",
+        StockReservation.expires_at > now,
+    ]
+    if exclude_holder is not None:
+        conditions.append(StockReservation.holder != exclude_holder)
+    return (
+        sa.select(sa.func.coalesce(sa.func.sum(StockReservation.quantity), 0))
+        .where(*conditions)
+        .correlate(Variant)
+        .scalar_subquery()
+    )
+
+
+def availability(
+    variant_ids: list[int], exclude_holder: str | None = None
+) -> dict[int, Availability]:
+    """Availability per variant id, net of live reservations, in one query."""
     if not variant_ids:
         return {}
+    now = utcnow()
     rows = db.session.execute(
         sa.select(
-            Variant.id, Variant.stock_on_hand, Variant.made_to_order, Variant.is_active
+            Variant.id,
+            Variant.stock_on_hand,
+            Variant.made_to_order,
+            Variant.is_active,
+            _held(now, exclude_holder),
         ).where(Variant.id.in_(variant_ids))
     )
     cap = current_app.config["MAX_LINE_QUANTITY"]
     result = {}
-    for variant_id, on_hand, made_to_order, active in rows:
-        in_stock = on_hand if active else 0
+    for variant_id, on_hand, made_to_order, active, held in rows:
+        in_stock = max(on_hand - int(held), 0) if active else 0
         orderable = max(in_stock, cap) if active and made_to_order else in_stock
         result[variant_id] = Availability(in_stock, orderable)
     return result
@@ -40,3 +77,143 @@ def availability(variant_ids: list[int]) -> dict[int, Availability]:
 def available_units(variant_ids: list[int]) -> dict[int, int]:
     """Orderable units per variant id, in one query."""
     return {k: v.orderable for k, v in availability(variant_ids).items()}
+
+
+def _lock_variants(variant_ids: list[int]) -> dict[int, Variant]:
+    """Lock the variant rows in id order (no deadlock between two reservers)."""
+    stmt = (
+        sa.select(Variant)
+        .where(Variant.id.in_(sorted(set(variant_ids))))
+        .order_by(Variant.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {v.id: v for v in db.session.scalars(stmt)}
+
+
+def _names(variant_ids: list[int]) -> dict[int, str]:
+    rows = db.session.execute(
+        sa.select(Variant.id, Product.name, Variant.name)
+        .join(Product)
+        .where(Variant.id.in_(variant_ids))
+    )
+    return {vid: f"{product} ({variant})" for vid, product, variant in rows}
+
+
+def reserve(holder: str, items: dict[int, int], expires_at: datetime) -> None:
+    """Hold `items` (variant id -> units) for `holder` until `expires_at`, or raise OutOfStock.
+
+    Reserving again for the same holder replaces its earlier hold, so a retry is harmless.
+    Units of a made-to-order variant beyond the stock are built for the buyer: nothing to hold.
+    """
+    variants = _lock_variants(list(items))
+    release(holder)
+    live = availability(list(items), exclude_holder=holder)
+    short = []
+    for variant_id, quantity in sorted(items.items()):
+        variant = variants.get(variant_id)
+        have = live.get(variant_id)
+        if variant is None or not variant.is_active or have is None:
+            short.append(variant_id)
+            continue
+        if have.in_stock >= quantity:
+            db.session.add(
+                StockReservation(
+                    variant_id=variant_id, holder=holder, quantity=quantity, expires_at=expires_at
+                )
+            )
+        elif not variant.made_to_order:
+            short.append(variant_id)
+    if short:
+        names = _names(short)
+        raise OutOfStock([names.get(v, f"item {v}") for v in short])
+    db.session.flush()
+
+
+def extend(holder: str, expires_at: datetime) -> int:
+    """Push back the expiry of a holder's live reservations; returns how many were extended."""
+    result = db.session.execute(
+        sa.update(StockReservation)
+        .where(
+            StockReservation.holder == holder,
+            StockReservation.status == "active",
+            StockReservation.expires_at > utcnow(),
+            StockReservation.expires_at < expires_at,
+        )
+        .values(expires_at=expires_at)
+    )
+    return result.rowcount or 0
+
+
+def holds(holder: str) -> list[StockReservation]:
+    return list(
+        db.session.scalars(
+            sa.select(StockReservation).where(
+                StockReservation.holder == holder, StockReservation.status == "active"
+            )
+        )
+    )
+
+
+def convert(holder: str, items: dict[int, int]) -> None:
+    """The units are sold: take them out of stock and close the holder's reservations.
+
+    A reservation that expired in the meantime only converts if the units are still free;
+    otherwise OutOfStock is raised and nothing changes, so the caller can void the payment.
+    """
+    variants = _lock_variants(list(items))
+    now = utcnow()
+    reserved = {r.variant_id: r for r in holds(holder)}
+    live = availability(list(items), exclude_holder=holder)
+    short, takes = [], {}
+    for variant_id, quantity in items.items():
+        variant = variants.get(variant_id)
+        reservation = reserved.get(variant_id)
+        if variant is None:
+            short.append(variant_id)
+        elif reservation is not None and reservation.expires_at > now:
+            takes[variant_id] = reservation.quantity
+        elif not variant.made_to_order:  # the hold lapsed: sell only if the units are still free
+            free = live[variant_id].in_stock if variant_id in live else 0
+            if free < quantity:
+                short.append(variant_id)
+            else:
+                takes[variant_id] = quantity
+        # A made-to-order line without a hold is built for the buyer: no stock moves.
+    if short:
+        names = _names(short)
+        raise OutOfStock([names.get(v, f"item {v}") for v in short])
+    for variant_id, quantity in takes.items():
+        variants[variant_id].stock_on_hand -= quantity
+    db.session.execute(
+        sa.update(StockReservation)
+        .where(StockReservation.holder == holder, StockReservation.status == "active")
+        .values(status="converted")
+    )
+    db.session.flush()
+
+
+def release(holder: str) -> int:
+    """Give back whatever the holder still holds."""
+    result = db.session.execute(
+        sa.update(StockReservation)
+        .where(StockReservation.holder == holder, StockReservation.status == "active")
+        .values(status="released")
+    )
+    return result.rowcount or 0
+
+
+def release_expired(now: datetime | None = None) -> int:
+    """Mark lapsed reservations released. One statement: safe to run twice at the same time."""
+    result = db.session.execute(
+        sa.update(StockReservation)
+        .where(
+            StockReservation.status == "active", StockReservation.expires_at <= (now or utcnow())
+        )
+        .values(status="released")
+    )
+    return result.rowcount or 0
+
+
+def reservation_minutes() -> int:
+    return int(current_app.config["RESERVATION_MINUTES"])

@@ -1,0 +1,36 @@
+"""The card payment of a placed order, as the pay page drives it.
+
+Kept apart from the order-making services: this is where the reservation meets the payment.
+"""
+
+from datetime import timedelta
+
+from flask import current_app
+
+from shop.catalog import stock
+from shop.db import utcnow
+from shop.orders.models import Order
+from shop.orders.services import holder, items, reservation_expiry_for
+from shop.payments import services as payments
+
+
+def ensure_hold(order: Order) -> None:
+    """Make sure the order's units are still held; hold them again if the hold lapsed.
+
+    Raises OutOfStock when someone else has taken them in the meantime.
+    """
+    live = stock.holds(holder(order))
+    if live and all(r.expires_at > utcnow() for r in live):
+        return
+    stock.reserve(holder(order), items(order), reservation_expiry_for(order.payment_method))
+
+
+def extend_for_authentication(order: Order) -> None:
+    """While the bank authenticates the buyer (3-D Secure), the units wait a little longer."""
+    minutes = int(current_app.config["RESERVATION_AUTH_EXTENSION_MINUTES"])
+    stock.extend(holder(order), utcnow() + timedelta(minutes=minutes))
+
+
+def give_up(order: Order, payment_id: int, reason: str) -> None:
+    """The units are gone before the card was charged: void the payment (this cancels the order)."""
+    payments.cancel(payment_id, reason)

@@ -1,0 +1,336 @@
+"""The checkout steps, the pay page and its small JSON endpoints for Stripe.js."""
+
+import logging
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from shop.cart.forms import EmptyForm
+from shop.cart.services import find_cart
+from shop.catalog.stock import OutOfStock
+from shop.checkout import payflow, services
+from shop.checkout.forms import AddressForm, ContactForm, ReviewForm
+from shop.db import utcnow
+from shop.errors import DomainError
+from shop.extensions import db
+from shop.orders.services import Acceptance, access_token, order_for_token, reference
+from shop.orders.states import OrderStatus
+from shop.payments import services as payments
+from shop.payments.states import PaymentStatus
+from shop.web import owner
+
+log = logging.getLogger(__name__)
+bp = Blueprint("checkout", __name__)
+
+STEPS = [
+    ("contact", "Contact"),
+    ("address", "Address"),
+    ("delivery", "Delivery"),
+    ("review", "Review and pay"),
+]
+
+
+def _open_checkout():
+    """The current cart's open checkout, or a redirect to the cart when there is nothing to buy."""
+    cart = find_cart(**owner())
+    if cart is None:
+        return None
+    user = current_user if current_user.is_authenticated else None
+    checkout = services.open_checkout(cart, user)
+    g.checkout = checkout
+    return checkout
+
+
+def _totals(checkout):
+    return services.price_cart(checkout.cart_id, checkout.delivery_choices or {}, checkout.region)
+
+
+def _page(template: str, checkout, step: str, status: int = 200, **context):
+    totals = context.pop("totals", None) or _totals(checkout)
+    if not totals.lines:
+        flash("Your cart is empty.", "info")
+        return redirect(url_for("cart.show"))
+    return render_template(
+        f"checkout/{template}.html",
+        checkout=checkout,
+        totals=totals,
+        steps=STEPS,
+        step=step,
+        **context,
+    ), status
+
+
+def _first_missing(checkout) -> str | None:
+    if not services.contact_done(checkout):
+        return "checkout.contact"
+    if not services.address_done(checkout):
+        return "checkout.address"
+    return None
+
+
+@bp.route("/")
+def start():
+    checkout = _open_checkout()
+    if checkout is None:
+        return redirect(url_for("cart.show"))
+    db.session.commit()
+    return redirect(url_for(_first_missing(checkout) or "checkout.delivery"))
+
+
+@bp.route("/contact", methods=["GET", "POST"])
+def contact():
+    checkout = _open_checkout()
+    if checkout is None:
+        return redirect(url_for("cart.show"))
+    form = ContactForm(obj=checkout)
+    if form.validate_on_submit():
+        services.save(
+            checkout, email=form.email.data.lower(), name=form.name.data, phone=form.phone.data
+        )
+        db.session.commit()
+        return redirect(url_for("checkout.address"), 303)
+    db.session.commit()
+    return _page("contact", checkout, "contact", 400 if form.errors else 200, form=form)
+
+
+@bp.route("/address", methods=["GET", "POST"])
+def address():
+    checkout = _open_checkout()
+    if checkout is None:
+        return redirect(url_for("cart.show"))
+    if not services.contact_done(checkout):
+        return redirect(url_for("checkout.contact"))
+    form = AddressForm(obj=checkout)
+    if form.validate_on_submit():
+        services.save(
+            checkout,
+            address_line1=form.address_line1.data,
+            address_line2=form.address_line2.data,
+            city=form.city.data,
+            region=form.region.data,
+            postal_code=form.postal_code.data,
+        )
+        db.session.commit()
+        return redirect(url_for("checkout.delivery"), 303)
+    return _page("address", checkout, "address", 400 if form.errors else 200, form=form)
+
+
+@bp.route("/delivery", methods=["GET", "POST"])
+def delivery():
+    checkout = _open_checkout()
+    if checkout is None:
+        return redirect(url_for("cart.show"))
+    missing = _first_missing(checkout)
+    if missing:
+        return redirect(url_for(missing))
+    form = EmptyForm()
+    totals = _totals(checkout)
+    error = None
+    if form.validate_on_submit():
+        chosen = {
+            key.removeprefix("delivery-"): value
+            for key, value in request.form.items()
+            if key.startswith("delivery-")
+        }
+        try:
+            services.choose_delivery(checkout, totals, chosen)
+        except DomainError as exc:
+            db.session.rollback()
+            error = exc.message
+        else:
+            db.session.commit()
+            return redirect(url_for("checkout.review"), 303)
+    return _page(
+        "delivery",
+        checkout,
+        "delivery",
+        400 if error else 200,
+        totals=totals,
+        form=form,
+        error=error,
+    )
+
+
+@bp.route("/review", methods=["GET", "POST"])
+def review():
+    cart = find_cart(**owner())
+    if cart is None:
+        return redirect(url_for("cart.show"))
+    if request.method == "POST":
+        placed = services.pending_order_for_cart(cart.id)
+        if placed is not None:
+            return redirect(url_for("checkout.pay", token=access_token(placed)), 303)
+    checkout = _open_checkout()
+    missing = _first_missing(checkout)
+    if missing:
+        return redirect(url_for(missing))
+    form = ReviewForm(payment_method=checkout.payment_method)
+    error = None
+    if form.validate_on_submit():
+        acceptance = Acceptance(
+            terms_version=current_app.config["TERMS_VERSION"],
+            accepted_at=utcnow(),
+            ip_address=request.remote_addr or "",
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+        try:
+            order = services.place_order(
+                checkout.id,
+                user_id=current_user.id if current_user.is_authenticated else None,
+                payment_method=form.payment_method.data,
+                acceptance=acceptance,
+            )
+        except OutOfStock as exc:
+            db.session.rollback()
+            flash(
+                exc.message + " Your cart is as you left it: change a quantity and try again.",
+                "error",
+            )
+            return redirect(url_for("cart.show"), 303)
+        except DomainError as exc:
+            db.session.rollback()
+            error = exc.message
+        else:
+            db.session.commit()
+            token = access_token(order)
+            if order.payment_method == "card" and order.status == OrderStatus.PENDING_PAYMENT:
+                return redirect(url_for("checkout.pay", token=token), 303)
+            return redirect(url_for("orders.guest_view", token=token, placed=1), 303)
+    return _page(
+        "review",
+        checkout,
+        "review",
+        400 if (form.errors or error) else 200,
+        form=form,
+        error=error,
+        terms_version=current_app.config["TERMS_VERSION"],
+    )
+
+
+# --- paying by card --------------------------------------------------------------------------
+
+
+def _payable(token: str):
+    order = order_for_token(token)
+    payment = payments.find_payment(reference(order))
+    return order, payment
+
+
+def _order_url(order, **kw) -> str:
+    return url_for("orders.guest_view", token=access_token(order), **kw)
+
+
+@bp.route("/pay/<token>")
+def pay(token: str):
+    order, payment = _payable(token)
+    if order.status != OrderStatus.PENDING_PAYMENT or payment is None:
+        return redirect(_order_url(order))
+    config = current_app.config
+    return render_template(
+        "checkout/pay.html",
+        order=order,
+        payment=payment,
+        token=token,
+        form=EmptyForm(),
+        stripe_js_url=config["STRIPE_JS_URL"],
+        publishable_key=config["STRIPE_PUBLISHABLE_KEY"],
+    )
+
+
+def _json_error(message: str, status: int, **extra):
+    return jsonify(error=message, **extra), status
+
+
+@bp.route("/pay/<token>/setup", methods=["POST"])
+def pay_setup(token: str):
+    """Hold the units again if needed, and hand Stripe.js a SetupIntent's client secret."""
+    order, payment = _payable(token)
+    if order.status != OrderStatus.PENDING_PAYMENT or payment is None:
+        return jsonify(redirect=_order_url(order))
+    try:
+        payflow.ensure_hold(order)
+        secret = payments.prepare_card(payment.id, order.email, order.name)
+    except OutOfStock as exc:
+        db.session.rollback()
+        payflow.give_up(order, payment.id, exc.message)
+        db.session.commit()
+        flash(exc.message + " Your cart is as you left it.", "error")
+        return _json_error(exc.message, 409, redirect=url_for("cart.show"))
+    except DomainError as exc:
+        db.session.rollback()
+        return _json_error(
+            exc.message, 503 if isinstance(exc, payments.PaymentUnavailable) else 400
+        )
+    db.session.commit()
+    return jsonify(client_secret=secret)
+
+
+@bp.route("/pay/<token>/card", methods=["POST"])
+def pay_card(token: str):
+    """Authorize (or charge) the card saved by Stripe.js; one PaymentIntent for every attempt."""
+    order, payment = _payable(token)
+    if order.status != OrderStatus.PENDING_PAYMENT or payment is None:
+        return jsonify(redirect=_order_url(order))
+    body = request.get_json(silent=True) or {}
+    method_id = str(body.get("payment_method") or "")[:80]
+    try:
+        payflow.ensure_hold(order)
+        payment = payments.pay_with_card(payment.id, method_id)
+    except OutOfStock as exc:
+        db.session.rollback()
+        payflow.give_up(order, payment.id, exc.message)
+        db.session.commit()
+        flash(exc.message + " Your cart is as you left it.", "error")
+        return _json_error(exc.message, 409, redirect=url_for("cart.show"))
+    except payments.PaymentDeclined as exc:
+        db.session.commit()  # the decline is on the order's timeline; the hold stays
+        return _json_error(exc.message, 402)
+    except payments.PaymentUnavailable as exc:
+        db.session.commit()
+        return _json_error(exc.message, 503)
+    except DomainError as exc:
+        db.session.rollback()
+        return _json_error(exc.message, 400)
+    return _after_attempt(order, payment)
+
+
+@bp.route("/pay/<token>/complete", methods=["POST"])
+def pay_complete(token: str):
+    """After 3-D Secure in the page: ask Stripe where the payment stands."""
+    order, payment = _payable(token)
+    if payment is None:
+        return jsonify(redirect=_order_url(order))
+    try:
+        payment = payments.refresh(payment.id)
+    except payments.PaymentUnavailable as exc:
+        db.session.rollback()
+        return _json_error(exc.message, 503)
+    return _after_attempt(order, payment)
+
+
+def _after_attempt(order, payment):
+    status = PaymentStatus(payment.status)
+    if status == PaymentStatus.REQUIRES_ACTION:
+        payflow.extend_for_authentication(order)
+        secret = payments.client_secret(payment)
+        db.session.commit()
+        return jsonify(requires_action=True, client_secret=secret)
+    db.session.commit()
+    if status == PaymentStatus.REQUIRES_PAYMENT_METHOD:
+        message = payment.last_error or "The payment was not completed. Please try another card."
+        return _json_error(message, 402)
+    if status == PaymentStatus.CANCELED:
+        return _json_error(
+            payment.last_error or "The payment was cancelled.", 409, redirect=_order_url(order)
+        )
+    return jsonify(redirect=_order_url(order, placed=1))

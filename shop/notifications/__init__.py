@@ -1,0 +1,1 @@
+"""Outbox rows written with the change they announce, delivered after commit."""

@@ -1,0 +1,76 @@
+"""Periodic work on orders, run by `flask` commands; safe to run twice at the same time.
+
+Each order is locked before it is looked at again, and skipped if another run holds it, so two
+schedulers firing at once share the work instead of doing it twice.
+"""
+
+import logging
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from shop.db import utcnow
+from shop.extensions import db
+from shop.orders.models import Order
+from shop.orders.services import reference
+from shop.orders.states import OrderStatus
+from shop.payments import services as payments
+from shop.payments.states import RETRYABLE
+
+log = logging.getLogger(__name__)
+
+
+def _claim(order_id: int, status: OrderStatus) -> Order | None:
+    return db.session.scalar(
+        sa.select(Order)
+        .where(Order.id == order_id, Order.status == status.value)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _candidates(status: OrderStatus, before) -> list[int]:
+    column = Order.funds_due_at if status == OrderStatus.AWAITING_FUNDS else Order.created_at
+    return list(
+        db.session.scalars(
+            sa.select(Order.id).where(Order.status == status.value, column <= before).limit(500)
+        )
+    )
+
+
+def expire_unpaid_card_orders() -> int:
+    """Cancel card orders whose payment never completed, after the hold and its extension."""
+    config = current_app.config
+    grace = int(config["RESERVATION_MINUTES"]) + int(config["RESERVATION_AUTH_EXTENSION_MINUTES"])
+    done = 0
+    for order_id in _candidates(OrderStatus.PENDING_PAYMENT, utcnow() - timedelta(minutes=grace)):
+        order = _claim(order_id, OrderStatus.PENDING_PAYMENT)
+        payment = order and payments.find_payment(reference(order))
+        if order is None or payment is None or payment.status not in RETRYABLE:
+            db.session.commit()
+            continue
+        try:
+            payments.cancel(payment.id, "The payment was not completed in time.")
+            db.session.commit()
+            done += 1
+        except payments.PaymentUnavailable:
+            db.session.rollback()
+            log.warning("order %s: could not cancel at Stripe; will retry", order_id)
+    return done
+
+
+def expire_bank_transfers() -> int:
+    """Cancel transfer orders whose funds did not arrive in time, releasing their units."""
+    done = 0
+    for order_id in _candidates(OrderStatus.AWAITING_FUNDS, utcnow()):
+        order = _claim(order_id, OrderStatus.AWAITING_FUNDS)
+        if order is None:
+            db.session.commit()
+            continue
+        payment = payments.find_payment(reference(order))
+        if payment is not None:
+            payments.cancel(payment.id, "The bank transfer did not arrive in time.")
+        db.session.commit()
+        done += 1
+    return done

@@ -1,0 +1,95 @@
+"""What a payment's movement does to its order. Connected to the payments signals at start-up.
+
+These run inside the transaction that recorded the payment (a view or a webhook), so the order
+and the payment change together or not at all.
+"""
+
+import logging
+
+from shop.catalog import stock
+from shop.db import utcnow
+from shop.money import Money
+from shop.orders import emails
+from shop.orders.services import holder, items, lock_order, mark_placed
+from shop.orders.states import OrderStatus, record, transition
+from shop.payments import services as payments
+from shop.payments.signals import payment_changed, payment_disputed
+from shop.payments.states import HELD, PaymentStatus
+
+log = logging.getLogger(__name__)
+
+
+def _order_id(payment) -> int | None:
+    kind, _, value = payment.reference.partition(":")
+    return int(value) if kind == "order" and value.isdigit() else None
+
+
+def on_payment_changed(payment, previous: str, mismatch: str = "") -> None:
+    order_id = _order_id(payment)
+    if order_id is None:
+        return
+    order = lock_order(order_id)
+    if mismatch:
+        order.needs_review = True
+        order.review_reason = f"Payment {payment.id} does not match the order: {mismatch}"[:300]
+        record(order, "payment_mismatch", order.review_reason, visible_to_buyer=False)
+        log.warning("order %s: %s", order.number, order.review_reason)
+        return
+    status = PaymentStatus(payment.status)
+    order.authorized_cents = payment.amount_capturable_cents
+    order.paid_cents = max(payment.amount_received_cents - payment.amount_refunded_cents, 0)
+    if status in HELD and order.status == OrderStatus.PENDING_PAYMENT:
+        _place_card_order(order, payment)
+    elif (
+        status == PaymentStatus.REQUIRES_PAYMENT_METHOD
+        and payment.last_error
+        and (previous != PaymentStatus.REQUIRES_PAYMENT_METHOD or payment.attempts > 1)
+    ):
+        record(order, "payment_declined", f"Card declined: {payment.last_error}")
+    elif status == PaymentStatus.REQUIRES_ACTION:
+        record(order, "payment_authentication", "Your bank asked to confirm the payment.")
+    elif status in (PaymentStatus.CANCELED, PaymentStatus.EXPIRED) and order.status in (
+        OrderStatus.PENDING_PAYMENT,
+        OrderStatus.AWAITING_FUNDS,
+    ):
+        reason = payment.last_error or "The payment was cancelled."
+        stock.release(holder(order))
+        transition(order, OrderStatus.CANCELLED, note=reason)
+        emails.cancelled(order, reason)
+    elif status == PaymentStatus.SUCCEEDED and previous == PaymentStatus.AUTHORIZED:
+        record(order, "payment_captured", f"{Money(payment.amount_received_cents)} captured.")
+    elif payment.amount_refunded_cents:
+        record(
+            order, "payment_refunded", f"{Money(payment.amount_refunded_cents)} refunded in total."
+        )
+
+
+def _place_card_order(order, payment) -> None:
+    """Money is held: take the units out of stock, or give the money back if they are gone."""
+    try:
+        stock.convert(holder(order), items(order))
+    except stock.OutOfStock as exc:
+        record(order, "out_of_stock_after_payment", exc.message, visible_to_buyer=False)
+        log.warning("order %s: units gone after authorization; voiding", order.number)
+        # Voiding sends payment_changed(CANCELED) again, which cancels the order.
+        payments.cancel(payment.id, "The items were no longer available; nothing was charged.")
+        return
+    held = "authorized" if payment.status == PaymentStatus.AUTHORIZED else "paid"
+    mark_placed(order, f"Card payment {held}: {Money(payment.amount_cents)}.")
+    emails.confirmation(order)
+
+
+def on_payment_disputed(payment, dispute: dict) -> None:
+    order_id = _order_id(payment)
+    if order_id is None:
+        return
+    order = lock_order(order_id)
+    order.needs_review = True
+    reason = dispute.get("reason") or "unspecified"
+    order.review_reason = f"Card dispute opened ({reason}) on {utcnow():%Y-%m-%d}."
+    record(order, "dispute_opened", order.review_reason, visible_to_buyer=False)
+
+
+def connect() -> None:
+    payment_changed.connect(on_payment_changed)
+    payment_disputed.connect(on_payment_disputed)

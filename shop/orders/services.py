@@ -1,0 +1,250 @@
+"""Order rules: making an order from priced lines, links for guests, and what payments do to it."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.orm import selectinload
+
+from shop.db import utcnow
+from shop.errors import NotFound
+from shop.extensions import db
+from shop.orders.models import Order, OrderEvent, OrderLine
+from shop.orders.signals import order_placed
+from shop.orders.states import OrderStatus, record, transition
+from shop.payments.models import Payment
+
+NUMBER_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+@dataclass
+class NewLine:
+    """A line as the checkout priced it; copied into the order as it is at the moment of sale."""
+
+    variant_id: int
+    product_id: int
+    product_name: str
+    variant_name: str
+    sku: str
+    unit_price_cents: int
+    quantity: int
+    delivery_method: str
+    delivery_cents: int
+    delivery_promise: str
+
+
+@dataclass
+class Contact:
+    email: str
+    name: str
+    phone: str = ""
+    address_line1: str = ""
+    address_line2: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = "US"
+
+
+@dataclass
+class Acceptance:
+    """The buyer's acceptance of the terms of sale, kept as evidence."""
+
+    terms_version: str
+    accepted_at: datetime
+    ip_address: str
+    user_agent: str
+
+
+def holder(order: Order) -> str:
+    return f"order:{order.id}"
+
+
+def reference(order: Order) -> str:
+    return f"order:{order.id}"
+
+
+def _new_number() -> str:
+    for _ in range(10):
+        number = "HH-" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(6))
+        if db.session.scalar(sa.select(Order.id).where(Order.number == number)) is None:
+            return number
+    raise RuntimeError("could not find a free order number")
+
+
+def create_order(
+    *,
+    checkout_id: int | None,
+    user_id: int | None,
+    contact: Contact,
+    lines: list[NewLine],
+    payment_method: str,
+    tax_rate,
+    tax_cents: int,
+    acceptance: Acceptance,
+    currency: str = "USD",
+) -> Order:
+    """Write the order and its lines (amounts add up, or the database refuses)."""
+    subtotal = sum(line.unit_price_cents * line.quantity for line in lines)
+    delivery = sum(line.delivery_cents for line in lines)
+    status = (
+        OrderStatus.AWAITING_FUNDS
+        if payment_method == "bank_transfer"
+        else OrderStatus.PENDING_PAYMENT
+    )
+    order = Order(
+        number=_new_number(),
+        checkout_id=checkout_id,
+        user_id=user_id,
+        email=contact.email,
+        name=contact.name,
+        phone=contact.phone,
+        address_line1=contact.address_line1,
+        address_line2=contact.address_line2,
+        city=contact.city,
+        region=contact.region,
+        postal_code=contact.postal_code,
+        country=contact.country,
+        status=status.value,
+        payment_method=payment_method,
+        currency=currency,
+        subtotal_cents=subtotal,
+        delivery_cents=delivery,
+        tax_cents=tax_cents,
+        total_cents=subtotal + delivery + tax_cents,
+        tax_rate=tax_rate,
+        terms_version=acceptance.terms_version,
+        terms_accepted_at=acceptance.accepted_at,
+        terms_accepted_ip=acceptance.ip_address[:64],
+        terms_user_agent=acceptance.user_agent[:255],
+    )
+    order.lines = [
+        OrderLine(
+            variant_id=line.variant_id,
+            product_id=line.product_id,
+            product_name=line.product_name,
+            variant_name=line.variant_name,
+            sku=line.sku,
+            unit_price_cents=line.unit_price_cents,
+            quantity=line.quantity,
+            line_total_cents=line.unit_price_cents * line.quantity,
+            delivery_method=line.delivery_method,
+            delivery_cents=line.delivery_cents,
+            delivery_promise=line.delivery_promise,
+        )
+        for line in lines
+    ]
+    db.session.add(order)
+    db.session.flush()
+    note = "Paid by card" if payment_method == "card" else "Bank transfer chosen"
+    record(order, "created", f"Order created. {note}.", actor_kind="buyer")
+    return order
+
+
+def items(order: Order) -> dict[int, int]:
+    """Variant id -> units, for stock moves."""
+    out: dict[int, int] = {}
+    for line in order.lines:
+        if line.variant_id is not None:
+            out[line.variant_id] = out.get(line.variant_id, 0) + line.quantity
+    return out
+
+
+# --- links for guests ----------------------------------------------------------------------
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="order-link")
+
+
+def access_token(order: Order) -> str:
+    """The secret part of the link that lets a guest see their order (signed, unguessable)."""
+    return _serializer().dumps(order.number)
+
+
+def order_for_token(token: str) -> Order:
+    try:
+        number = _serializer().loads(token)
+    except BadSignature:
+        raise NotFound("No such order.") from None
+    return get_order(number=number)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def get_order(*, number: str, user_id: int | None = None) -> Order:
+    """An order with its lines and events; scoped to a buyer when `user_id` is given (else 404)."""
+    stmt = (
+        sa.select(Order)
+        .where(Order.number == number)
+        .options(selectinload(Order.lines), selectinload(Order.events))
+    )
+    if user_id is not None:
+        stmt = stmt.where(Order.user_id == user_id)
+    order = db.session.scalar(stmt)
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+def payments_of(order: Order) -> list[Payment]:
+    return list(
+        db.session.scalars(
+            sa.select(Payment).where(Payment.reference == reference(order)).order_by(Payment.id)
+        )
+    )
+
+
+def buyer_orders(user_id: int, page: int, per_page: int = 10):
+    return db.paginate(
+        sa.select(Order)
+        .where(Order.user_id == user_id)
+        .order_by(Order.created_at.desc(), Order.id.desc()),
+        page=page,
+        per_page=per_page,
+        error_out=False,
+    )
+
+
+def lock_order(order_id: int) -> Order:
+    order = db.session.scalar(
+        sa.select(Order)
+        .where(Order.id == order_id)
+        .options(selectinload(Order.lines))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+def attach_guest_orders(user_id: int, email: str) -> int:
+    """Orders placed as a guest with this (now verified) email join the buyer's account."""
+    result = db.session.execute(
+        sa.update(Order)
+        .where(Order.user_id.is_(None), sa.func.lower(Order.email) == email.strip().lower())
+        .values(user_id=user_id)
+    )
+    return result.rowcount or 0
+
+
+def buyer_events(order: Order) -> list[OrderEvent]:
+    return [e for e in order.events if e.visible_to_buyer]
+
+
+def reservation_expiry_for(payment_method: str) -> datetime:
+    config = current_app.config
+    if payment_method == "bank_transfer":
+        return utcnow() + timedelta(days=int(config["BANK_TRANSFER_HOLD_DAYS"]))
+    return utcnow() + timedelta(minutes=int(config["RESERVATION_MINUTES"]))
+
+
+def mark_placed(order: Order, note: str) -> None:
+    """The sale is made: status, timeline, and a signal (the checkout empties the cart)."""
+    transition(order, OrderStatus.PLACED, note=note)
+    order_placed.send(order)

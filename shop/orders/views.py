@@ -1,0 +1,55 @@
+"""The buyer's orders: history, order page, and the guest link from the confirmation email."""
+
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user, login_required
+
+from shop.orders.services import (
+    access_token,
+    buyer_events,
+    buyer_orders,
+    get_order,
+    order_for_token,
+    payments_of,
+)
+from shop.orders.states import LABELS, OrderStatus
+from shop.web import page_arg
+
+bp = Blueprint("orders", __name__)
+
+
+def _render(order, token: str):
+    return render_template(
+        "orders/detail.html",
+        order=order,
+        token=token,
+        events=buyer_events(order),
+        payments=payments_of(order),
+        labels=LABELS,
+        statuses=OrderStatus,
+        just_placed=request.args.get("placed") == "1",
+    )
+
+
+@bp.route("/")
+@login_required
+def history():
+    page = buyer_orders(current_user.id, page_arg(request.args.get("page")))
+    return render_template("orders/history.html", page=page, labels=LABELS)
+
+
+@bp.route("/<number>")
+@login_required
+def detail(number: str):
+    if len(number) > 20:
+        abort(404)
+    order = get_order(number=number, user_id=current_user.id)
+    return _render(order, access_token(order))
+
+
+@bp.route("/view/<token>")
+def guest_view(token: str):
+    """The link in the buyer's emails; it cannot be guessed, and it works without logging in."""
+    if len(token) > 200:
+        abort(404)
+    order = order_for_token(token)
+    return _render(order, token)

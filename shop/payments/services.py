@@ -1,0 +1,326 @@
+"""Payment rules: one PaymentIntent per payment, amounts checked, states only moving forward.
+
+Every function takes plain values and flushes; the view (or the webhook) commits. A Stripe call
+made while a Payment row is locked means two tabs or a double click wait for each other and the
+second finds the first one's work done: one PaymentIntent, one charge.
+"""
+
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from shop.db import utcnow
+from shop.errors import DomainError, NotFound
+from shop.extensions import db
+from shop.money import Money
+from shop.payments import gateway
+from shop.payments.models import Payment
+from shop.payments.signals import payment_changed
+from shop.payments.states import FROM_STRIPE, HELD, RETRYABLE, PaymentStatus, may_move
+
+# Without ambiguous characters (0/O, 1/I/L), so a reference survives being read over the phone.
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+class PaymentDeclined(DomainError):
+    """The card was declined: the bank's message, for the buyer."""
+
+
+class PaymentUnavailable(DomainError):
+    """The payment provider could not be reached or answered oddly: nothing was charged twice."""
+
+
+def max_payment_cents() -> int:
+    return int(current_app.config["MAX_PAYMENT_CENTS"])
+
+
+def check_amount(amount_cents: int) -> None:
+    """Refuse an amount the store does not take in one payment, before any provider call."""
+    if amount_cents <= 0:
+        raise DomainError("There is nothing to pay.")
+    if amount_cents > max_payment_cents():
+        limit = Money(max_payment_cents()).format()
+        raise DomainError(
+            f"A single payment can be at most {limit}. Please talk to a specialist: we can split "
+            "the payment or arrange a bank transfer schedule."
+        )
+
+
+def _bank_reference() -> str:
+    body = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"HH-{body[:4]}-{body[4:]}"
+
+
+def create_payment(
+    reference: str,
+    method: str,
+    amount_cents: int,
+    currency: str,
+    purpose: str = "full",
+    expires_at: datetime | None = None,
+) -> Payment:
+    """The payment for `reference`, made once: a second call returns the first one's row."""
+    check_amount(amount_cents)
+    existing = find_payment(reference, purpose)
+    if existing is not None:
+        return existing
+    payment = Payment(
+        reference=reference,
+        purpose=purpose,
+        method=method,
+        currency=currency,
+        amount_cents=amount_cents,
+        expires_at=expires_at,
+        capture_method=current_app.config["STRIPE_CAPTURE_METHOD"],
+        status=PaymentStatus.CREATED if method == "card" else PaymentStatus.AWAITING_FUNDS,
+    )
+    if method == "bank_transfer":
+        payment.bank_reference = _unused_bank_reference()
+    db.session.add(payment)
+    db.session.flush()
+    return payment
+
+
+def _unused_bank_reference() -> str:
+    for _ in range(10):
+        candidate = _bank_reference()
+        taken = db.session.scalar(sa.select(Payment.id).where(Payment.bank_reference == candidate))
+        if taken is None:
+            return candidate
+    raise RuntimeError("could not find a free bank reference")  # 31^8: effectively never
+
+
+def find_payment(reference: str, purpose: str = "full") -> Payment | None:
+    return db.session.scalar(
+        sa.select(Payment).where(Payment.reference == reference, Payment.purpose == purpose)
+    )
+
+
+def lock_payment(payment_id: int) -> Payment:
+    """The payment row, locked for this transaction and read fresh."""
+    payment = db.session.scalar(
+        sa.select(Payment)
+        .where(Payment.id == payment_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if payment is None:
+        raise NotFound("No such payment.")
+    return payment
+
+
+def _set_status(payment: Payment, new: PaymentStatus, mismatch: str = "") -> bool:
+    """Move the payment forward and announce it; a backwards move is ignored."""
+    previous = payment.status
+    if not may_move(previous, new):
+        return False
+    payment.status = new.value
+    if new == PaymentStatus.AUTHORIZED and payment.authorized_at is None:
+        payment.authorized_at = utcnow()
+    db.session.flush()
+    payment_changed.send(payment, previous=previous, mismatch=mismatch)
+    return True
+
+
+def record_intent(payment: Payment, intent: dict) -> bool:
+    """Take in what Stripe says about the payment's PaymentIntent (a call's answer or a webhook).
+
+    An amount, currency or reference that does not match never marks anything paid: the
+    payment keeps its state and staff are told through the signal.
+    """
+    status = FROM_STRIPE.get(intent.get("status", ""))
+    if status is None:
+        return False
+    metadata = intent.get("metadata") or {}
+    mismatch = ""
+    if intent.get("amount") != payment.amount_cents:
+        mismatch = f"amount {intent.get('amount')} != {payment.amount_cents}"
+    elif (intent.get("currency") or "").upper() != payment.currency:
+        mismatch = f"currency {intent.get('currency')} != {payment.currency}"
+    elif metadata.get("reference") not in (None, payment.reference):
+        mismatch = f"reference {metadata.get('reference')} != {payment.reference}"
+    if mismatch and status in HELD:
+        payment.last_error = f"Mismatch: {mismatch}"[:300]
+        db.session.flush()
+        payment_changed.send(payment, previous=payment.status, mismatch=mismatch)
+        return False
+    amount = int(intent.get("amount") or 0)
+    capturable = int(intent.get("amount_capturable") or 0)
+    received = int(intent.get("amount_received") or 0)
+    # Some peers leave these out; the status says what they must be.
+    if status == PaymentStatus.AUTHORIZED and not capturable:
+        capturable = amount
+    if status == PaymentStatus.SUCCEEDED and not received:
+        received = amount
+    if status in (PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED):
+        capturable = 0
+    if may_move(payment.status, status) or status == PaymentStatus(payment.status):
+        payment.amount_capturable_cents = capturable
+        payment.amount_received_cents = max(payment.amount_received_cents, received)
+    if status == PaymentStatus.REQUIRES_PAYMENT_METHOD and intent.get("last_payment_error"):
+        error = intent["last_payment_error"]
+        payment.last_error = (error.get("message") or "Declined")[:300]
+    deadline = _capture_deadline(intent)
+    if deadline is not None:
+        payment.capture_before = deadline
+    return _set_status(payment, status)
+
+
+def _capture_deadline(intent: dict) -> datetime | None:
+    """Stripe's capture_before for this authorization, when it gives one."""
+    charge = intent.get("latest_charge")
+    if isinstance(charge, dict):
+        options = (charge.get("payment_method_details") or {}).get("card") or {}
+        if options.get("capture_before"):
+            return datetime.fromtimestamp(int(options["capture_before"]), UTC)
+    return None
+
+
+def prepare_card(payment_id: int, email: str, name: str) -> str:
+    """Make sure the payment has a Stripe customer and an open SetupIntent; its client secret.
+
+    The card is entered into Stripe.js, never into our pages: the browser gets a client secret,
+    Stripe keeps the card, and we only ever see a payment method id.
+    """
+    payment = lock_payment(payment_id)
+    _require_retryable(payment)
+    if payment.stripe_customer_id is None:
+        customer = _gateway(gateway.create_customer, email, name, f"payment-{payment.id}-customer")
+        payment.stripe_customer_id = customer["id"]
+    if payment.stripe_setup_intent_id is not None:
+        setup = _gateway(gateway.retrieve_setup_intent, payment.stripe_setup_intent_id)
+        if setup.get("status") in ("requires_payment_method", "requires_confirmation"):
+            return setup["client_secret"]
+    payment.attempts += 1
+    setup = _gateway(
+        gateway.create_setup_intent,
+        payment.stripe_customer_id,
+        f"payment-{payment.id}-setup-{payment.attempts}",
+    )
+    payment.stripe_setup_intent_id = setup["id"]
+    db.session.flush()
+    return setup["client_secret"]
+
+
+def _require_retryable(payment: Payment) -> None:
+    if payment.method != "card":
+        raise DomainError("This order is paid by bank transfer.")
+    if PaymentStatus(payment.status) not in RETRYABLE:
+        raise DomainError("This payment is already complete.")
+
+
+def _gateway(fn, *args, **kwargs) -> dict:
+    try:
+        return fn(*args, **kwargs)
+    except gateway.CardDeclined as exc:
+        raise PaymentDeclined(exc.message) from exc
+    except gateway.GatewayUnavailable as exc:
+        raise PaymentUnavailable(
+            "We could not reach the card network just now. Nothing was charged; please try "
+            "again in a moment."
+        ) from exc
+
+
+def pay_with_card(payment_id: int, payment_method_id: str) -> Payment:
+    """Authorize (or charge) the payment with the card the buyer just saved in Stripe.js.
+
+    One live PaymentIntent per payment at any time: a new attempt after a decline first cancels
+    the declined one (which can never charge), then makes a fresh one. The payment row stays
+    locked throughout, so a double click or a second tab waits and then finds the money held.
+    A payment that already holds money is returned untouched.
+    """
+    payment = lock_payment(payment_id)
+    if PaymentStatus(payment.status) in HELD:
+        return payment
+    _require_retryable(payment)
+    if not payment_method_id.startswith("pm_") or len(payment_method_id) > 64:
+        raise DomainError("That card could not be read. Please enter it again.")
+    check_amount(payment.amount_cents)
+    if payment.stripe_payment_intent_id is not None:
+        current = _gateway(gateway.retrieve_payment_intent, payment.stripe_payment_intent_id)
+        if FROM_STRIPE.get(current.get("status", "")) in HELD:
+            record_intent(payment, current)  # the last attempt did go through after all
+            return payment
+        if current.get("status") != "canceled":
+            _gateway(
+                gateway.cancel_payment_intent,
+                payment.stripe_payment_intent_id,
+                f"payment-{payment.id}-attempt-{payment.attempts}-cancel",
+            )
+    payment.attempts += 1
+    key = f"payment-{payment.id}-attempt-{payment.attempts}"
+    intent = _gateway(
+        gateway.create_payment_intent,
+        amount_cents=payment.amount_cents,
+        currency=payment.currency,
+        customer_id=payment.stripe_customer_id or "",
+        payment_method_id=payment_method_id,
+        capture_method=payment.capture_method,
+        reference=payment.reference,
+        idempotency_key=key,
+    )
+    payment.stripe_payment_intent_id = intent["id"]
+    db.session.flush()
+    try:
+        intent = _gateway(gateway.confirm_payment_intent, intent["id"], f"{key}-confirm")
+    except PaymentDeclined as exc:
+        payment.last_error = exc.message[:300]
+        if not _set_status(payment, PaymentStatus.REQUIRES_PAYMENT_METHOD):
+            payment_changed.send(payment, previous=payment.status, mismatch="")
+        db.session.flush()
+        raise
+    record_intent(payment, intent)
+    db.session.flush()
+    return payment
+
+
+def refresh(payment_id: int) -> Payment:
+    """Ask Stripe where the payment stands (after 3-D Secure, or when a webhook is late)."""
+    payment = lock_payment(payment_id)
+    if payment.stripe_payment_intent_id is None:
+        return payment
+    intent = _gateway(gateway.retrieve_payment_intent, payment.stripe_payment_intent_id)
+    record_intent(payment, intent)
+    db.session.flush()
+    return payment
+
+
+def client_secret(payment: Payment) -> str | None:
+    """The PaymentIntent's client secret, for the page to finish 3-D Secure."""
+    if payment.stripe_payment_intent_id is None:
+        return None
+    intent = _gateway(gateway.retrieve_payment_intent, payment.stripe_payment_intent_id)
+    return intent.get("client_secret")
+
+
+def cancel(payment_id: int, reason: str) -> Payment:
+    """Void the payment: cancel an authorization at Stripe, or close an unpaid transfer."""
+    payment = lock_payment(payment_id)
+    if payment.status in (
+        PaymentStatus.CANCELED,
+        PaymentStatus.EXPIRED,
+        PaymentStatus.SUCCEEDED,
+        PaymentStatus.RECEIVED,
+    ):
+        return payment
+    if payment.method == "card" and payment.stripe_payment_intent_id:
+        intent = _gateway(
+            gateway.cancel_payment_intent,
+            payment.stripe_payment_intent_id,
+            f"payment-{payment.id}-cancel",
+        )
+        record_intent(payment, intent)
+    else:
+        target = (
+            PaymentStatus.EXPIRED if payment.method == "bank_transfer" else PaymentStatus.CANCELED
+        )
+        _set_status(payment, target)
+    payment.last_error = reason[:300]
+    db.session.flush()
+    return payment
+
+
+def expires_in(days: int = 0, minutes: int = 0) -> datetime:
+    return utcnow() + timedelta(days=days, minutes=minutes)
