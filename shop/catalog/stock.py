@@ -80,12 +80,16 @@ def available_units(variant_ids: list[int]) -> dict[int, int]:
 
 
 def _lock_variants(variant_ids: list[int]) -> dict[int, Variant]:
-    """Lock the variant rows in id order (no deadlock between two reservers)."""
+    """Lock the variant rows in id order (no deadlock between two reservers).
+
+    FOR NO KEY UPDATE (key_share): we change stock, never the key, so the lock must not clash
+    with the KEY SHARE locks that inserting order lines and reservations take on the variant.
+    """
     stmt = (
         sa.select(Variant)
         .where(Variant.id.in_(sorted(set(variant_ids))))
         .order_by(Variant.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     return {v.id: v for v in db.session.scalars(stmt)}

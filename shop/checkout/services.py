@@ -249,7 +249,7 @@ def lock_checkout(checkout_id: int) -> Checkout:
     checkout = db.session.scalar(
         sa.select(Checkout)
         .where(Checkout.id == checkout_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if checkout is None:

@@ -14,7 +14,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context, render_template, url_for
+from flask import current_app, render_template
 from flask_mailman import EmailMultiAlternatives
 from jinja2 import TemplateNotFound
 from sqlalchemy.exc import IntegrityError
@@ -46,9 +46,11 @@ _COMMITTED = "outbox_committed_ids"
 
 
 def absolute_url(endpoint: str, **values) -> str:
-    """An absolute URL for an email: the request's host inside a request, else PUBLIC_BASE_URL."""
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
+    """An absolute URL for an email, always on PUBLIC_BASE_URL.
+
+    Never the request's Host header: a forged Host would otherwise put an attacker's site in a
+    link that we email to a buyer (password-reset style poisoning).
+    """
     app = current_app
     base = urlsplit(app.config["PUBLIC_BASE_URL"])
     adapter = app.url_map.bind(

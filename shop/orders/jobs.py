@@ -25,7 +25,7 @@ def _claim(order_id: int, status: OrderStatus) -> Order | None:
     return db.session.scalar(
         sa.select(Order)
         .where(Order.id == order_id, Order.status == status.value)
-        .with_for_update(skip_locked=True)
+        .with_for_update(key_share=True, skip_locked=True)
         .execution_options(populate_existing=True)
     )
 

@@ -215,7 +215,7 @@ def lock_order(order_id: int) -> Order:
         sa.select(Order)
         .where(Order.id == order_id)
         .options(selectinload(Order.lines))
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if order is None:

@@ -103,7 +103,7 @@ def lock_payment(payment_id: int) -> Payment:
     payment = db.session.scalar(
         sa.select(Payment)
         .where(Payment.id == payment_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if payment is None:

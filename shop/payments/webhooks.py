@@ -23,7 +23,7 @@ def _payment_by_intent(intent_id: str | None) -> Payment | None:
     return db.session.scalar(
         sa.select(Payment)
         .where(Payment.stripe_payment_intent_id == intent_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
 

@@ -15,7 +15,7 @@ from shop.auth.signals import email_verified
 from shop.notifications.models import OutboxMessage
 from tests.conftest import PASSWORD, email_text, free_port, post_form
 
-LINK_RE = re.compile(r"http://localhost(/account/verify/[\w.-]+)")
+LINK_RE = re.compile(r"http://shop.test(/account/verify/[\w.-]+)")
 
 
 def register(client, email="grace@example.com"):

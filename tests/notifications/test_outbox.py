@@ -228,15 +228,16 @@ def test_send_outbox_command_sends_everything_due_and_is_safe_to_repeat(app, db,
     assert len(mailbox) == 3
 
 
-def test_absolute_url_uses_the_request_host_or_public_base_url(app):
+def test_absolute_url_always_uses_public_base_url(app):
     assert absolute_url("auth.account") == "http://shop.test/account/"
     app.config["PUBLIC_BASE_URL"] = "https://harborandhall.example/store"
     assert absolute_url("auth.verify_email", token="abc", _anchor="top") == (
         "https://harborandhall.example/store/account/verify/abc#top"
     )
-    with app.test_request_context("/", base_url="https://shop.example.org"):
+    # A forged Host header never reaches a link we email.
+    with app.test_request_context("/", base_url="https://evil.example"):
         assert absolute_url("auth.account", tab="orders") == (
-            "https://shop.example.org/account/?tab=orders"
+            "https://harborandhall.example/store/account/?tab=orders"
         )
 
 
