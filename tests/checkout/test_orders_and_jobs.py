@@ -25,7 +25,7 @@ def transfer_order(client, piano, checkout_to_review, db):
 def test_a_guest_reaches_their_order_only_through_the_emailed_link(
     app, client, transfer_order, mailbox
 ):
-    _link, order = transfer_order
+    link, order = transfer_order
     assert client.get(link.split("?")[0]).status_code == 200
     stranger = app.test_client()
     assert stranger.get(link.split("?")[0]).status_code == 200  # the link is the key
