@@ -199,6 +199,16 @@ def email_text(message) -> str:
     return message.get_body(("plain",)).get_content()
 
 
+@pytest.fixture(scope="session")
+def stripe_peer():
+    """localstripe on a free loopback port, for the whole run (started on first use)."""
+    from tests.stripe_peer import StripePeer
+
+    peer = StripePeer().start()
+    yield peer
+    peer.stop()
+
+
 # --- helpers --------------------------------------------------------------------------------
 
 CSRF_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)">')

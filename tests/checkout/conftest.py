@@ -5,14 +5,6 @@ import sqlalchemy as sa
 
 from shop.catalog.models import DeliveryOption
 from tests.conftest import post_form
-from tests.stripe_peer import StripePeer
-
-
-@pytest.fixture(scope="session")
-def stripe_peer():
-    peer = StripePeer().start()
-    yield peer
-    peer.stop()
 
 
 @pytest.fixture

@@ -22,6 +22,15 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
 
 
+class LiveServer(str):
+    """The server's base URL (it is a str), knowing where its database file is."""
+
+    def __new__(cls, url: str, db_path: Path):
+        obj = super().__new__(cls, url)
+        obj.db_path = db_path
+        return obj
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     if not Path(CHROMIUM).exists():
@@ -43,10 +52,17 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """The store with the demo data, on a free loopback port, for the whole browser session."""
+def live_server(tmp_path_factory, stripe_peer):
+    """The store with the demo data, on a free loopback port, for the whole browser session.
+
+    Payments go to localstripe, whose stand-in Stripe.js the pay page loads, and localstripe
+    sends its signed webhooks back to this server, as Stripe would.
+    """
     path = tmp_path_factory.mktemp("live") / "live.sqlite3"
-    app = create_app(TestConfig(f"sqlite:///{path}", RATELIMIT_ENABLED=False))
+    stripe_peer.reset()
+    app = create_app(
+        TestConfig(f"sqlite:///{path}", RATELIMIT_ENABLED=False, **stripe_peer.settings())
+    )
     with app.app_context():
         upgrade()
         from shop.seed import seed_demo
@@ -57,10 +73,20 @@ def live_server(tmp_path_factory):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_BASE_URL"] = url
+    stripe_peer.register_webhook(f"{url}/stripe/webhook")
+    yield LiveServer(url, path)
     server.shutdown()
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _quick_failures(request):
+    """A missing element fails in seconds, not after Playwright's default 30 s."""
+    if "page" in request.fixturenames:
+        request.getfixturevalue("page").set_default_timeout(8000)
 
 
 @pytest.fixture
