@@ -148,7 +148,7 @@ def _promise(method: str, weeks: tuple[int, int]) -> str:
     if method == DeliveryMethod.NONE:
         return "Nothing to ship"
     low, high = weeks
-    span = f"{low} weeks" if low == high else f"{low}-{high} weeks"
+    span = f"{low}-{high} weeks" if low != high else ("1 week" if low == 1 else f"{low} weeks")
     return f"{'Ready' if method == DeliveryMethod.PICKUP else 'With you'} in about {span}"
 
 

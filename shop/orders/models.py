@@ -6,6 +6,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shop.catalog.models import DELIVERY_LABELS
 from shop.db import TimestampMixin, UTCDateTime, money_column, utcnow
 from shop.extensions import db
 from shop.money import Money
@@ -122,6 +123,10 @@ class OrderLine(db.Model):
     delivery_promise: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
 
     order: Mapped[Order] = relationship(back_populates="lines", lazy="raise")
+
+    @property
+    def delivery_label(self) -> str:
+        return DELIVERY_LABELS.get(self.delivery_method, self.delivery_method)
 
     def __repr__(self) -> str:
         return f"<OrderLine {self.sku} x{self.quantity}>"

@@ -207,3 +207,74 @@ def test_a_guest_cannot_pay_someone_elses_order_with_a_forged_link(client, card_
     forged = card_order.rsplit("/", 1)[0] + "/InXXX.forged"
     assert client.get(forged).status_code == 404
     assert pay_json(client, forged + "/setup").status_code == 404
+
+
+def test_the_webhook_arriving_before_the_redirect_changes_nothing_twice(
+    client, card_order, stripe_peer, db, mailbox
+):
+    import json
+    import time
+
+    import stripe as stripe_sdk
+
+    from tests.stripe_peer import WEBHOOK_SECRET
+
+    body = pay(client, stripe_peer, card_order, THREE_D_SECURE).get_json()
+    payment = db.session.scalar(sa.select(Payment))
+    stripe_peer.authenticate(payment.stripe_payment_intent_id, body["client_secret"])
+    order = db.session.scalar(sa.select(Order))
+    event = json.dumps(
+        {
+            "id": "evt_before_redirect",
+            "object": "event",
+            "created": int(time.time()),
+            "type": "payment_intent.amount_capturable_updated",
+            "data": {
+                "object": {
+                    "id": payment.stripe_payment_intent_id,
+                    "object": "payment_intent",
+                    "status": "requires_capture",
+                    "amount": order.total_cents,
+                    "currency": "usd",
+                    "metadata": {"reference": f"order:{order.id}"},
+                }
+            },
+        }
+    )
+    signature = stripe_sdk.WebhookSignature.generate_signature_header(event, WEBHOOK_SECRET)
+    hook = client.post(
+        "/stripe/webhook",
+        data=event,
+        content_type="application/json",
+        headers={"Stripe-Signature": signature},
+    )
+    assert hook.status_code == 200
+    done = pay_json(client, card_order + "/complete")  # the buyer's page catches up
+    assert "placed=1" in done.get_json()["redirect"]
+    placed = db.session.scalar(sa.select(sa.func.count()).where(OrderEvent.kind == "placed"))
+    assert placed == 1
+    confirmations = [m for m in mailbox if "is confirmed" in m["Subject"]]
+    assert len(confirmations) == 1
+    text = confirmations[0].get_body(("plain",)).get_content()
+    assert order.number in text and "http://shop.test/orders/view/" in text
+
+
+def test_a_logged_in_buyer_finds_their_details_filled_in(client, piano, make_user, login):
+    from tests.conftest import post_form
+
+    login(make_user(email="grace@example.com", name="Grace Hopper"))
+    post_form(client, "/cart/add", {"variant_id": piano.variants[0].id, "quantity": 1})
+    page = client.get("/checkout/contact").get_data(as_text=True)
+    assert 'value="grace@example.com"' in page and 'value="Grace Hopper"' in page
+
+
+@pytest.mark.parametrize(("cents", "ok"), [(99_999_999, True), (100_000_000, False), (0, False)])
+def test_the_single_payment_limit(app, cents, ok):
+    from shop.errors import DomainError
+    from shop.payments.services import check_amount
+
+    if ok:
+        check_amount(cents)
+    else:
+        with pytest.raises(DomainError):
+            check_amount(cents)

@@ -6,12 +6,24 @@ from pathlib import Path
 SHOP = Path(__file__).resolve().parents[2] / "shop"
 
 LAYERS = {
-    "config": 1, "extensions": 1, "db": 1, "money": 1, "errors": 1,
-    "auth": 2, "catalog": 2, "notifications": 2, "research": 2,
-    "cart": 3, "payments": 3,
-    "orders": 4, "consultations": 4,
-    "checkout": 5, "quotes": 5, "support": 5,
-    "staff": 6, "pages": 6,
+    "config": 1,
+    "extensions": 1,
+    "db": 1,
+    "money": 1,
+    "errors": 1,
+    "auth": 2,
+    "catalog": 2,
+    "notifications": 2,
+    "research": 2,
+    "cart": 3,
+    "payments": 3,
+    "orders": 4,
+    "consultations": 4,
+    "checkout": 5,
+    "quotes": 5,
+    "support": 5,
+    "staff": 6,
+    "pages": 6,
 }
 
 
@@ -33,7 +45,8 @@ def modules():
 
 def test_only_the_gateway_imports_stripe():
     importers = sorted(
-        "/".join(parts) for path, parts in modules()
+        "/".join(parts)
+        for path, parts in modules()
         if any(name == "stripe" or name.startswith("stripe.") for name in imports(path))
     )
     assert importers == ["payments/gateway.py"]
