@@ -24,6 +24,9 @@ class Cart(TimestampMixin, db.Model):
     )
     visitor_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # The stock holder of this cart's order waiting for payment ("order:42"): those units are
+    # the buyer's own, so changing the cart meanwhile never counts them as taken.
+    held_for: Mapped[str | None] = mapped_column(sa.String(40))
 
     lines: Mapped[list["CartLine"]] = relationship(
         back_populates="cart", order_by="CartLine.id", cascade="all, delete-orphan", lazy="raise"

@@ -81,7 +81,7 @@ def add_item(cart: Cart, variant_id: int, quantity: int) -> CartLine:
         sa.select(CartLine).where(CartLine.cart_id == cart.id, CartLine.variant_id == variant.id)
     )
     current = line.quantity if line else 0
-    available = available_units([variant.id]).get(variant.id, 0)
+    available = available_units([variant.id], cart.held_for).get(variant.id, 0)
     _check_quantity(current + quantity if quantity > 0 else quantity, available, variant)
     if line is None:
         line = CartLine(cart_id=cart.id, variant_id=variant.id, quantity=quantity)
@@ -106,7 +106,7 @@ def _line(cart: Cart, line_id: int) -> CartLine:
 
 def set_quantity(cart: Cart, line_id: int, quantity: int) -> CartLine:
     line = _line(cart, line_id)
-    available = available_units([line.variant_id]).get(line.variant_id, 0)
+    available = available_units([line.variant_id], cart.held_for).get(line.variant_id, 0)
     _check_quantity(quantity, available, line.variant)
     line.quantity = quantity
     cart.last_activity_at = utcnow()
@@ -140,7 +140,7 @@ def merge_visitor_cart(visitor_key: str | None, user_id: int) -> int:
         line.variant_id: line
         for line in db.session.scalars(sa.select(CartLine).where(CartLine.cart_id == buyer_cart.id))
     }
-    units = available_units([line.variant_id for line in lines])
+    units = available_units([line.variant_id for line in lines], buyer_cart.held_for)
     cap = current_app.config["MAX_LINE_QUANTITY"]
     for line in lines:
         limit = min(cap, units.get(line.variant_id, 0))
@@ -201,7 +201,9 @@ def view_cart(user_id: int | None = None, visitor_key: str | None = None) -> Car
     lines = list(cart.lines) if cart else []
     totals = {line.id: line.variant.price * line.quantity for line in lines}
     subtotal = sum(totals.values(), Money.zero())
-    available = available_units([line.variant_id for line in lines])
+    available = available_units(
+        [line.variant_id for line in lines], cart.held_for if cart else None
+    )
     return CartView(
         cart=cart,
         lines=lines,

@@ -74,9 +74,9 @@ def availability(
     return result
 
 
-def available_units(variant_ids: list[int]) -> dict[int, int]:
-    """Orderable units per variant id, in one query."""
-    return {k: v.orderable for k, v in availability(variant_ids).items()}
+def available_units(variant_ids: list[int], exclude_holder: str | None = None) -> dict[int, int]:
+    """Orderable units per variant id, in one query (not counting `exclude_holder`'s hold)."""
+    return {k: v.orderable for k, v in availability(variant_ids, exclude_holder).items()}
 
 
 def _lock_variants(variant_ids: list[int]) -> dict[int, Variant]:

@@ -277,6 +277,7 @@ def place_order(
     if not totals.lines:
         raise DomainError("Your cart is empty.")
     payments.check_amount(totals.total_cents)  # before anything is written or sent to Stripe
+    supersede_unpaid_orders(checkout.cart_id)
     order = create_order(
         checkout_id=checkout.id,
         user_id=user_id,
@@ -323,6 +324,11 @@ def place_order(
     )
     checkout.order_id = order.id
     checkout.placed_at = utcnow()
+    db.session.execute(
+        sa.update(Cart)
+        .where(Cart.id == checkout.cart_id)
+        .values(held_for=holder(order) if payment_method == "card" else None)
+    )
     checkout.payment_method = payment_method
     if payment_method == "bank_transfer":
         order.funds_due_at = reservation_expiry_for("bank_transfer")
@@ -330,6 +336,22 @@ def place_order(
         mark_placed_for_transfer(order)
     db.session.flush()
     return order
+
+
+def supersede_unpaid_orders(cart_id: int) -> int:
+    """Earlier orders from this cart still waiting for a card payment are replaced by the new
+    one: their payment is voided and their units given back, so the buyer's own stale hold
+    never blocks the order they are placing now."""
+    stale = db.session.scalars(
+        sa.select(Order.id)
+        .join(Checkout, Checkout.order_id == Order.id)
+        .where(Checkout.cart_id == cart_id, Order.status == "pending_payment")
+    ).all()
+    for order_id in stale:
+        payment = payments.find_payment(f"order:{order_id}")
+        if payment is not None:
+            payments.cancel(payment.id, "Replaced by a newer order from the same cart.")
+    return len(stale)
 
 
 def mark_placed_for_transfer(order: Order) -> None:
@@ -351,4 +373,5 @@ def clear_ordered_lines(order: Order) -> int:
     result = db.session.execute(
         sa.delete(CartLine).where(CartLine.cart_id == cart_id, CartLine.variant_id.in_(variant_ids))
     )
+    db.session.execute(sa.update(Cart).where(Cart.id == cart_id).values(held_for=None))
     return result.rowcount or 0

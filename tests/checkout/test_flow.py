@@ -167,3 +167,32 @@ def test_amounts_above_the_single_payment_limit_are_refused_before_stripe(
     r = place(client)
     assert r.status_code == 400 and "at most $999,999.99" in r.get_data(as_text=True)
     assert count(db, Order) == 0 and count(db, Payment) == 0
+
+
+def test_a_changed_cart_replaces_the_unpaid_order_and_its_hold(
+    client, piano, checkout_to_review, db
+):
+    checkout_to_review(piano.variants[0].id, quantity=3)
+    place(client)
+    first = db.session.scalar(sa.select(Order))
+    # Back to the cart: one unit fewer. All 3 units are held by the first order.
+    line_id = db.session.scalar(sa.select(OrderLine.variant_id))
+    from shop.cart.models import CartLine
+
+    cart_line = db.session.scalar(sa.select(CartLine.id).where(CartLine.variant_id == line_id))
+    post_form(client, f"/cart/lines/{cart_line}", {"quantity": 2})
+    assert client.get("/checkout/").status_code == 302
+    post_form(client, "/checkout/contact", CONTACT)
+    post_form(client, "/checkout/address", ADDRESS)
+    post_form(client, "/checkout/delivery", {})
+    r = place(client)
+    assert "/checkout/pay/" in r.headers["Location"]
+    db.session.expire_all()
+    statuses = dict(db.session.execute(sa.select(Order.id, Order.status)).all())
+    assert (
+        statuses[first.id] == "cancelled" and list(statuses.values()).count("pending_payment") == 1
+    )
+    held = db.session.scalars(
+        sa.select(StockReservation.quantity).where(StockReservation.status == "active")
+    ).all()
+    assert held == [2]
