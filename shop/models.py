@@ -14,12 +14,22 @@ from shop.catalog.models import (
     Variant,
 )
 from shop.checkout.models import Checkout
+from shop.consultations.models import (
+    Booking,
+    BookingEvent,
+    RepSchedule,
+    ScheduleException,
+    TimeOff,
+    WorkingHours,
+)
 from shop.notifications.models import OutboxMessage
 from shop.orders.models import Order, OrderEvent, OrderLine
 from shop.payments.models import Payment, WebhookEvent
 from shop.research.models import ResearchEvent
 
 __all__ = [
+    "Booking",
+    "BookingEvent",
     "Cart",
     "CartLine",
     "Category",
@@ -35,12 +45,16 @@ __all__ = [
     "ProductDocument",
     "ProductImage",
     "ProductSpec",
+    "RepSchedule",
     "ResearchEvent",
+    "ScheduleException",
     "SpecAttribute",
     "StaffProfile",
     "StockReservation",
+    "TimeOff",
     "User",
     "Variant",
     "WebhookEvent",
+    "WorkingHours",
     "staff_specialties",
 ]

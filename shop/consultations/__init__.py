@@ -1,0 +1,1 @@
+"""Consultations: reps' availability, slots, bookings, routing, reminders, calendar invites."""
