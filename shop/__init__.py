@@ -48,6 +48,7 @@ def register_blueprints(app: Flask) -> None:
     from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp
     from shop.checkout.views import bp as checkout_bp
+    from shop.consultations.views import bp as consultations_bp
     from shop.orders.views import bp as orders_bp
     from shop.pages.views import bp as pages_bp
     from shop.payments.views import bp as payments_bp
@@ -63,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(checkout_bp, url_prefix="/checkout")
     app.register_blueprint(orders_bp, url_prefix="/orders")
     app.register_blueprint(payments_bp)
+    app.register_blueprint(consultations_bp, url_prefix="/consultations")
 
 
 def register_signals(app: Flask) -> None:

@@ -67,3 +67,13 @@ def register_cli(app: Flask) -> None:
             f"Cancelled {cards} unpaid card order(s) and {transfers} unpaid transfer order(s); "
             f"released {released} lapsed reservation(s)."
         )
+
+    @app.cli.command("send-reminders")
+    def send_reminders_command():
+        """Queue consultation reminders (24 h and 1 h before); safe to run twice at once."""
+        from shop.consultations.jobs import send_reminders
+        from shop.notifications.services import deliver_all
+
+        reminded = send_reminders()
+        sent = deliver_all()
+        click.echo(f"Reminded {reminded} consultation(s); sent {sent} email(s).")

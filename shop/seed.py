@@ -9,7 +9,7 @@ are exactly the listed ones: an option no longer in the demo data is removed. On
 caller commits.
 """
 
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -32,6 +32,7 @@ from shop.catalog.models import (
 )
 from shop.catalog.services import refresh_product
 from shop.config import ROOT
+from shop.consultations.models import RepSchedule, WorkingHours
 from shop.db import utcnow
 from shop.extensions import db
 
@@ -61,6 +62,7 @@ def seed_demo() -> dict[str, int]:
     db.session.flush()
     _refresh(products)
     _seed_accounts(categories)
+    _seed_schedules()
     db.session.flush()
 
     def count(model) -> int:
@@ -313,3 +315,20 @@ def _seed_accounts(categories: dict[str, Category]) -> None:
         wanted = [categories[slug] for slug in data["specialties"]]
         if {c.id for c in profile.specialties} != {c.id for c in wanted}:
             profile.specialties = wanted
+
+
+def _seed_schedules() -> None:
+    """Demo reps take bookings Monday to Friday, 9 to 5 in their own time zone, and Saturday
+    mornings. Only set up once: hours a rep later changes are theirs."""
+    emails = [d["email"] for d in STAFF if d["role"] == Role.REP.value]
+    reps = db.session.scalars(sa.select(User).where(User.email.in_(emails))).all()
+    for rep in reps:
+        if db.session.scalar(sa.select(RepSchedule.id).where(RepSchedule.rep_id == rep.id)):
+            continue
+        db.session.add(RepSchedule(rep_id=rep.id))
+        for weekday in range(5):
+            db.session.add(
+                WorkingHours(rep_id=rep.id, weekday=weekday, starts_at=time(9), ends_at=time(17))
+            )
+        db.session.add(WorkingHours(rep_id=rep.id, weekday=5, starts_at=time(10), ends_at=time(13)))
+    db.session.flush()

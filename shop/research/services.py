@@ -89,10 +89,21 @@ class TrailEntry:
 
 def trail(user_id: int, limit: int = 50) -> list[TrailEntry]:
     """A buyer's research, newest first, for the rep who will meet them; one query."""
+    return _trail(ResearchEvent.user_id == user_id, limit)
+
+
+def trail_for_visitor(visitor_key: str | None, limit: int = 50) -> list[TrailEntry]:
+    """A visitor's research (someone who booked without an account)."""
+    if not visitor_key:
+        return []
+    return _trail(ResearchEvent.visitor_key == visitor_key, limit)
+
+
+def _trail(condition, limit: int) -> list[TrailEntry]:
     rows = db.session.execute(
         sa.select(ResearchEvent, Product.name, Product.slug)
         .outerjoin(Product, Product.id == ResearchEvent.product_id)
-        .where(ResearchEvent.user_id == user_id)
+        .where(condition)
         .order_by(ResearchEvent.created_at.desc(), ResearchEvent.id.desc())
         .limit(limit)
     )

@@ -46,3 +46,6 @@ def buyer(user_id: int):
         trail=trail(person.id),
         cart=view_cart(user_id=person.id),
     )
+
+
+from shop.staff import consultations as _consultations  # noqa: E402,F401  (its routes on bp)

@@ -12,6 +12,17 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
+  // Consultation form: preselect the visitor's own time zone (they can still change it).
+  document.querySelectorAll("select[data-detect-timezone]").forEach((select) => {
+    let zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
+    if (!zone || select.dataset.touched) return;
+    if (![...select.options].some((o) => o.value === zone)) {
+      select.add(new Option(zone.replace(/_/g, " "), zone), 0);
+    }
+    select.value = zone;
+  });
+
   // Product gallery: a thumbnail shows its picture in the main frame.
   document.querySelectorAll("[data-gallery]").forEach((gallery) => {
     const main = gallery.querySelector("[data-gallery-main]");
