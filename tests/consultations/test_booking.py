@@ -8,39 +8,13 @@ from icalendar import Calendar
 
 from shop.auth.roles import Role
 from shop.consultations import jobs, services
-from shop.consultations.models import Booking, BookingEvent, RepSchedule, WorkingHours
+from shop.consultations.models import Booking, BookingEvent
 from shop.notifications.models import OutboxMessage
 from tests.conftest import post_form
 
 # A Monday well ahead, so every test sees the same week whatever today is.
 MONDAY = datetime(2030, 3, 4, tzinfo=UTC)
 NOW = MONDAY - timedelta(days=2)
-
-
-@pytest.fixture
-def reps(app, db, make_user, sailboats, make_category):
-    """Two sailboat reps in Los Angeles (9-5 weekdays) and a piano rep in New York."""
-    from shop.auth.models import StaffProfile
-
-    pianos = make_category(slug="pianos", name="Grand pianos")
-    made = {}
-    for key, name, tz, category in (
-        ("maya", "Maya Okafor", "America/Los_Angeles", sailboats),
-        ("ravi", "Ravi Shah", "America/Los_Angeles", sailboats),
-        ("jonas", "Jonas Lindqvist", "America/New_York", pianos),
-    ):
-        rep = make_user(Role.REP, email=f"{key}@example.com", name=name)
-        rep.timezone = tz
-        profile = db.session.scalar(sa.select(StaffProfile).where(StaffProfile.user_id == rep.id))
-        profile.specialties = [category]
-        db.session.add(RepSchedule(rep_id=rep.id, min_notice_minutes=60, window_days=60))
-        for day in range(5):
-            db.session.add(
-                WorkingHours(rep_id=rep.id, weekday=day, starts_at=time(9), ends_at=time(17))
-            )
-        made[key] = rep
-    db.session.commit()
-    return made
 
 
 def request(sailboats, **overrides):
@@ -252,3 +226,44 @@ def test_buyers_reps_and_managers_see_what_is_theirs(
     post_form(client, "/account/logout", {})
     login(make_user(Role.BUYER))
     assert client.get(f"/staff/consultations/{booking.id}").status_code == 403
+
+
+def test_the_invitation_arrives_by_email_and_parses(app, db, reps, sailboats, mailbox):
+    from shop.notifications.services import deliver_pending
+
+    booking = services.book(request(sailboats), NINE_LA, reps["maya"].id, now=NOW)
+    db.session.commit()
+    deliver_pending()
+    to = sorted(m["To"] for m in mailbox)
+    assert to == ["ada@example.com", "maya@example.com"]
+    buyer = next(m for m in mailbox if m["To"] == "ada@example.com")
+    attachment = next(p for p in buyer.walk() if p.get_content_type() == "text/calendar")
+    event = next(iter(Calendar.from_ical(attachment.get_payload(decode=True)).walk("VEVENT")))
+    assert event.decoded("dtstart").astimezone(UTC) == booking.starts_at
+    assert str(event.get("uid")).startswith(booking.reference)
+    text = buyer.get_body(("plain",)).get_content()
+    assert "http://shop.test/consultations/b/" in text
+
+
+def test_a_week_of_slots_for_a_specialty_is_a_fixed_number_of_queries(
+    db, reps, sailboats, make_user, query_counter
+):
+    from shop.auth.models import StaffProfile
+    from shop.consultations.models import RepSchedule, WorkingHours
+
+    def measure():
+        with query_counter() as statements:
+            offer = services.offer(sailboats.id, None, NOW, days=7)
+        return len(offer.reps), len(statements)
+
+    two = measure()
+    for n in range(6):
+        rep = make_user(Role.REP, email=f"extra{n}@example.com")
+        profile = db.session.scalar(sa.select(StaffProfile).where(StaffProfile.user_id == rep.id))
+        profile.specialties = [sailboats]
+        db.session.add(RepSchedule(rep_id=rep.id))
+        db.session.add(WorkingHours(rep_id=rep.id, weekday=0, starts_at=time(9), ends_at=time(17)))
+    db.session.commit()
+    eight = measure()
+    assert (two[0], eight[0]) == (2, 8)
+    assert two[1] == eight[1] <= 8
