@@ -70,11 +70,13 @@ def register_blueprints(app: Flask) -> None:
 def register_signals(app: Flask) -> None:
     """Connect the domains that listen to others (payments -> orders -> checkout)."""
     from shop.checkout import handlers as checkout_handlers
+    from shop.consultations import account_events as consultation_accounts
     from shop.orders import account_events, payment_events
 
     payment_events.connect()
     checkout_handlers.connect()
     account_events.connect()
+    consultation_accounts.connect()
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -91,6 +91,10 @@ def consultation(booking_id: int):
 def _context(booking: Booking) -> dict:
     """The buyer's whole story, in a fixed number of queries."""
     buyer = db.session.get(User, booking.buyer_id) if booking.buyer_id else None
+    if buyer is None:  # a visitor who has since made an account with that email
+        buyer = db.session.scalar(
+            sa.select(User).where(User.email == booking.email, User.role == Role.BUYER.value)
+        )
     research = trail(buyer.id) if buyer else trail_for_visitor(booking.visitor_key)
     cart = view_cart(user_id=buyer.id) if buyer else view_cart(visitor_key=booking.visitor_key)
     who = Order.user_id == buyer.id if buyer else sa.func.lower(Order.email) == booking.email

@@ -267,3 +267,16 @@ def test_a_week_of_slots_for_a_specialty_is_a_fixed_number_of_queries(
     eight = measure()
     assert (two[0], eight[0]) == (2, 8)
     assert two[1] == eight[1] <= 8
+
+
+def test_a_visitors_consultation_joins_their_account_once_verified(app, db, reps, sailboats,
+                                                                   make_user):
+    from shop.auth.signals import email_verified
+
+    booking = services.book(request(sailboats), NINE_LA, reps["maya"].id, now=NOW)
+    db.session.commit()
+    buyer = make_user(email="ada@example.com")
+    email_verified.send(buyer)
+    db.session.commit()
+    db.session.refresh(booking)
+    assert booking.buyer_id == buyer.id
