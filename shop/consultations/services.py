@@ -142,6 +142,7 @@ def offer(
     rep_id: int | None,
     now: datetime | None = None,
     days: int = BOOKING_DAYS_SHOWN,
+    moving: Booking | None = None,
 ) -> Offer:
     """Free slots for one rep, or for every suitable rep; a fixed number of queries."""
     now = now or utcnow()
@@ -151,6 +152,10 @@ def offer(
     calendars = engine.load_calendars(list(reps), now, now + timedelta(days=days))
     slots: dict[datetime, list[int]] = {}
     for rid, calendar in calendars.items():
+        if moving is not None and rid == moving.rep_id:
+            # The booking being moved does not block the times around itself.
+            own = (moving.starts_at, moving.ends_at)
+            calendar = dataclasses.replace(calendar, busy=[b for b in calendar.busy if b != own])
         for instant in engine.free_slots(calendar, now, now, now + timedelta(days=days)):
             slots.setdefault(instant, []).append(rid)
     return Offer(slots=slots, reps=reps)

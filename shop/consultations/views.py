@@ -258,10 +258,10 @@ def reschedule(token: str):
                 return redirect(
                     url_for("consultations.manage", token=services.link_token(moved)), 303
                 )
-    offer = services.offer(booking.category_id, None if another else booking.rep_id)
-    if not another:
-        # The booking's own time is not offered back to it.
-        offer.slots.pop(booking.starts_at, None)
+    offer = services.offer(booking.category_id, None if another else booking.rep_id, moving=booking)
+    offer.slots.pop(booking.starts_at, None)  # its own time is not offered back to it
+    context = _manage_context(booking)
+    context.pop("zone")  # every time on this page is shown in the zone the buyer picked
     return _slots_page(
         "consultations/reschedule.html",
         offer,
@@ -270,7 +270,7 @@ def reschedule(token: str):
         error=error,
         another=another,
         token=token,
-        **_manage_context(booking),
+        **context,
     )
 
 

@@ -280,3 +280,24 @@ def test_a_visitors_consultation_joins_their_account_once_verified(app, db, reps
     db.session.commit()
     db.session.refresh(booking)
     assert booking.buyer_id == buyer.id
+
+
+def test_the_reschedule_page_offers_the_times_around_the_booking(app, client, db, reps,
+                                                                 sailboats, monkeypatch):
+    import shop.consultations.services as svc
+
+    monkeypatch.setattr(svc, "utcnow", lambda: NOW)
+    booking = services.book(request(sailboats), NINE_LA, reps["maya"].id, now=NOW)
+    db.session.commit()
+    token = services.link_token(booking)
+    page = client.get(f"/consultations/b/{token}/reschedule")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f'value="{NINE_LA.isoformat()}"' not in html  # its own time
+    half_past = (NINE_LA + timedelta(minutes=30)).isoformat()
+    assert f'value="{half_past}"' in html  # overlaps only the booking being moved
+    moved = post_form(client, f"/consultations/b/{token}/reschedule", {"slot": half_past})
+    assert moved.status_code == 303
+    db.session.refresh(booking)
+    assert booking.starts_at == NINE_LA + timedelta(minutes=30)
+    assert client.get(f"/consultations/b/{token}").status_code == 404  # the old link is dead
