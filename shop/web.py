@@ -114,6 +114,16 @@ def register_web(app: Flask) -> None:
         value = cents if isinstance(cents, Money) else Money(int(cents))
         return value.format(locale=app.config["STORE_LOCALE"], whole=whole)
 
+    @app.template_filter("local")
+    def local_filter(instant, tz: str | None, fmt: str = "%a %b %-d, %-I:%M %p %Z"):
+        """An instant shown on the reader's wall clock (staff pages: the rep's own zone)."""
+        from zoneinfo import ZoneInfo
+
+        try:
+            return instant.astimezone(ZoneInfo(tz or "UTC")).strftime(fmt)
+        except (KeyError, ValueError):
+            return instant.strftime(fmt)
+
     @app.template_filter("spec_number")
     def spec_number_filter(value):
         """A bound such as Decimal("42.500") shown as "42.5"."""

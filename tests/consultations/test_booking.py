@@ -269,8 +269,9 @@ def test_a_week_of_slots_for_a_specialty_is_a_fixed_number_of_queries(
     assert two[1] == eight[1] <= 8
 
 
-def test_a_visitors_consultation_joins_their_account_once_verified(app, db, reps, sailboats,
-                                                                   make_user):
+def test_a_visitors_consultation_joins_their_account_once_verified(
+    app, db, reps, sailboats, make_user
+):
     from shop.auth.signals import email_verified
 
     booking = services.book(request(sailboats), NINE_LA, reps["maya"].id, now=NOW)
@@ -282,8 +283,9 @@ def test_a_visitors_consultation_joins_their_account_once_verified(app, db, reps
     assert booking.buyer_id == buyer.id
 
 
-def test_the_reschedule_page_offers_the_times_around_the_booking(app, client, db, reps,
-                                                                 sailboats, monkeypatch):
+def test_the_reschedule_page_offers_the_times_around_the_booking(
+    app, client, db, reps, sailboats, monkeypatch
+):
     import shop.consultations.services as svc
 
     monkeypatch.setattr(svc, "utcnow", lambda: NOW)
