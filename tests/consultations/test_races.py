@@ -105,3 +105,38 @@ def test_the_database_refuses_overlapping_bookings_even_without_the_service(db, 
     db.session.execute(sa.update(Booking).values(status="cancelled"))
     db.session.add(booking("C-CCCCCC", NINE_LA + timedelta(minutes=30)))
     db.session.commit()
+
+
+def test_two_reminder_runs_at_once_send_each_reminder_once(app, db, reps, sailboats):
+    from shop.consultations import jobs
+    from shop.notifications.models import OutboxMessage
+
+    for n in range(5):
+        booking = services.book(
+            request(sailboats, email=f"r{n}@example.com"),
+            NINE_LA + timedelta(days=n % 2, hours=n),
+            reps["maya"].id,
+            now=NOW,
+        )
+        booking.created_at = NOW
+    db.session.commit()
+    moment = NINE_LA + timedelta(hours=6) - timedelta(hours=23)
+
+    def run():
+        with app.app_context():
+            barrier.wait()
+            counts.append(jobs.send_reminders(moment))
+            _db.session.remove()
+
+    counts: list[int] = []
+    barrier = threading.Barrier(2)
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    keys = db.session.scalars(
+        sa.select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.like("booking-rem%"))
+    ).all()
+    assert sum(counts) == len(keys) // 2 > 0
+    assert len(keys) == len(set(keys))
