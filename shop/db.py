@@ -47,6 +47,22 @@ class TimestampMixin:
     )
 
 
+def lock_row(model, ident):
+    """The row with this id, locked for the transaction and read fresh (None if absent).
+
+    FOR NO KEY UPDATE: we change columns, never keys, so the lock does not clash with the KEY
+    SHARE locks that inserting child rows (lines, events, reservations) take on the parent.
+    """
+    from shop.extensions import db
+
+    return db.session.scalar(
+        sa.select(model)
+        .where(model.id == ident)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+
+
 def is_sqlite(engine_or_url) -> bool:
     url = getattr(engine_or_url, "url", engine_or_url)
     return str(url).startswith("sqlite")

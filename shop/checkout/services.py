@@ -16,7 +16,7 @@ from shop.catalog import stock
 from shop.catalog.models import DELIVERY_LABELS, DeliveryMethod, DeliveryOption, Product, Variant
 from shop.catalog.services import delivery_lead_weeks
 from shop.checkout.models import Checkout
-from shop.db import utcnow
+from shop.db import lock_row, utcnow
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
 from shop.money import Money
@@ -246,12 +246,7 @@ def pending_order_for_cart(cart_id: int) -> Order | None:
 
 
 def lock_checkout(checkout_id: int) -> Checkout:
-    checkout = db.session.scalar(
-        sa.select(Checkout)
-        .where(Checkout.id == checkout_id)
-        .with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    )
+    checkout = lock_row(Checkout, checkout_id)
     if checkout is None:
         raise NotFound("No such checkout.")
     return checkout

@@ -485,15 +485,7 @@ def team_week(monday: date) -> list[RepWeek]:
     if not ids:
         return []
 
-    weekly: dict[int, dict[int, list[Stretch]]] = {rep_id: {} for rep_id in ids}
-    for row in db.session.execute(
-        sa.select(
-            WorkingHours.rep_id, WorkingHours.weekday, WorkingHours.starts_at, WorkingHours.ends_at
-        )
-        .where(WorkingHours.rep_id.in_(ids))
-        .order_by(WorkingHours.rep_id, WorkingHours.weekday, WorkingHours.starts_at)
-    ):
-        weekly[row.rep_id].setdefault(row.weekday, []).append((row.starts_at, row.ends_at))
+    weekly = engine.weekly_hours_of(ids)
 
     exceptions: dict[tuple[int, date], list[Stretch]] = {}
     days_off: set[tuple[int, date]] = set()

@@ -22,7 +22,7 @@ from shop.auth.models import StaffProfile, User
 from shop.auth.roles import Role
 from shop.consultations import slots as engine
 from shop.consultations.models import Booking, BookingEvent, RepSchedule
-from shop.db import utcnow
+from shop.db import lock_row, utcnow
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
 
@@ -308,12 +308,7 @@ def _event(booking: Booking, kind: str, note: str = "", actor=None) -> None:
 
 
 def lock_booking(booking_id: int) -> Booking:
-    booking = db.session.scalar(
-        sa.select(Booking)
-        .where(Booking.id == booking_id)
-        .with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    )
+    booking = lock_row(Booking, booking_id)
     if booking is None:
         raise NotFound("No such consultation.")
     return booking

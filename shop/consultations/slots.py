@@ -120,6 +120,20 @@ def is_bookable(cal: RepCalendar, now: datetime, starts_at: datetime) -> bool:
     return starts_at in free_slots(cal, now, starts_at, starts_at + timedelta(microseconds=1))
 
 
+def weekly_hours_of(rep_ids: list[int]) -> dict[int, dict[int, list[Stretch]]]:
+    """Each rep's weekly stretches (weekday -> [(start, end)]), in one query."""
+    weekly: dict[int, dict[int, list[Stretch]]] = {rep_id: {} for rep_id in rep_ids}
+    for row in db.session.execute(
+        sa.select(
+            WorkingHours.rep_id, WorkingHours.weekday, WorkingHours.starts_at, WorkingHours.ends_at
+        )
+        .where(WorkingHours.rep_id.in_(rep_ids))
+        .order_by(WorkingHours.rep_id, WorkingHours.weekday, WorkingHours.starts_at)
+    ):
+        weekly[row.rep_id].setdefault(row.weekday, []).append((row.starts_at, row.ends_at))
+    return weekly
+
+
 def load_calendars(rep_ids: list[int], start: datetime, end: datetime) -> dict[int, RepCalendar]:
     """The calendars of the reps taking bookings, for slots in [start, end), in five queries.
 
@@ -140,15 +154,7 @@ def load_calendars(rep_ids: list[int], start: datetime, end: datetime) -> dict[i
         return {}
     ids = [schedule.rep_id for schedule, _ in schedules]
 
-    weekly: dict[int, dict[int, list[Stretch]]] = {rep_id: {} for rep_id in ids}
-    for row in db.session.execute(
-        sa.select(
-            WorkingHours.rep_id, WorkingHours.weekday, WorkingHours.starts_at, WorkingHours.ends_at
-        )
-        .where(WorkingHours.rep_id.in_(ids))
-        .order_by(WorkingHours.rep_id, WorkingHours.weekday, WorkingHours.starts_at)
-    ):
-        weekly[row.rep_id].setdefault(row.weekday, []).append((row.starts_at, row.ends_at))
+    weekly = weekly_hours_of(ids)
 
     exceptions: dict[int, dict[date, list[Stretch]]] = {rep_id: {} for rep_id in ids}
     days_off: set[tuple[int, date]] = set()

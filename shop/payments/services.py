@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from shop.db import utcnow
+from shop.db import lock_row, utcnow
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
 from shop.money import Money
@@ -100,12 +100,7 @@ def find_payment(reference: str, purpose: str = "full") -> Payment | None:
 
 def lock_payment(payment_id: int) -> Payment:
     """The payment row, locked for this transaction and read fresh."""
-    payment = db.session.scalar(
-        sa.select(Payment)
-        .where(Payment.id == payment_id)
-        .with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    )
+    payment = lock_row(Payment, payment_id)
     if payment is None:
         raise NotFound("No such payment.")
     return payment
