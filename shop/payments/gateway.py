@@ -145,6 +145,17 @@ def retrieve_payment_intent(intent_id: str) -> dict:
     return _call("retrieve payment intent", client().v1.payment_intents.retrieve, intent_id)
 
 
+def capture_payment_intent(intent_id: str, amount_cents: int, idempotency_key: str) -> dict:
+    """Capture (part of) an authorization; the rest of the hold is released by Stripe."""
+    return _call(
+        "capture payment intent",
+        client().v1.payment_intents.capture,
+        intent_id,
+        {"amount_to_capture": to_minor_units(amount_cents)},
+        _options(idempotency_key),
+    )
+
+
 def cancel_payment_intent(intent_id: str, idempotency_key: str) -> dict:
     return _call(
         "cancel payment intent",

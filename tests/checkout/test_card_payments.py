@@ -278,3 +278,41 @@ def test_the_single_payment_limit(app, cents, ok):
     else:
         with pytest.raises(DomainError):
             check_amount(cents)
+
+
+def test_capture_in_full_once_even_when_asked_twice(client, card_order, stripe_peer, db):
+    from shop.payments import services as payments
+
+    pay(client, stripe_peer, card_order, VISA)
+    payment = db.session.scalar(sa.select(Payment))
+    payments.capture(payment.id)
+    payments.capture(payment.id)  # a second click finds it captured
+    db.session.commit()
+    order = db.session.scalar(sa.select(Order))
+    assert payment.status == "succeeded" and payment.amount_received_cents == order.total_cents
+    assert order.paid_cents == order.total_cents and order.authorized_cents == 0
+
+
+def test_a_partial_capture_and_the_limit(client, card_order, stripe_peer, db):
+    from shop.errors import DomainError
+    from shop.payments import services as payments
+
+    pay(client, stripe_peer, card_order, VISA)
+    payment = db.session.scalar(sa.select(Payment))
+    with pytest.raises(DomainError, match="At most"):
+        payments.capture(payment.id, payment.amount_cents + 1)
+    with pytest.raises(DomainError):
+        payments.capture(payment.id, 0)
+    payments.capture(payment.id, 10_000_00)
+    db.session.commit()
+    assert payment.amount_received_cents == 10_000_00
+
+
+def test_cancelling_an_authorization_voids_it(client, card_order, stripe_peer, db):
+    from shop.payments import services as payments
+
+    pay(client, stripe_peer, card_order, VISA)
+    payment = db.session.scalar(sa.select(Payment))
+    payments.cancel(payment.id, "Buyer changed their mind before confirmation.")
+    db.session.commit()
+    assert payment.status == "canceled" and payment.amount_capturable_cents == 0
