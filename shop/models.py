@@ -25,6 +25,7 @@ from shop.consultations.models import (
 from shop.notifications.models import OutboxMessage
 from shop.orders.models import Order, OrderEvent, OrderLine
 from shop.payments.models import Payment, WebhookEvent
+from shop.quotes.models import Quote, QuoteEvent, QuoteLine, QuoteMessage, QuoteVersion
 from shop.research.models import ResearchEvent
 
 __all__ = [
@@ -45,6 +46,11 @@ __all__ = [
     "ProductDocument",
     "ProductImage",
     "ProductSpec",
+    "Quote",
+    "QuoteEvent",
+    "QuoteLine",
+    "QuoteMessage",
+    "QuoteVersion",
     "RepSchedule",
     "ResearchEvent",
     "ScheduleException",

@@ -1,6 +1,7 @@
 """Accounts, their server-side login sessions, and staff profiles."""
 
 from datetime import datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -109,6 +110,10 @@ class StaffProfile(TimestampMixin, db.Model):
     bio: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     languages: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="English")
     photo_path: Mapped[str | None] = mapped_column(sa.String(255))
+    # The largest discount (percent of list price) this rep may give without a manager.
+    max_discount_pct: Mapped[Decimal] = mapped_column(
+        sa.Numeric(5, 2), nullable=False, default=Decimal("5"), server_default="5"
+    )
 
     user: Mapped[User] = relationship(back_populates="staff_profile")
     specialties: Mapped[list["Category"]] = relationship(  # noqa: F821

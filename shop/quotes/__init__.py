@@ -1,0 +1,1 @@
+"""Quotes a rep builds or a buyer asks for: versions, discounts, authority, acceptance."""
