@@ -21,8 +21,10 @@ class Order(TimestampMixin, db.Model):
         sa.CheckConstraint("subtotal_cents >= 0", name="subtotal_not_negative"),
         sa.CheckConstraint("delivery_cents >= 0", name="delivery_not_negative"),
         sa.CheckConstraint("tax_cents >= 0", name="tax_not_negative"),
+        sa.CheckConstraint("discount_cents >= 0", name="discount_not_negative"),
         sa.CheckConstraint(
-            "total_cents = subtotal_cents + delivery_cents + tax_cents", name="total_adds_up"
+            "total_cents = subtotal_cents - discount_cents + delivery_cents + tax_cents",
+            name="total_adds_up",
         ),
         sa.CheckConstraint("paid_cents >= 0", name="paid_not_negative"),
         sa.CheckConstraint(
@@ -48,10 +50,16 @@ class Order(TimestampMixin, db.Model):
     country: Mapped[str] = mapped_column(sa.String(2), nullable=False, default="US")
 
     status: Mapped[str] = mapped_column(sa.String(24), nullable=False)
+    quote_id: Mapped[int | None] = mapped_column(sa.Integer, index=True)  # set for a quote's order
+    rep_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     payment_method: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     currency: Mapped[str] = mapped_column(sa.String(3), nullable=False, default="USD")
     subtotal_cents: Mapped[int] = money_column()
     delivery_cents: Mapped[int] = money_column()
+    # A negotiated reduction (a quote's discounts and trade-in credits), shown as one line.
+    discount_cents: Mapped[int] = money_column(default=0, server_default="0")
     tax_cents: Mapped[int] = money_column()
     total_cents: Mapped[int] = money_column()
     tax_rate: Mapped[Decimal] = mapped_column(sa.Numeric(6, 3), nullable=False)

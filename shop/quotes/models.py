@@ -106,6 +106,12 @@ class QuoteVersion(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Evidence of acceptance: what was accepted (this version, its totals) by whom and how.
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_name: Mapped[str] = mapped_column(sa.String(120), nullable=False, default="")
+    accepted_ip: Mapped[str] = mapped_column(sa.String(64), nullable=False, default="")
+    accepted_user_agent: Mapped[str] = mapped_column(sa.String(255), nullable=False, default="")
+    accepted_terms_version: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="")
 
     quote: Mapped[Quote] = relationship(back_populates="versions", lazy="raise")
     lines: Mapped[list["QuoteLine"]] = relationship(
