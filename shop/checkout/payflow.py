@@ -17,8 +17,11 @@ from shop.payments import services as payments
 def ensure_hold(order: Order) -> None:
     """Make sure the order's units are still held; hold them again if the hold lapsed.
 
-    Raises OutOfStock when someone else has taken them in the meantime.
+    Raises OutOfStock when someone else has taken them in the meantime. An order already placed
+    (paying its balance, say) has its units already: nothing to hold.
     """
+    if order.status not in ("pending_payment", "awaiting_funds"):
+        return
     live = stock.holds(holder(order))
     if live and all(r.expires_at > utcnow() for r in live):
         return

@@ -23,7 +23,13 @@ from shop.checkout.forms import AddressForm, ContactForm, ReviewForm
 from shop.db import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
-from shop.orders.services import Acceptance, access_token, order_for_token, reference
+from shop.orders.services import (
+    Acceptance,
+    access_token,
+    open_card_payment,
+    order_for_token,
+    payments_of,
+)
 from shop.orders.states import OrderStatus
 from shop.payments import services as payments
 from shop.payments.states import PaymentStatus
@@ -221,9 +227,9 @@ def review():
 
 
 def _payable(token: str):
+    """The order and its card payment waiting for the buyer (full, deposit or balance)."""
     order = order_for_token(token)
-    payment = payments.find_payment(reference(order))
-    return order, payment
+    return order, open_card_payment(order)
 
 
 def _order_url(order, **kw) -> str:
@@ -233,7 +239,7 @@ def _order_url(order, **kw) -> str:
 @bp.route("/pay/<token>")
 def pay(token: str):
     order, payment = _payable(token)
-    if order.status != OrderStatus.PENDING_PAYMENT or payment is None:
+    if payment is None:
         return redirect(_order_url(order))
     config = current_app.config
     return render_template(
@@ -255,7 +261,7 @@ def _json_error(message: str, status: int, **extra):
 def pay_setup(token: str):
     """Hold the units again if needed, and hand Stripe.js a SetupIntent's client secret."""
     order, payment = _payable(token)
-    if order.status != OrderStatus.PENDING_PAYMENT or payment is None:
+    if payment is None:
         return jsonify(redirect=_order_url(order))
     try:
         payflow.ensure_hold(order)
@@ -279,7 +285,7 @@ def pay_setup(token: str):
 def pay_card(token: str):
     """Authorize (or charge) the card saved by Stripe.js; one PaymentIntent for every attempt."""
     order, payment = _payable(token)
-    if order.status != OrderStatus.PENDING_PAYMENT or payment is None:
+    if payment is None:
         return jsonify(redirect=_order_url(order))
     body = request.get_json(silent=True) or {}
     method_id = str(body.get("payment_method") or "")[:80]
@@ -306,12 +312,14 @@ def pay_card(token: str):
 
 @bp.route("/pay/<token>/complete", methods=["POST"])
 def pay_complete(token: str):
-    """After 3-D Secure in the page: ask Stripe where the payment stands."""
-    order, payment = _payable(token)
-    if payment is None:
+    """After 3-D Secure in the page: ask Stripe where the payment stands (a webhook may have
+    told us already: then this only confirms it)."""
+    order = order_for_token(token)
+    cards = [p for p in payments_of(order) if p.method == "card"]
+    if not cards:
         return jsonify(redirect=_order_url(order))
     try:
-        payment = payments.refresh(payment.id)
+        payment = payments.refresh(cards[-1].id)
     except payments.PaymentUnavailable as exc:
         db.session.rollback()
         return _json_error(exc.message, 503)

@@ -10,7 +10,7 @@ from shop.catalog import stock
 from shop.db import utcnow
 from shop.money import Money
 from shop.orders import emails
-from shop.orders.services import holder, items, lock_order, mark_placed
+from shop.orders.services import holder, items, lock_order, mark_placed, refresh_amounts
 from shop.orders.states import OrderStatus, record, transition
 from shop.payments import services as payments
 from shop.payments.signals import payment_changed, payment_disputed
@@ -36,10 +36,17 @@ def on_payment_changed(payment, previous: str, mismatch: str = "") -> None:
         log.warning("order %s: %s", order.number, order.review_reason)
         return
     status = PaymentStatus(payment.status)
-    order.authorized_cents = payment.amount_capturable_cents
-    order.paid_cents = max(payment.amount_received_cents - payment.amount_refunded_cents, 0)
+    refresh_amounts(order)
     if status in HELD and order.status == OrderStatus.PENDING_PAYMENT:
         _place_card_order(order, payment)
+    elif status in HELD and PaymentStatus(previous) not in HELD:
+        # A later payment of a placed order: the balance of a deposit order, say.
+        held = "authorized" if status == PaymentStatus.AUTHORIZED else "received"
+        record(
+            order,
+            f"{payment.purpose}_payment",
+            f"{payment.purpose.capitalize()} payment {held}: {Money(payment.amount_cents)}.",
+        )
     elif (
         status == PaymentStatus.REQUIRES_PAYMENT_METHOD
         and payment.last_error

@@ -86,10 +86,13 @@ def create_order(
     tax_cents: int,
     acceptance: Acceptance,
     currency: str = "USD",
+    discount_cents: int = 0,
 ) -> Order:
     """Write the order and its lines (amounts add up, or the database refuses)."""
     subtotal = sum(line.unit_price_cents * line.quantity for line in lines)
     delivery = sum(line.delivery_cents for line in lines)
+    if not 0 <= discount_cents <= subtotal:
+        raise ValueError("a discount is between nothing and the whole subtotal")
     status = (
         OrderStatus.AWAITING_FUNDS
         if payment_method == "bank_transfer"
@@ -112,9 +115,10 @@ def create_order(
         payment_method=payment_method,
         currency=currency,
         subtotal_cents=subtotal,
+        discount_cents=discount_cents,
         delivery_cents=delivery,
         tax_cents=tax_cents,
-        total_cents=subtotal + delivery + tax_cents,
+        total_cents=subtotal - discount_cents + delivery + tax_cents,
         tax_rate=tax_rate,
         terms_version=acceptance.terms_version,
         terms_accepted_at=acceptance.accepted_at,
@@ -197,6 +201,21 @@ def payments_of(order: Order) -> list[Payment]:
             sa.select(Payment).where(Payment.reference == reference(order)).order_by(Payment.id)
         )
     )
+
+
+def refresh_amounts(order: Order) -> None:
+    """What the order has received and holds, across all its payments (deposit, balance...)."""
+    rows = payments_of(order)
+    order.authorized_cents = sum(p.amount_capturable_cents for p in rows)
+    order.paid_cents = sum(max(p.amount_received_cents - p.amount_refunded_cents, 0) for p in rows)
+
+
+def open_card_payment(order: Order) -> Payment | None:
+    """The order's card payment still waiting for the buyer, if any (the newest one)."""
+    from shop.payments.states import RETRYABLE
+
+    waiting = [p for p in payments_of(order) if p.method == "card" and p.status in RETRYABLE]
+    return waiting[-1] if waiting else None
 
 
 def buyer_orders(user_id: int, page: int, per_page: int = 10):
