@@ -176,7 +176,10 @@ def place_order(
     positive = [line for line in version.lines if line.unit_price_cents > 0]
     subtotal = sum(line.unit_price_cents * line.quantity for line in positive)
     total = version.total_cents + tax
-    amount = deposit_of(total, version.deposit_pct) if pay == "deposit" else total
+    # The deposit is the amount the buyer saw and accepted on the quote (on its pre-tax total);
+    # the tax is part of the balance.
+    deposit = version.deposit_cents or deposit_of(version.total_cents, version.deposit_pct)
+    amount = deposit if pay == "deposit" else total
     payments.check_amount(amount)
     order = create_order(
         checkout_id=None,

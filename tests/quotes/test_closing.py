@@ -18,10 +18,17 @@ from shop.payments.models import Payment
 from shop.quotes import closing
 from shop.quotes.models import Quote, QuoteEvent, QuoteLine, QuoteVersion
 
-DELIVERY = closing.Delivery(address_line1="1 Harbor Way", address_line2="", city="Seattle",
-                            region="WA", postal_code="98101", phone="555")
-EVIDENCE = closing.Evidence(typed_name="ada  lovelace", accepted_terms=True,
-                            ip_address="203.0.113.9", user_agent="Firefox")
+DELIVERY = closing.Delivery(
+    address_line1="1 Harbor Way",
+    address_line2="",
+    city="Seattle",
+    region="WA",
+    postal_code="98101",
+    phone="555",
+)
+EVIDENCE = closing.Evidence(
+    typed_name="ada  lovelace", accepted_terms=True, ip_address="203.0.113.9", user_agent="Firefox"
+)
 
 
 @pytest.fixture
@@ -32,25 +39,60 @@ def quote(db, sailboats, make_product, make_user):
     buyer = make_user(email="ada@example.com", name="Ada Lovelace")
     boat = make_product(sailboats, name="Aura 38", price_cents=100_000_00, stock=3)
     variant = boat.variants[0]
-    q = Quote(number="Q-TEST01", rep_id=rep.id, buyer_id=buyer.id, email=buyer.email,
-              name=buyer.name, status="sent", current_version=1,
-              valid_until=utcnow() + timedelta(days=10))
+    q = Quote(
+        number="Q-TEST01",
+        rep_id=rep.id,
+        buyer_id=buyer.id,
+        email=buyer.email,
+        name=buyer.name,
+        status="sent",
+        current_version=1,
+        valid_until=utcnow() + timedelta(days=10),
+    )
     db.session.add(q)
     db.session.flush()
-    version = QuoteVersion(quote_id=q.id, number=1, deposit_pct=Decimal("20"),
-                           delivery_terms="Commissioned at your marina", list_cents=205_000_00,
-                           discount_cents=10_000_00, total_cents=175_000_00,
-                           cost_cents=150_000_00, sent_at=utcnow(),
-                           valid_until=q.valid_until)
+    version = QuoteVersion(
+        quote_id=q.id,
+        number=1,
+        deposit_pct=Decimal("20"),
+        delivery_terms="Commissioned at your marina",
+        list_cents=205_000_00,
+        discount_cents=10_000_00,
+        total_cents=175_000_00,
+        cost_cents=150_000_00,
+        sent_at=utcnow(),
+        valid_until=q.valid_until,
+    )
     version.lines = [
-        QuoteLine(position=0, kind="catalog", variant_id=variant.id, description="Aura 38",
-                  sku=variant.sku, unit_price_cents=100_000_00, unit_cost_cents=72_000_00,
-                  quantity=2, discount_kind="percent", discount_value=Decimal("5"),
-                  net_cents=190_000_00),
-        QuoteLine(position=1, kind="custom", description="Installation", unit_price_cents=5_000_00,
-                  quantity=1, net_cents=5_000_00),
-        QuoteLine(position=2, kind="custom", description="Trade-in credit: Petrel 24",
-                  unit_price_cents=-20_000_00, quantity=1, net_cents=-20_000_00),
+        QuoteLine(
+            position=0,
+            kind="catalog",
+            variant_id=variant.id,
+            description="Aura 38",
+            sku=variant.sku,
+            unit_price_cents=100_000_00,
+            unit_cost_cents=72_000_00,
+            quantity=2,
+            discount_kind="percent",
+            discount_value=Decimal("5"),
+            net_cents=190_000_00,
+        ),
+        QuoteLine(
+            position=1,
+            kind="custom",
+            description="Installation",
+            unit_price_cents=5_000_00,
+            quantity=1,
+            net_cents=5_000_00,
+        ),
+        QuoteLine(
+            position=2,
+            kind="custom",
+            description="Trade-in credit: Petrel 24",
+            unit_price_cents=-20_000_00,
+            quantity=1,
+            net_cents=-20_000_00,
+        ),
     ]
     db.session.add(version)
     stock.reserve(f"quote:{q.id}", {variant.id: 2}, q.valid_until)
@@ -73,8 +115,10 @@ def test_acceptance_keeps_the_evidence(db, quote):
 
 @pytest.mark.parametrize(
     ("change", "message"),
-    [({"typed_name": "Someone Else"}, "Type your name"),
-     ({"accepted_terms": False}, "terms of sale")],
+    [
+        ({"typed_name": "Someone Else"}, "Type your name"),
+        ({"accepted_terms": False}, "terms of sale"),
+    ],
 )
 def test_acceptance_needs_the_buyers_name_and_the_terms(db, quote, change, message):
     evidence = closing.Evidence(**{**EVIDENCE.__dict__, **change})
@@ -84,8 +128,12 @@ def test_acceptance_needs_the_buyers_name_and_the_terms(db, quote, change, messa
 
 @pytest.mark.parametrize(
     ("setup", "message"),
-    [("expired", "expired"), ("declined", "not open"), ("superseded", "replaced"),
-     ("unapproved", "approval")],
+    [
+        ("expired", "expired"),
+        ("declined", "not open"),
+        ("superseded", "replaced"),
+        ("unapproved", "approval"),
+    ],
 )
 def test_what_cannot_be_accepted(db, quote, setup, message):
     version = db.session.scalar(sa.select(QuoteVersion))
@@ -105,27 +153,40 @@ def test_what_cannot_be_accepted(db, quote, setup, message):
 
 def test_the_order_copies_the_quote_and_asks_for_the_deposit(db, quote):
     closing.accept(quote.id, 1, EVIDENCE)
-    order = closing.place_order(quote.id, delivery=DELIVERY, payment_method="card", pay="deposit",
-                                ip_address="203.0.113.9", user_agent="Firefox")
+    order = closing.place_order(
+        quote.id,
+        delivery=DELIVERY,
+        payment_method="card",
+        pay="deposit",
+        ip_address="203.0.113.9",
+        user_agent="Firefox",
+    )
     db.session.commit()
     # $205,000 of goods and services, $30,000 of discounts and trade-in, WA 6.5% on $175,000.
     assert (order.subtotal_cents, order.discount_cents) == (205_000_00, 30_000_00)
     assert order.tax_cents == 11_375_00 and order.total_cents == 186_375_00
     assert order.rep_id == quote.rep_id and order.quote_id == quote.id
     payment = db.session.scalar(sa.select(Payment))
-    assert (payment.purpose, payment.amount_cents) == ("deposit", 37_275_00)
+    assert (payment.purpose, payment.amount_cents) == ("deposit", 35_000_00)  # 20% as quoted
     holds = db.session.execute(
         sa.select(StockReservation.holder, StockReservation.status).order_by(StockReservation.id)
     ).all()
     assert holds == [(f"quote:{quote.id}", "released"), (f"order:{order.id}", "active")]
-    again = closing.place_order(quote.id, delivery=DELIVERY, payment_method="card",
-                                pay="deposit", ip_address="", user_agent="")
+    again = closing.place_order(
+        quote.id,
+        delivery=DELIVERY,
+        payment_method="card",
+        pay="deposit",
+        ip_address="",
+        user_agent="",
+    )
     assert again.id == order.id
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 1
 
 
-def test_paying_the_deposit_by_card_then_the_balance(app, client, db, quote, stripe_peer,
-                                                     app_config):
+def test_paying_the_deposit_by_card_then_the_balance(
+    app, client, db, quote, stripe_peer, app_config
+):
     for key, value in stripe_peer.settings().items():
         app.config[key] = value
     stripe_peer.reset()
@@ -133,50 +194,70 @@ def test_paying_the_deposit_by_card_then_the_balance(app, client, db, quote, str
     from shop.payments import services as payments
 
     closing.accept(quote.id, 1, EVIDENCE)
-    order = closing.place_order(quote.id, delivery=DELIVERY, payment_method="card", pay="deposit",
-                                ip_address="", user_agent="")
+    order = closing.place_order(
+        quote.id,
+        delivery=DELIVERY,
+        payment_method="card",
+        pay="deposit",
+        ip_address="",
+        user_agent="",
+    )
     db.session.commit()
     token = access_token(order)
     from tests.conftest import csrf_token
 
     csrf = csrf_token(client)
-    assert client.post(f"/checkout/pay/{token}/setup", json={},
-                       headers={"X-CSRFToken": csrf}).status_code == 200
-    r = client.post(f"/checkout/pay/{token}/card",
-                    json={"payment_method": stripe_peer.card("4242424242424242")},
-                    headers={"X-CSRFToken": csrf})
+    assert (
+        client.post(
+            f"/checkout/pay/{token}/setup", json={}, headers={"X-CSRFToken": csrf}
+        ).status_code
+        == 200
+    )
+    r = client.post(
+        f"/checkout/pay/{token}/card",
+        json={"payment_method": stripe_peer.card("4242424242424242")},
+        headers={"X-CSRFToken": csrf},
+    )
     assert "placed=1" in r.get_json()["redirect"]
     db.session.expire_all()
     order = db.session.get(Order, order.id)
-    assert order.status == "placed" and order.authorized_cents == 37_275_00
+    assert order.status == "placed" and order.authorized_cents == 35_000_00
     deposit = payments.find_payment(f"order:{order.id}", "deposit")
     payments.capture(deposit.id)
     db.session.commit()
     db.session.expire_all()
     order = db.session.get(Order, order.id)
-    assert order.paid_cents == 37_275_00 and order.outstanding_cents == 149_100_00
+    assert order.paid_cents == 35_000_00 and order.outstanding_cents == 151_375_00
     # Later, staff ask for the balance by card; the buyer pays it on the same pay page.
     balance = closing.request_balance(order.id, None, "card")
     db.session.commit()
-    assert balance.amount_cents == 149_100_00
+    assert balance.amount_cents == 151_375_00
     setup = client.post(f"/checkout/pay/{token}/setup", json={}, headers={"X-CSRFToken": csrf})
     assert "client_secret" in setup.get_json(), setup.get_json()
-    r = client.post(f"/checkout/pay/{token}/card",
-                    json={"payment_method": stripe_peer.card("4242424242424242")},
-                    headers={"X-CSRFToken": csrf})
+    r = client.post(
+        f"/checkout/pay/{token}/card",
+        json={"payment_method": stripe_peer.card("4242424242424242")},
+        headers={"X-CSRFToken": csrf},
+    )
     assert r.status_code == 200, r.get_json()
     assert "placed=1" in r.get_json()["redirect"], r.get_json()
     db.session.expire_all()
     order = db.session.get(Order, order.id)
-    assert order.authorized_cents == 149_100_00 and order.paid_cents == 37_275_00
+    assert order.authorized_cents == 151_375_00 and order.paid_cents == 35_000_00
     # Asking again gives the same balance payment, never a second one.
     assert closing.request_balance(order.id, None, "card").id == balance.id
 
 
 def test_a_bank_transfer_for_the_full_amount(db, quote, mailbox):
     closing.accept(quote.id, 1, EVIDENCE)
-    order = closing.place_order(quote.id, delivery=DELIVERY, payment_method="bank_transfer",
-                                pay="full", ip_address="", user_agent="")
+    order = closing.place_order(
+        quote.id,
+        delivery=DELIVERY,
+        payment_method="bank_transfer",
+        pay="full",
+        ip_address="",
+        user_agent="",
+    )
     db.session.commit()
     payment = db.session.scalar(sa.select(Payment))
     assert order.status == "awaiting_funds" and payment.amount_cents == order.total_cents
@@ -192,8 +273,14 @@ def test_two_tabs_accepting_and_paying_make_one_order(app, db, quote):
         with app.app_context():
             barrier.wait()
             closing.accept(quote.id, 1, EVIDENCE)
-            order = closing.place_order(quote.id, delivery=DELIVERY, payment_method="card",
-                                        pay="full", ip_address="", user_agent="")
+            order = closing.place_order(
+                quote.id,
+                delivery=DELIVERY,
+                payment_method="card",
+                pay="full",
+                ip_address="",
+                user_agent="",
+            )
             _db.session.commit()
             results.append(order.id)
             _db.session.remove()
