@@ -52,6 +52,7 @@ def register_blueprints(app: Flask) -> None:
     from shop.orders.views import bp as orders_bp
     from shop.pages.views import bp as pages_bp
     from shop.payments.views import bp as payments_bp
+    from shop.quotes.views import bp as quotes_bp
     from shop.research.views import bp as research_bp
     from shop.staff.views import bp as staff_bp
 
@@ -65,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(orders_bp, url_prefix="/orders")
     app.register_blueprint(payments_bp)
     app.register_blueprint(consultations_bp, url_prefix="/consultations")
+    app.register_blueprint(quotes_bp, url_prefix="/quotes")
 
 
 def register_signals(app: Flask) -> None:
@@ -72,11 +74,13 @@ def register_signals(app: Flask) -> None:
     from shop.checkout import handlers as checkout_handlers
     from shop.consultations import account_events as consultation_accounts
     from shop.orders import account_events, payment_events
+    from shop.quotes import account_events as quote_accounts
 
     payment_events.connect()
     checkout_handlers.connect()
     account_events.connect()
     consultation_accounts.connect()
+    quote_accounts.connect()
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -77,3 +77,23 @@ def register_cli(app: Flask) -> None:
         reminded = send_reminders()
         sent = deliver_all()
         click.echo(f"Reminded {reminded} consultation(s); sent {sent} email(s).")
+
+    @app.cli.command("expire-quotes")
+    def expire_quotes_command():
+        """Expire open quotes past their validity and release their units; safe twice at once."""
+        from shop.notifications.services import deliver_all
+        from shop.quotes.services import expire_quotes
+
+        expired = expire_quotes()
+        sent = deliver_all()
+        click.echo(f"Expired {expired} quote(s); sent {sent} email(s).")
+
+    @app.cli.command("quote-reminders")
+    def quote_reminders_command():
+        """Remind buyers 48 h and reps 24 h before a quote expires; safe to run twice at once."""
+        from shop.notifications.services import deliver_all
+        from shop.quotes.services import remind_quotes
+
+        reminded = remind_quotes()
+        sent = deliver_all()
+        click.echo(f"Sent {reminded} quote reminder(s); sent {sent} email(s).")

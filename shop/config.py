@@ -112,6 +112,11 @@ class Config:
     STRIPE_JS_URL = "https://js.stripe.com/v3/"
     STRIPE_TIMEOUT_SECONDS = 10  # well below gunicorn's 30 s worker timeout
     STRIPE_CAPTURE_METHOD = "manual"  # authorize now, staff capture later; or "automatic"
+    # Quotes: below this margin (percent of the total) a manager must approve before sending;
+    # the default validity of a new quote; whether an open quote holds its units.
+    QUOTE_MARGIN_FLOOR_PCT = "12"
+    QUOTE_VALID_DAYS = 14
+    QUOTE_HOLD_UNITS = True
 
     PRODUCTS_PER_PAGE = 12
     COMPARE_MAX = 4

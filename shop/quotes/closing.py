@@ -48,6 +48,11 @@ def _version(quote: Quote, number: int | None = None) -> QuoteVersion:
     return version
 
 
+def current_version(quote: Quote) -> QuoteVersion:
+    """The quote's current version with its lines."""
+    return _version(quote)
+
+
 def _event(quote: Quote, kind: str, note: str, version: int | None = None, actor=None) -> None:
     label = "buyer" if actor is None else f"{actor.name} <{actor.email}> ({actor.role})"
     db.session.add(

@@ -49,4 +49,5 @@ def buyer(user_id: int):
 
 
 from shop.staff import consultations as _consultations  # noqa: E402,F401  (its routes on bp)
+from shop.staff import quotes as _quotes  # noqa: E402,F401  (its routes on bp)
 from shop.staff import schedule as _schedule  # noqa: E402,F401  (its routes on bp)

@@ -293,3 +293,44 @@ def test_two_tabs_accepting_and_paying_make_one_order(app, db, quote):
     assert len(results) == 2 and len(set(results)) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 1
+
+
+def test_accept_and_pay_through_the_pages(client, db, quote):
+    from shop.quotes.services import quote_link_token
+    from tests.conftest import post_form
+
+    token = quote_link_token(quote)
+    page = client.get(f"/quotes/v/{token}").get_data(as_text=True)
+    assert "/accept" in page and "72,000" not in page  # costs never reach the buyer
+    wrong = post_form(
+        client,
+        f"/quotes/v/{token}/accept",
+        {"typed_name": "Nobody", "accept_terms": "y", "version": "1"},
+    )
+    assert wrong.status_code == 303
+    assert "Type your name as on the quote" in client.get(f"/quotes/v/{token}").get_data(True)
+    ok = post_form(
+        client,
+        f"/quotes/v/{token}/accept",
+        {"typed_name": "Ada Lovelace", "accept_terms": "y", "version": "1"},
+    )
+    assert ok.headers["Location"].endswith(f"/quotes/v/{token}/pay")
+    form = client.get(f"/quotes/v/{token}/pay").get_data(as_text=True)
+    assert "20% deposit now" in form
+    r = post_form(
+        client,
+        f"/quotes/v/{token}/pay",
+        {
+            "address_line1": "1 Harbor Way",
+            "city": "Seattle",
+            "region": "WA",
+            "postal_code": "98101",
+            "phone": "555",
+            "pay": "deposit",
+            "payment_method": "card",
+        },
+    )
+    assert r.status_code == 303 and "/checkout/pay/" in r.headers["Location"]
+    again = client.get(f"/quotes/v/{token}/pay")
+    assert "/orders/view/" in again.headers["Location"]  # one order, whatever the clicks
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 1

@@ -1,0 +1,166 @@
+"""Forms of the staff quote pages: they read and check the format; the rules are in services."""
+
+from datetime import UTC, datetime, time
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import NumberInput
+
+from shop.money import Money, MoneyError
+from shop.quotes.services import LineInput, Terms
+
+DISCOUNT_CHOICES = [
+    SelectChoice("none", "No discount"),
+    SelectChoice("percent", "Percent"),
+    SelectChoice("amount", "Amount ($)"),
+]
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def cents(text: str | None) -> int:
+    """Dollars as typed ("1,500.00", "-2000") to cents; ValueError with a message otherwise."""
+    try:
+        return Money.parse(text or "0").cents
+    except MoneyError:
+        raise ValueError("Enter an amount such as 1,500.00.") from None
+
+
+class MoneyText(StringField):
+    """An amount in dollars, typed freely, checked to be an amount."""
+
+    def pre_validate(self, form):
+        try:
+            cents(self.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class LineForm(Form):
+    """One line of the builder. A catalog line's price is not editable: it is the quote's copy."""
+
+    kind = HiddenField()
+    variant_id = HiddenField()
+    description = StringField("Description", filters=[_strip], validators=[Length(max=200)])
+    unit_price = MoneyText("Unit price", filters=[_strip])
+    unit_cost = MoneyText("Unit cost", filters=[_strip])
+    quantity = IntegerField("Qty", widget=NumberInput(min=1), validators=[InputRequired()])
+    discount_kind = SelectField("Discount", choices=DISCOUNT_CHOICES, default="none")
+    discount_value = DecimalField("Discount value", places=2, validators=[Optional()])
+    remove = BooleanField("Remove")
+
+    def to_input(self) -> LineInput | None:
+        if self.remove.data:
+            return None
+        catalog = self.kind.data == "catalog"
+        return LineInput(
+            kind="catalog" if catalog else "custom",
+            variant_id=int(self.variant_id.data) if catalog and self.variant_id.data else None,
+            description=self.description.data or "",
+            unit_price_cents=0 if catalog else cents(self.unit_price.data),
+            unit_cost_cents=0 if catalog else cents(self.unit_cost.data),
+            quantity=self.quantity.data,
+            discount_kind=self.discount_kind.data or "none",
+            discount_value=self.discount_value.data or 0,
+        )
+
+
+class BuilderForm(FlaskForm):
+    """The whole current version: lines, a new custom line, the quote's discount and terms."""
+
+    lines = FieldList(FormField(LineForm), max_entries=60)
+    new_description = StringField(
+        "New custom line",
+        filters=[_strip],
+        validators=[Length(max=200)],
+        description="Installation, transport, extended warranty; a trade-in credit is negative.",
+    )
+    new_price = MoneyText("Price", filters=[_strip])
+    new_cost = MoneyText("Our cost", filters=[_strip])
+    new_quantity = IntegerField(
+        "Qty", default=1, widget=NumberInput(min=1), validators=[Optional()]
+    )
+    discount_kind = SelectField("Discount on the quote", choices=DISCOUNT_CHOICES, default="none")
+    discount_value = DecimalField("Quote discount value", places=2, validators=[Optional()])
+    deposit_pct = DecimalField(
+        "Deposit (%)",
+        places=2,
+        default=0,
+        validators=[InputRequired()],
+        description="0 for payment in full; the balance is requested before delivery.",
+    )
+    valid_until = DateField("Valid until (end of day, UTC)", validators=[DataRequired()])
+    delivery_terms = TextAreaField(
+        "Delivery terms", filters=[_strip], validators=[Length(max=4000)]
+    )
+    note_to_buyer = TextAreaField(
+        "Note to the buyer", filters=[_strip], validators=[Length(max=4000)]
+    )
+
+    def to_terms(self) -> Terms:
+        items = [line.form.to_input() for line in self.lines]
+        items = [i for i in items if i is not None]
+        if self.new_description.data:
+            items.append(
+                LineInput(
+                    kind="custom",
+                    description=self.new_description.data,
+                    unit_price_cents=cents(self.new_price.data),
+                    unit_cost_cents=cents(self.new_cost.data),
+                    quantity=self.new_quantity.data if self.new_quantity.data is not None else 1,
+                )
+            )
+        return Terms(
+            discount_kind=self.discount_kind.data or "none",
+            discount_value=self.discount_value.data or 0,
+            deposit_pct=self.deposit_pct.data,
+            delivery_terms=self.delivery_terms.data or "",
+            note_to_buyer=self.note_to_buyer.data or "",
+            valid_until=datetime.combine(self.valid_until.data, time(23, 59), UTC),
+            lines=items,
+        )
+
+
+class NewQuoteForm(FlaskForm):
+    name = StringField(
+        "Buyer's name", filters=[_strip], validators=[DataRequired(), Length(max=120)]
+    )
+    email = EmailField(
+        "Buyer's email", filters=[_strip], validators=[DataRequired(), Email(), Length(max=254)]
+    )
+
+
+class AddLineForm(FlaskForm):
+    variant_id = HiddenField(validators=[DataRequired()])
+    quantity = IntegerField(
+        "Qty", default=1, widget=NumberInput(min=1), validators=[InputRequired()]
+    )
+
+
+class DecisionForm(FlaskForm):
+    comment = TextAreaField("Comment", filters=[_strip], validators=[Length(max=4000)])
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField("Why", filters=[_strip], validators=[Length(max=500)])
+
+
+class MessageForm(FlaskForm):
+    body = TextAreaField("Message to the buyer", filters=[_strip], validators=[Length(max=4000)])
