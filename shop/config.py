@@ -118,6 +118,8 @@ class Config:
     QUOTE_VALID_DAYS = 14
     QUOTE_HOLD_UNITS = True
 
+    BALANCE_DUE_DAYS = 7  # a balance payment request asks for the money within this many days
+
     PRODUCTS_PER_PAGE = 12
     COMPARE_MAX = 4
     MAX_LINE_QUANTITY = 20  # a line above this is a typo, not a purchase of big-ticket goods

@@ -6,7 +6,7 @@ the quote row is locked, and a second click, tab or replayed request finds the w
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
@@ -275,8 +275,7 @@ def request_balance(order_id: int, actor, payment_method: str = "card") -> "paym
     payment = payments.create_payment(
         reference(order), payment_method, outstanding, order.currency, purpose="balance"
     )
-    if payment_method == "bank_transfer":
-        payment.expires_at = reservation_expiry_for("bank_transfer")
+    payment.expires_at = utcnow() + timedelta(days=int(current_app.config["BALANCE_DUE_DAYS"]))
     link = (
         absolute_url("checkout.pay", token=access_token(order))
         if payment_method == "card"

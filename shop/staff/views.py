@@ -31,7 +31,14 @@ def home():
         per_page=25,
         error_out=False,
     )
-    return render_template("staff/home.html", buyers=buyers, me=current_user)
+    from shop.staff.orders import desk_orders
+
+    return render_template(
+        "staff/home.html",
+        buyers=buyers,
+        me=current_user,
+        orders=desk_orders(current_user) if current_user.role != Role.SUPPORT.value else [],
+    )
 
 
 @bp.route("/buyers/<id:user_id>")
@@ -49,5 +56,6 @@ def buyer(user_id: int):
 
 
 from shop.staff import consultations as _consultations  # noqa: E402,F401  (its routes on bp)
+from shop.staff import orders as _orders  # noqa: E402,F401  (its routes on bp)
 from shop.staff import quotes as _quotes  # noqa: E402,F401  (its routes on bp)
 from shop.staff import schedule as _schedule  # noqa: E402,F401  (its routes on bp)

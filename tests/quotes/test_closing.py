@@ -334,3 +334,39 @@ def test_accept_and_pay_through_the_pages(client, db, quote):
     again = client.get(f"/quotes/v/{token}/pay")
     assert "/orders/view/" in again.headers["Location"]  # one order, whatever the clicks
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 1
+
+
+def test_the_rep_desk_shows_their_orders_and_requests_the_balance(
+    app, client, db, quote, make_user, login, mailbox
+):
+    from shop.auth.models import User
+    from shop.orders.services import access_token
+    from tests.conftest import post_form
+
+    closing.accept(quote.id, 1, EVIDENCE)
+    order = closing.place_order(
+        quote.id,
+        delivery=DELIVERY,
+        payment_method="bank_transfer",
+        pay="deposit",
+        ip_address="",
+        user_agent="",
+    )
+    order.status = "placed"  # the deposit arrived (recording transfers is staff operations)
+    db.session.commit()
+    rep = db.session.get(User, quote.rep_id)
+    login(rep)
+    desk = client.get("/staff/").get_data(as_text=True)
+    assert order.number in desk and "Request balance" in desk
+    r = post_form(client, f"/staff/orders/{order.number}/balance", {"method": "bank_transfer"})
+    assert r.status_code == 303
+    balance = db.session.scalar(sa.select(Payment).where(Payment.purpose == "balance"))
+    assert balance.amount_cents == order.total_cents and balance.bank_reference
+    assert balance.expires_at is not None
+    page = client.get(f"/orders/view/{access_token(order)}")
+    assert "Balance due by" in page.get_data(as_text=True)
+    other_rep = make_user(Role.REP)
+    post_form(client, "/account/logout", {})
+    login(other_rep)
+    assert order.number not in client.get("/staff/").get_data(as_text=True)
+    assert post_form(client, f"/staff/orders/{order.number}/balance", {}).status_code == 404
