@@ -370,3 +370,52 @@ def test_the_rep_desk_shows_their_orders_and_requests_the_balance(
     login(other_rep)
     assert order.number not in client.get("/staff/").get_data(as_text=True)
     assert post_form(client, f"/staff/orders/{order.number}/balance", {}).status_code == 404
+
+
+def test_quote_acceptance_and_payment_are_audited_on_the_quote(db, quote):
+    closing.accept(quote.id, 1, EVIDENCE)
+    closing.place_order(
+        quote.id, delivery=DELIVERY, payment_method="card", pay="full", ip_address="", user_agent=""
+    )
+    db.session.commit()
+    kinds = db.session.scalars(sa.select(QuoteEvent.kind).order_by(QuoteEvent.id)).all()
+    assert kinds[-2:] == ["accepted", "ordered"]
+    assert quote.status == "ordered"
+
+
+def test_amounts_sent_by_the_browser_are_ignored(client, db, quote):
+    from shop.quotes.services import quote_link_token
+    from tests.conftest import post_form
+
+    token = quote_link_token(quote)
+    post_form(
+        client,
+        f"/quotes/v/{token}/accept",
+        {
+            "typed_name": "Ada Lovelace",
+            "accept_terms": "y",
+            "version": "1",
+            "total_cents": "1",
+            "deposit_pct": "0",
+            "discount_value": "100",
+        },
+    )
+    post_form(
+        client,
+        f"/quotes/v/{token}/pay",
+        {
+            "address_line1": "1 Harbor Way",
+            "city": "Seattle",
+            "region": "WA",
+            "postal_code": "98101",
+            "phone": "555",
+            "pay": "deposit",
+            "payment_method": "card",
+            "amount_cents": "100",
+            "deposit_pct": "1",
+            "tax_cents": "0",
+        },
+    )
+    payment = db.session.scalar(sa.select(Payment))
+    order = db.session.scalar(sa.select(Order))
+    assert payment.amount_cents == 35_000_00 and order.total_cents == 186_375_00

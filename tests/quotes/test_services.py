@@ -424,3 +424,19 @@ def test_two_job_runs_at_once_do_each_thing_once(app, db, team, make_quote):
         == 3
     )
     assert set(db.session.scalars(sa.select(Quote.status))) == {"expired"}
+
+
+def test_the_sent_quote_reaches_the_buyer_by_email_with_its_link(
+    app, db, team, make_quote, mailbox
+):
+    from shop.notifications.services import deliver_pending
+
+    quote = make_quote()
+    services.send(quote.id, team["maya"])
+    db.session.commit()
+    deliver_pending()
+    sent = [m for m in mailbox if m["To"] == "ada@example.com"]
+    assert len(sent) == 1
+    body = sent[0].get_body(("plain",)).get_content()
+    assert "http://shop.test/quotes/v/" in body and quote.number in body + sent[0]["Subject"]
+    assert "cost" not in body.lower() and "margin" not in body.lower()
