@@ -114,6 +114,14 @@ def register_web(app: Flask) -> None:
         value = cents if isinstance(cents, Money) else Money(int(cents))
         return value.format(locale=app.config["STORE_LOCALE"], whole=whole)
 
+    @app.template_filter("money_text")
+    def money_text_filter(value):
+        """A dollar amount typed in a form ("164000.00") shown as money, exactly."""
+        try:
+            return Money.parse(value).format(locale=app.config["STORE_LOCALE"])
+        except Exception:
+            return value
+
     @app.template_filter("local")
     def local_filter(instant, tz: str | None, fmt: str = "%a %b %-d, %-I:%M %p %Z"):
         """An instant shown on the reader's wall clock (staff pages: the rep's own zone)."""

@@ -229,6 +229,7 @@ class DeliveryMethod(StrEnum):
     PICKUP = "pickup"
     FREIGHT = "freight"
     NONE = "none"  # nothing to ship: an expedition's travel documents come by email
+    AS_AGREED = "as_agreed"  # an order from a quote: delivered as its delivery terms say
 
 
 DELIVERY_LABELS = {
@@ -236,6 +237,7 @@ DELIVERY_LABELS = {
     DeliveryMethod.PICKUP: "Collect it yourself",
     DeliveryMethod.FREIGHT: "Freight to your door",
     DeliveryMethod.NONE: "Nothing to ship: documents by email",
+    DeliveryMethod.AS_AGREED: "As agreed in your quote",
 }
 
 

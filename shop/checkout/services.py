@@ -359,9 +359,14 @@ def mark_placed_for_transfer(order: Order) -> None:
 
 def clear_ordered_lines(order: Order) -> int:
     """Once an order is placed, its items leave the cart it came from."""
-    if order.checkout_id is None:
+    if order.checkout_id is not None:
+        cart_id = db.session.scalar(
+            sa.select(Checkout.cart_id).where(Checkout.id == order.checkout_id)
+        )
+    elif order.user_id is not None:  # an order from a quote: the buyer's own cart
+        cart_id = db.session.scalar(sa.select(Cart.id).where(Cart.user_id == order.user_id))
+    else:
         return 0
-    cart_id = db.session.scalar(sa.select(Checkout.cart_id).where(Checkout.id == order.checkout_id))
     variant_ids = [line.variant_id for line in order.lines if line.variant_id is not None]
     if cart_id is None or not variant_ids:
         return 0

@@ -473,7 +473,7 @@ def _summary(before: tuple, after: QuoteVersion) -> str:
         parts.append(f"valid until {after.valid_until:%Y-%m-%d}")
     if after.needs_approval:
         parts.append(f"needs approval: {after.approval_reason}")
-    return "; ".join(parts) + "."
+    return "; ".join(parts).rstrip(".") + "."
 
 
 def save_version(quote_id: int, actor, terms: Terms, now: datetime | None = None) -> QuoteVersion:

@@ -31,6 +31,7 @@ def home():
         per_page=25,
         error_out=False,
     )
+    from shop.orders.states import LABELS
     from shop.staff.orders import desk_orders
 
     return render_template(
@@ -38,6 +39,7 @@ def home():
         buyers=buyers,
         me=current_user,
         orders=desk_orders(current_user) if current_user.role != Role.SUPPORT.value else [],
+        order_labels=LABELS,
     )
 
 

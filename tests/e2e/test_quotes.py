@@ -213,6 +213,7 @@ def test_a_quote_from_discount_approval_to_a_paid_deposit(browser, live_server, 
 
         expect(buyer).to_have_url(re.compile(r"/checkout/pay/"))
         expect(buyer.get_by_placeholder("number")).to_be_visible()
+        expect(buyer.get_by_test_id("pay-total")).to_have_text("$30,204.00")  # the deposit
         shot(buyer, "57-pay-deposit")
         buyer.get_by_placeholder("number").fill("4242424242424242")
         buyer.get_by_placeholder("exp_month").fill("12")
@@ -223,8 +224,15 @@ def test_a_quote_from_discount_approval_to_a_paid_deposit(browser, live_server, 
             postal.fill("97201")
         buyer.locator("#pay-button").click()
         expect(buyer.get_by_role("heading", name="Thank you, Edith.")).to_be_visible()
-        lede = buyer.locator(".confirmation .lede").inner_text()
-        order_number = re.search(r"Your order (\S+) is", lede).group(1)
+        lede = buyer.locator(".confirmation .lede")
+        # Oregon has no sales tax: the deposit is exactly the one on the quote.
+        expect(lede).to_contain_text("authorized for $30,204.00, the deposit")
+        expect(lede).to_contain_text("the balance of $120,816.00 is due later")
+        order_number = re.search(r"Your order (\S+) is", lede.inner_text()).group(1)
+        expect(buyer.get_by_test_id("order-total")).to_have_text("$151,020.00")
+        expect(buyer.get_by_test_id("outstanding")).to_have_text("$151,020.00")
+        expect(buyer.locator(".order-lines")).to_contain_text("As agreed in your quote")
+        expect(buyer.get_by_test_id("cart-count")).to_have_text("0")  # the cart let go of it
         shot(buyer, "58-deposit-paid")
 
         # The order is in the buyer's account...
@@ -238,7 +246,14 @@ def test_a_quote_from_discount_approval_to_a_paid_deposit(browser, live_server, 
         quote_row = rep.get_by_test_id("quote-row").filter(has_text=number)
         expect(quote_row).to_contain_text("Ordered")
         rep.goto(f"{live_server}/staff/")
-        expect(rep.get_by_text(order_number)).to_be_visible()
+        desk_order = (
+            rep.get_by_test_id("desk-orders").get_by_role("row").filter(has_text=order_number)
+        )
+        expect(desk_order).to_have_count(1)
+        expect(desk_order).to_contain_text(BUYER_NAME)
+        expect(desk_order.get_by_role("cell").nth(3)).to_have_text("$151,020.00")  # total
+        expect(desk_order.get_by_role("cell").nth(4)).to_have_text("$30,204.00")  # authorized
+        expect(desk_order.get_by_role("cell").nth(6)).to_have_text("$151,020.00")  # outstanding
         shot(rep, "60-rep-desk")
     finally:
         for context in (buyer_ctx, rep_ctx, mgr_ctx):
