@@ -167,6 +167,10 @@ class Config:
             "STRIPE_TIMEOUT_SECONDS",
         ):
             setattr(self, name, int(env(name, getattr(self, name))))
+        self.QUOTE_MARGIN_FLOOR_PCT = env("QUOTE_MARGIN_FLOOR_PCT", self.QUOTE_MARGIN_FLOOR_PCT)
+        self.QUOTE_VALID_DAYS = int(env("QUOTE_VALID_DAYS", self.QUOTE_VALID_DAYS))
+        self.QUOTE_HOLD_UNITS = _bool("QUOTE_HOLD_UNITS", self.QUOTE_HOLD_UNITS)
+        self.BALANCE_DUE_DAYS = int(env("BALANCE_DUE_DAYS", self.BALANCE_DUE_DAYS))
         if env("TAX_RATES"):
             self.TAX_RATES = {k.upper(): str(v) for k, v in json.loads(env("TAX_RATES")).items()}
         if self.STRIPE_CAPTURE_METHOD not in ("manual", "automatic"):
