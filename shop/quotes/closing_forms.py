@@ -1,11 +1,11 @@
 """Forms for accepting and paying a quote: they validate and never write."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, StringField, TelField
+from wtforms import BooleanField, RadioField, StringField, TelField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length
 
-from shop.checkout.regions import US_STATES
+from shop.checkout.forms import AddressForm
 
 
 def _strip(value):
@@ -24,29 +24,9 @@ class AcceptForm(FlaskForm):
     )
 
 
-class PayQuoteForm(FlaskForm):
-    address_line1 = StringField(
-        "Street address", filters=[_strip], validators=[DataRequired(), Length(max=200)]
-    )
-    address_line2 = StringField(
-        "Apartment, suite, marina berth (optional)",
-        filters=[_strip],
-        validators=[Optional(), Length(max=200)],
-    )
-    city = StringField("City", filters=[_strip], validators=[DataRequired(), Length(max=100)])
-    region = SelectField(
-        "State",
-        choices=[
-            SelectChoice("", "Choose a state"),
-            *(SelectChoice(c, n) for c, n in sorted(US_STATES.items(), key=lambda i: i[1])),
-        ],
-        validators=[DataRequired(message="Choose a state.")],
-    )
-    postal_code = StringField(
-        "ZIP code",
-        filters=[_strip],
-        validators=[DataRequired(), Regexp(r"^\d{5}(-\d{4})?$", message="Use a 5-digit ZIP code.")],
-    )
+class PayQuoteForm(AddressForm):
+    """The checkout's address form, plus what to pay now and how."""
+
     phone = TelField("Phone", filters=[_strip], validators=[DataRequired(), Length(max=40)])
     pay = RadioField("What would you like to pay now?", validators=[DataRequired()])
     payment_method = RadioField(
