@@ -1,5 +1,6 @@
 """Every model, imported in one place so that Alembic and the app see the whole schema."""
 
+from shop.audit.models import AuditEntry
 from shop.auth.models import LoginSession, StaffProfile, User, staff_specialties
 from shop.cart.models import Cart, CartLine
 from shop.catalog.models import (
@@ -29,6 +30,7 @@ from shop.quotes.models import Quote, QuoteEvent, QuoteLine, QuoteMessage, Quote
 from shop.research.models import ResearchEvent
 
 __all__ = [
+    "AuditEntry",
     "Booking",
     "BookingEvent",
     "Cart",

@@ -57,6 +57,7 @@ def buyer(user_id: int):
     )
 
 
+from shop.staff import audit as _audit  # noqa: E402,F401  (its routes on bp)
 from shop.staff import consultations as _consultations  # noqa: E402,F401  (its routes on bp)
 from shop.staff import orders as _orders  # noqa: E402,F401  (its routes on bp)
 from shop.staff import quotes as _quotes  # noqa: E402,F401  (its routes on bp)

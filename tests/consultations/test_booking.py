@@ -303,3 +303,27 @@ def test_the_reschedule_page_offers_the_times_around_the_booking(
     db.session.refresh(booking)
     assert booking.starts_at == NINE_LA + timedelta(minutes=30)
     assert client.get(f"/consultations/b/{token}").status_code == 404  # the old link is dead
+
+
+def test_a_manager_reassigns_and_the_audit_trail_says_so(
+    app, client, db, reps, sailboats, make_user, login
+):
+    from shop.audit.models import AuditEntry
+    from shop.db import utcnow
+
+    # A Monday at 9:00 in Los Angeles, at least two days from now (the page uses the real clock).
+    start = utcnow().replace(hour=17, minute=0, second=0, microsecond=0) + timedelta(days=2)
+    start += timedelta(days=(7 - start.weekday()) % 7)
+    booking = services.book(request(sailboats), start, reps["maya"].id)
+    db.session.commit()
+    login(make_user(Role.MANAGER))
+    r = post_form(
+        client,
+        f"/staff/consultations/{booking.id}/reassign",
+        {"rep_id": reps["ravi"].id, "reason": "Maya is away"},
+    )
+    assert r.status_code == 303
+    db.session.refresh(booking)
+    assert booking.rep_id == reps["ravi"].id
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "booking.reassign"))
+    assert entry.before == {"rep_id": reps["maya"].id} and entry.reason == "Maya is away"

@@ -363,6 +363,12 @@ def test_the_rep_desk_shows_their_orders_and_requests_the_balance(
     balance = db.session.scalar(sa.select(Payment).where(Payment.purpose == "balance"))
     assert balance.amount_cents == order.total_cents and balance.bank_reference
     assert balance.expires_at is not None
+    from shop.audit.models import AuditEntry
+
+    entry = db.session.scalar(
+        sa.select(AuditEntry).where(AuditEntry.action == "order.request_balance")
+    )
+    assert entry.target_id == order.number and entry.actor_id == rep.id
     page = client.get(f"/orders/view/{access_token(order)}")
     assert "Balance due by" in page.get_data(as_text=True)
     other_rep = make_user(Role.REP)
