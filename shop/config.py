@@ -120,6 +120,12 @@ class Config:
 
     BALANCE_DUE_DAYS = 7  # a balance payment request asks for the money within this many days
 
+    # Staff operations. Four-eyes: above these amounts a second staff member must approve.
+    REFUND_APPROVAL_ABOVE_CENTS = 10_000_00
+    TRANSFER_APPROVAL_ABOVE_CENTS = 50_000_00
+    CARD_HOLD_DAYS = 7  # a card authorization lapses about this long after it was made
+    HOLD_WARNING_HOURS = 48  # holds lapsing within this many hours are flagged to staff
+
     PRODUCTS_PER_PAGE = 12
     COMPARE_MAX = 4
     MAX_LINE_QUANTITY = 20  # a line above this is a typo, not a purchase of big-ticket goods
@@ -165,6 +171,10 @@ class Config:
             "BANK_TRANSFER_HOLD_DAYS",
             "MAX_PAYMENT_CENTS",
             "STRIPE_TIMEOUT_SECONDS",
+            "REFUND_APPROVAL_ABOVE_CENTS",
+            "TRANSFER_APPROVAL_ABOVE_CENTS",
+            "CARD_HOLD_DAYS",
+            "HOLD_WARNING_HOURS",
         ):
             setattr(self, name, int(env(name, getattr(self, name))))
         self.QUOTE_MARGIN_FLOOR_PCT = env("QUOTE_MARGIN_FLOOR_PCT", self.QUOTE_MARGIN_FLOOR_PCT)

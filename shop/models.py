@@ -23,9 +23,10 @@ from shop.consultations.models import (
     TimeOff,
     WorkingHours,
 )
+from shop.delivery.models import DeliveryAppointment
 from shop.notifications.models import OutboxMessage
 from shop.orders.models import Order, OrderEvent, OrderLine
-from shop.payments.models import Payment, WebhookEvent
+from shop.payments.models import Payment, Refund, TransferReceipt, WebhookEvent
 from shop.quotes.models import Quote, QuoteEvent, QuoteLine, QuoteMessage, QuoteVersion
 from shop.research.models import ResearchEvent
 
@@ -37,6 +38,7 @@ __all__ = [
     "CartLine",
     "Category",
     "Checkout",
+    "DeliveryAppointment",
     "DeliveryOption",
     "LoginSession",
     "Order",
@@ -54,12 +56,14 @@ __all__ = [
     "QuoteMessage",
     "QuoteVersion",
     "RepSchedule",
+    "Refund",
     "ResearchEvent",
     "ScheduleException",
     "SpecAttribute",
     "StaffProfile",
     "StockReservation",
     "TimeOff",
+    "TransferReceipt",
     "User",
     "Variant",
     "WebhookEvent",

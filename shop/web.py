@@ -107,6 +107,13 @@ def register_web(app: Flask) -> None:
 
     app.url_map.converters["id"] = IdConverter
 
+    @app.before_request
+    def bind_audit_address():
+        """Audit entries written while serving this request carry its client address."""
+        from shop.audit.services import bind_address
+
+        bind_address(request.remote_addr)
+
     @app.template_filter("money")
     def money_filter(cents, whole: bool = False):
         if cents is None:

@@ -1,9 +1,20 @@
 """Writing and reading the audit trail. There is deliberately no update or delete here."""
 
+from contextvars import ContextVar
+
 import sqlalchemy as sa
 
 from shop.audit.models import AuditEntry
 from shop.extensions import db
+
+
+# The address of the request being served, bound by the web edge (see `bind_address`), so that
+# services can write entries without knowing about requests.
+_address: ContextVar[str] = ContextVar("audit_address", default="")
+
+
+def bind_address(address: str | None) -> None:
+    _address.set((address or "")[:64])
 
 
 def _plain(values: dict | None) -> dict:
@@ -36,7 +47,7 @@ def record(
         before=_plain(before),
         after=_plain(after),
         reason=(reason or "")[:4000],
-        ip_address=(ip_address or "")[:64],
+        ip_address=(ip_address or _address.get())[:64],
     )
     db.session.add(entry)
     db.session.flush()

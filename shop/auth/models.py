@@ -115,6 +115,11 @@ class StaffProfile(TimestampMixin, db.Model):
         sa.Numeric(5, 2), nullable=False, default=Decimal("5"), server_default="5"
     )
 
+    # "sales" (reps, support, managers) or "delivery" (a crew whose calendar takes deliveries).
+    team: Mapped[str] = mapped_column(
+        sa.String(20), nullable=False, default="sales", server_default="sales"
+    )
+
     user: Mapped[User] = relationship(back_populates="staff_profile")
     specialties: Mapped[list["Category"]] = relationship(  # noqa: F821
         secondary=staff_specialties, order_by="Category.position"

@@ -17,12 +17,38 @@ class Permission(StrEnum):
     STAFF_DESK = "staff_desk"
     VIEW_BUYER_THREAD = "view_buyer_thread"
     MANAGE_STAFF = "manage_staff"
+    VIEW_ORDERS = "view_orders"  # the order console and order pages, internal notes
+    CAPTURE_PAYMENT = "capture_payment"  # capture or void a card authorization
+    REQUEST_REFUND = "request_refund"
+    APPROVE_REFUND = "approve_refund"  # the second pair of eyes
+    RECORD_TRANSFER = "record_transfer"
+    APPROVE_TRANSFER = "approve_transfer"  # the second pair of eyes
+    SCHEDULE_DELIVERY = "schedule_delivery"
+    VIEW_AUDIT = "view_audit"
 
 
+# Order status moves are granted by the lifecycle table (orders/states.py), by role.
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.BUYER: frozenset(),
-    Role.REP: frozenset({Permission.STAFF_DESK, Permission.VIEW_BUYER_THREAD}),
-    Role.SUPPORT: frozenset({Permission.STAFF_DESK, Permission.VIEW_BUYER_THREAD}),
+    Role.REP: frozenset(
+        {
+            Permission.STAFF_DESK,
+            Permission.VIEW_BUYER_THREAD,
+            Permission.VIEW_ORDERS,
+            Permission.CAPTURE_PAYMENT,
+            Permission.SCHEDULE_DELIVERY,
+        }
+    ),
+    Role.SUPPORT: frozenset(
+        {
+            Permission.STAFF_DESK,
+            Permission.VIEW_BUYER_THREAD,
+            Permission.VIEW_ORDERS,
+            Permission.REQUEST_REFUND,
+            Permission.RECORD_TRANSFER,
+            Permission.SCHEDULE_DELIVERY,
+        }
+    ),
     Role.MANAGER: frozenset(Permission),
 }
 

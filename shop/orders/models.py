@@ -18,6 +18,10 @@ class Order(TimestampMixin, db.Model):
         sa.Index("ix_orders_user_created", "user_id", "created_at"),
         sa.Index("ix_orders_status_created", "status", "created_at"),
         sa.Index("ix_orders_email", "email"),
+        sa.Index("ix_orders_created", "created_at"),
+        sa.Index("ix_orders_payment_state_created", "payment_state", "created_at"),
+        sa.Index("ix_orders_rep_created", "rep_id", "created_at"),
+        sa.Index("ix_orders_dispute", "dispute_status"),
         sa.CheckConstraint("subtotal_cents >= 0", name="subtotal_not_negative"),
         sa.CheckConstraint("delivery_cents >= 0", name="delivery_not_negative"),
         sa.CheckConstraint("tax_cents >= 0", name="tax_not_negative"),
@@ -51,9 +55,7 @@ class Order(TimestampMixin, db.Model):
 
     status: Mapped[str] = mapped_column(sa.String(24), nullable=False)
     quote_id: Mapped[int | None] = mapped_column(sa.Integer, index=True)  # set for a quote's order
-    rep_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    rep_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     payment_method: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     currency: Mapped[str] = mapped_column(sa.String(3), nullable=False, default="USD")
     subtotal_cents: Mapped[int] = money_column()
@@ -63,8 +65,17 @@ class Order(TimestampMixin, db.Model):
     tax_cents: Mapped[int] = money_column()
     total_cents: Mapped[int] = money_column()
     tax_rate: Mapped[Decimal] = mapped_column(sa.Numeric(6, 3), nullable=False)
-    paid_cents: Mapped[int] = money_column(default=0)
-    authorized_cents: Mapped[int] = money_column(default=0)
+    # Across all the order's payments (deposit, balance...), kept by `refresh_amounts`.
+    paid_cents: Mapped[int] = money_column(default=0)  # received less refunded
+    authorized_cents: Mapped[int] = money_column(default=0)  # held on cards, not yet captured
+    received_cents: Mapped[int] = money_column(default=0, server_default="0")
+    refunded_cents: Mapped[int] = money_column(default=0, server_default="0")
+    # unpaid, authorized, partially_paid, paid, partially_refunded, refunded, payment_expired
+    payment_state: Mapped[str] = mapped_column(
+        sa.String(24), nullable=False, default="unpaid", server_default="unpaid"
+    )
+    # None, or open / won / lost: an open card dispute stops fulfilment.
+    dispute_status: Mapped[str | None] = mapped_column(sa.String(12))
 
     terms_version: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     terms_accepted_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
@@ -73,6 +84,7 @@ class Order(TimestampMixin, db.Model):
 
     placed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     funds_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when something does not add up (an amount or currency mismatch): staff must look.
     needs_review: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     review_reason: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="")
@@ -93,7 +105,8 @@ class Order(TimestampMixin, db.Model):
 
     @property
     def outstanding_cents(self) -> int:
-        return max(self.total_cents - self.paid_cents, 0)
+        """What the buyer still owes; a refund gives money back, it does not create a debt."""
+        return max(self.total_cents - max(self.received_cents, self.paid_cents), 0)
 
     def __repr__(self) -> str:
         return f"<Order {self.number} {self.status}>"
@@ -126,7 +139,7 @@ class OrderLine(db.Model):
     unit_price_cents: Mapped[int] = money_column()
     quantity: Mapped[int] = mapped_column(nullable=False)
     line_total_cents: Mapped[int] = money_column()
-    delivery_method: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    delivery_method: Mapped[str] = mapped_column(sa.String(20), nullable=False, index=True)
     delivery_cents: Mapped[int] = money_column(default=0)
     delivery_promise: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
 

@@ -10,7 +10,15 @@ from shop.catalog import stock
 from shop.db import utcnow
 from shop.money import Money
 from shop.orders import emails
-from shop.orders.services import holder, items, lock_order, mark_placed, refresh_amounts
+from shop.orders.services import (
+    holder,
+    items,
+    lock_order,
+    mark_placed,
+    refresh_amounts,
+    settle,
+)
+from shop.orders.signals import order_placed
 from shop.orders.states import OrderStatus, record, transition
 from shop.payments import services as payments
 from shop.payments.signals import payment_changed, payment_disputed
@@ -39,6 +47,8 @@ def on_payment_changed(payment, previous: str, mismatch: str = "") -> None:
     refresh_amounts(order)
     if status in HELD and order.status == OrderStatus.PENDING_PAYMENT:
         _place_card_order(order, payment)
+    elif status in HELD and order.status == OrderStatus.AWAITING_FUNDS:
+        _place_transfer_order(order, payment)
     elif status in HELD and PaymentStatus(previous) not in HELD:
         # A later payment of a placed order: the balance of a deposit order, say.
         held = "authorized" if status == PaymentStatus.AUTHORIZED else "received"
@@ -47,6 +57,7 @@ def on_payment_changed(payment, previous: str, mismatch: str = "") -> None:
             f"{payment.purpose}_payment",
             f"{payment.purpose.capitalize()} payment {held}: {Money(payment.amount_cents)}.",
         )
+        settle(order)
     elif (
         status == PaymentStatus.REQUIRES_PAYMENT_METHOD
         and payment.last_error
@@ -65,6 +76,7 @@ def on_payment_changed(payment, previous: str, mismatch: str = "") -> None:
         emails.cancelled(order, reason)
     elif status == PaymentStatus.SUCCEEDED and previous == PaymentStatus.AUTHORIZED:
         record(order, "payment_captured", f"{Money(payment.amount_received_cents)} captured.")
+        settle(order)
     elif payment.amount_refunded_cents:
         record(
             order, "payment_refunded", f"{Money(payment.amount_refunded_cents)} refunded in total."
@@ -83,6 +95,26 @@ def _place_card_order(order, payment) -> None:
         return
     held = "authorized" if payment.status == PaymentStatus.AUTHORIZED else "paid"
     mark_placed(order, f"Card payment {held}: {Money(payment.amount_cents)}.")
+    emails.confirmation(order)
+    settle(order)
+
+
+def _place_transfer_order(order, payment) -> None:
+    """The transfer (or its deposit) arrived: the held units are sold, the sale is made."""
+    try:
+        stock.convert(holder(order), items(order))
+    except stock.OutOfStock as exc:
+        # Money is in but the units are gone: staff must refund or find the units.
+        order.needs_review = True
+        order.review_reason = f"Transfer received but units are gone: {exc.message}"[:300]
+        record(order, "out_of_stock_after_payment", exc.message, visible_to_buyer=False)
+        return
+    note = f"Bank transfer received: {Money(payment.amount_received_cents)}."
+    if order.received_cents >= order.total_cents:
+        transition(order, OrderStatus.PAID, note=note)
+        order_placed.send(order)
+    else:
+        mark_placed(order, note)
     emails.confirmation(order)
 
 

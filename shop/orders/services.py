@@ -204,10 +204,54 @@ def payments_of(order: Order) -> list[Payment]:
 
 
 def refresh_amounts(order: Order) -> None:
-    """What the order has received and holds, across all its payments (deposit, balance...)."""
+    """What the order has received, holds and gave back, across all its payments (deposit,
+    balance...), and the payment state the console filters on."""
+    from shop.payments.states import PaymentStatus
+
     rows = payments_of(order)
-    order.authorized_cents = sum(p.amount_capturable_cents for p in rows)
-    order.paid_cents = sum(max(p.amount_received_cents - p.amount_refunded_cents, 0) for p in rows)
+    order.authorized_cents = sum(
+        p.amount_capturable_cents for p in rows if p.status == PaymentStatus.AUTHORIZED
+    )
+    order.received_cents = sum(p.amount_received_cents for p in rows)
+    order.refunded_cents = sum(p.amount_refunded_cents for p in rows)
+    order.paid_cents = max(order.received_cents - order.refunded_cents, 0)
+    lapsed = any(p.method == "card" and p.status == PaymentStatus.EXPIRED for p in rows)
+    order.payment_state = payment_state(order, lapsed)
+
+
+def payment_state(order: Order, lapsed: bool = False) -> str:
+    if order.refunded_cents:
+        return "refunded" if order.paid_cents == 0 else "partially_refunded"
+    if order.received_cents >= order.total_cents:
+        return "paid"
+    if order.received_cents:
+        return "partially_paid"
+    if order.authorized_cents:
+        return "authorized"
+    if lapsed:
+        return "payment_expired"
+    return "unpaid"
+
+
+PAYMENT_STATE_LABELS = {
+    "unpaid": "Unpaid",
+    "authorized": "Authorized",
+    "partially_paid": "Partly paid",
+    "paid": "Paid",
+    "partially_refunded": "Partly refunded",
+    "refunded": "Refunded",
+    "payment_expired": "Payment expired",
+}
+
+
+def settle(order: Order) -> bool:
+    """Move a live order to "paid" once the whole total has been received."""
+    if order.received_cents < order.total_cents:
+        return False
+    if order.status not in (OrderStatus.PLACED, OrderStatus.CONFIRMED):
+        return False
+    transition(order, OrderStatus.PAID, note="The whole total has been received.")
+    return True
 
 
 def open_card_payment(order: Order) -> Payment | None:

@@ -1,6 +1,6 @@
 """Payment rows and received webhook events. No card data is ever stored here."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -19,6 +19,7 @@ class Payment(TimestampMixin, db.Model):
     __tablename__ = "payments"
     __table_args__ = (
         sa.UniqueConstraint("reference", "purpose"),
+        sa.Index("ix_payments_status_authorized", "status", "authorized_at"),
         sa.CheckConstraint("amount_cents > 0", name="amount_positive"),
         sa.CheckConstraint("amount_capturable_cents >= 0", name="capturable_not_negative"),
         sa.CheckConstraint("amount_received_cents >= 0", name="received_not_negative"),
@@ -49,9 +50,98 @@ class Payment(TimestampMixin, db.Model):
     authorized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     capture_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When staff were last told that this authorization is about to lapse (sent once).
+    deadline_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:
         return f"<Payment {self.id} {self.reference} {self.method} {self.status}>"
+
+
+class Refund(TimestampMixin, db.Model):
+    """Money given back on a captured card payment, asked for by one staff member.
+
+    Above the configured amount a second staff member must approve it; the database refuses an
+    approval by the person who asked. A pending request already counts against what can still be
+    refunded, so two requests can never add up to more than was captured.
+    """
+
+    __tablename__ = "refunds"
+    __table_args__ = (
+        sa.Index("ix_refunds_payment", "payment_id"),
+        sa.Index("ix_refunds_status_created", "status", "created_at"),
+        sa.CheckConstraint("amount_cents > 0", name="amount_positive"),
+        sa.CheckConstraint(
+            "status IN ('pending_approval', 'processing', 'succeeded', 'failed', 'rejected')",
+            name="status_known",
+        ),
+        sa.CheckConstraint(
+            "approved_by_id IS NULL OR approved_by_id <> requested_by_id",
+            name="four_eyes",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(sa.ForeignKey("payments.id"), nullable=False)
+    amount_cents: Mapped[int] = money_column()
+    currency: Mapped[str] = mapped_column(sa.String(3), nullable=False, default="USD")
+    reason: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    stripe_refund_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    last_error: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="")
+    requested_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    requested_by_label: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    approved_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    approved_by_label: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<Refund {self.id} payment={self.payment_id} {self.amount_cents} {self.status}>"
+
+
+class TransferReceipt(TimestampMixin, db.Model):
+    """A bank transfer staff saw arrive, matched to a payment by its reference.
+
+    Applied at once up to the configured amount; above it a second staff member approves
+    (never the one who recorded it, enforced by the database too).
+    """
+
+    __tablename__ = "transfer_receipts"
+    __table_args__ = (
+        sa.Index("ix_transfer_receipts_payment", "payment_id"),
+        sa.Index("ix_transfer_receipts_status_created", "status", "created_at"),
+        sa.CheckConstraint("amount_cents > 0", name="amount_positive"),
+        sa.CheckConstraint(
+            "status IN ('pending_approval', 'applied', 'rejected')", name="status_known"
+        ),
+        sa.CheckConstraint(
+            "approved_by_id IS NULL OR approved_by_id <> recorded_by_id", name="four_eyes"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(sa.ForeignKey("payments.id"), nullable=False)
+    amount_cents: Mapped[int] = money_column()
+    currency: Mapped[str] = mapped_column(sa.String(3), nullable=False, default="USD")
+    received_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    payer: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    reference_text: Mapped[str] = mapped_column(sa.String(80), nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    recorded_by_label: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    approved_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    approved_by_label: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<TransferReceipt {self.id} payment={self.payment_id} {self.amount_cents}>"
 
 
 class WebhookEvent(db.Model):

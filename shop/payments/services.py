@@ -128,6 +128,9 @@ def record_intent(payment: Payment, intent: dict) -> bool:
     status = FROM_STRIPE.get(intent.get("status", ""))
     if status is None:
         return False
+    if status == PaymentStatus.CANCELED and intent.get("cancellation_reason") == "automatic":
+        # Stripe let an uncaptured hold lapse: "payment expired", never paid.
+        status = PaymentStatus.EXPIRED
     metadata = intent.get("metadata") or {}
     mismatch = ""
     if intent.get("amount") != payment.amount_cents:
@@ -149,7 +152,7 @@ def record_intent(payment: Payment, intent: dict) -> bool:
         capturable = amount
     if status == PaymentStatus.SUCCEEDED and not received:
         received = amount
-    if status in (PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED):
+    if status in (PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED, PaymentStatus.EXPIRED):
         capturable = 0
     if may_move(payment.status, status) or status == PaymentStatus(payment.status):
         payment.amount_capturable_cents = capturable

@@ -18,7 +18,7 @@ class PaymentStatus(StrEnum):
     CANCELED = "canceled"  # authorization voided or intent abandoned
     AWAITING_FUNDS = "awaiting_funds"  # bank transfer expected
     RECEIVED = "received"  # bank transfer arrived in full
-    EXPIRED = "expired"  # bank transfer never came
+    EXPIRED = "expired"  # bank transfer never came, or a card hold lapsed uncaptured
 
 
 RANK = {

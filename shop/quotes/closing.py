@@ -292,7 +292,7 @@ def request_balance(order_id: int, actor, payment_method: str = "card") -> "paym
         payment=payment,
         bank=current_app.config["BANK_DETAILS"],
     )
-    from shop.orders.states import record
+    from shop.orders.states import actor_kind_of, record
 
     record(
         order,
@@ -300,7 +300,8 @@ def request_balance(order_id: int, actor, payment_method: str = "card") -> "paym
         f"Balance of {outstanding} cents requested by "
         f"{'card' if payment_method == 'card' else 'transfer'}.",
         actor=actor,
-        actor_kind="staff",
+        actor_kind=actor_kind_of(actor),
+        audit_after={"amount_cents": outstanding, "method": payment_method},
     )
     db.session.flush()
     return payment

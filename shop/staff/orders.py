@@ -8,7 +8,6 @@ import sqlalchemy as sa
 from flask import flash, redirect, request, url_for
 from flask_login import current_user
 
-from shop.audit import services as audit
 from shop.auth.roles import Role
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
@@ -39,14 +38,6 @@ def request_balance(number: str):
     method = "bank_transfer" if request.form.get("method") == "bank_transfer" else "card"
     try:
         payment = closing.request_balance(order.id, current_user, method)
-        audit.record(
-            current_user,
-            "order.request_balance",
-            "order",
-            order.number,
-            after={"amount_cents": payment.amount_cents, "method": method},
-            ip_address=request.remote_addr or "",
-        )
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")

@@ -9,8 +9,22 @@ from tests.conftest import post_form
 def test_grants_table_denies_by_default(role, permission):
     expected = {
         Role.BUYER: set(),
-        Role.REP: {Permission.STAFF_DESK, Permission.VIEW_BUYER_THREAD},
-        Role.SUPPORT: {Permission.STAFF_DESK, Permission.VIEW_BUYER_THREAD},
+        Role.REP: {
+            Permission.STAFF_DESK,
+            Permission.VIEW_BUYER_THREAD,
+            Permission.VIEW_ORDERS,
+            Permission.CAPTURE_PAYMENT,
+            Permission.SCHEDULE_DELIVERY,
+        },
+        # Support cannot capture, approve, or see the audit trail.
+        Role.SUPPORT: {
+            Permission.STAFF_DESK,
+            Permission.VIEW_BUYER_THREAD,
+            Permission.VIEW_ORDERS,
+            Permission.REQUEST_REFUND,
+            Permission.RECORD_TRANSFER,
+            Permission.SCHEDULE_DELIVERY,
+        },
         Role.MANAGER: set(Permission),
     }[role]
     assert can(role, permission) is (permission in expected)

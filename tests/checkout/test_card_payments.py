@@ -89,7 +89,7 @@ def test_immediate_capture_is_a_setting(app, client, card_order, stripe_peer, db
     pay(client, stripe_peer, card_order, VISA)
     order = db.session.scalar(sa.select(Order))
     assert db.session.scalar(sa.select(Payment.status)) == "succeeded"
-    assert order.status == "placed" and order.paid_cents == order.total_cents
+    assert order.status == "paid" and order.paid_cents == order.total_cents
 
 
 def test_three_d_secure_then_success(client, card_order, stripe_peer, db):

@@ -132,11 +132,11 @@ def test_a_duplicate_event_is_handled_once(client, order, db):
 
 def test_late_events_never_move_backwards(client, order, db):
     send(client, "payment_intent.succeeded", intent(order, "succeeded"))
-    assert status(db) == ("placed", "succeeded")
+    assert status(db) == ("paid", "succeeded")
     send(client, "payment_intent.amount_capturable_updated", intent(order, "requires_capture"))
     send(client, "payment_intent.payment_failed", intent(order, "requires_payment_method"))
     send(client, "payment_intent.requires_action", intent(order, "requires_action"))
-    assert status(db) == ("placed", "succeeded")
+    assert status(db) == ("paid", "succeeded")
 
 
 @pytest.mark.parametrize(
@@ -216,7 +216,7 @@ def test_a_temporary_failure_answers_500_and_the_retry_succeeds(client, order, d
     assert count(db, WebhookEvent) == 0  # not remembered, so the retry is handled
     monkeypatch.undo()
     assert send(client, "payment_intent.succeeded", obj, event_id="evt_retry").status_code == 200
-    assert status(db) == ("placed", "succeeded")
+    assert status(db) == ("paid", "succeeded")
 
 
 def test_the_webhook_needs_no_csrf_token_but_only_accepts_post(client):

@@ -22,6 +22,8 @@ LAYERS = {
     "checkout": 5,
     "quotes": 5,
     "support": 5,
+    "delivery": 5,
+    "audit": 2,
     "staff": 6,
     "pages": 6,
 }

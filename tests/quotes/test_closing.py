@@ -366,7 +366,7 @@ def test_the_rep_desk_shows_their_orders_and_requests_the_balance(
     from shop.audit.models import AuditEntry
 
     entry = db.session.scalar(
-        sa.select(AuditEntry).where(AuditEntry.action == "order.request_balance")
+        sa.select(AuditEntry).where(AuditEntry.action == "order.balance_requested")
     )
     assert entry.target_id == order.number and entry.actor_id == rep.id
     page = client.get(f"/orders/view/{access_token(order)}")

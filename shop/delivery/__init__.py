@@ -1,0 +1,1 @@
+"""Delivery appointments: white-glove windows booked on the crew's calendar."""
