@@ -7,7 +7,6 @@ import sqlalchemy as sa
 from shop.audit.models import AuditEntry
 from shop.extensions import db
 
-
 # The address of the request being served, bound by the web edge (see `bind_address`), so that
 # services can write entries without knowing about requests.
 _address: ContextVar[str] = ContextVar("audit_address", default="")
