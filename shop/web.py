@@ -102,6 +102,7 @@ def content_security_policy(config) -> str:
 
 
 def register_web(app: Flask) -> None:
+    from shop.auth.roles import can
     from shop.cart.services import cart_count
     from shop.catalog.services import nav_categories
 
@@ -161,6 +162,7 @@ def register_web(app: Flask) -> None:
             "compare_ids": lambda: session.get("compare", []),
             "url_with": url_with,
             "url_without": url_without,
+            "can": can,
         }
 
     csp = content_security_policy(app.config)
