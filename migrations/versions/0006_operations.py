@@ -24,6 +24,7 @@ def upgrade():
     sa.Column('amount_cents', sa.BigInteger(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('request_key', sa.String(length=64), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('stripe_refund_id', sa.String(length=64), nullable=True),
     sa.Column('last_error', sa.String(length=300), nullable=False),
@@ -41,6 +42,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['payment_id'], ['payments.id'], name=op.f('fk_refunds_payment_id_payments')),
     sa.ForeignKeyConstraint(['requested_by_id'], ['users.id'], name=op.f('fk_refunds_requested_by_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_refunds')),
+    sa.UniqueConstraint('request_key', name=op.f('uq_refunds_request_key')),
     sa.UniqueConstraint('stripe_refund_id', name=op.f('uq_refunds_stripe_refund_id'))
     )
     with op.batch_alter_table('refunds', schema=None) as batch_op:
@@ -57,6 +59,7 @@ def upgrade():
     sa.Column('received_on', sa.Date(), nullable=False),
     sa.Column('payer', sa.String(length=200), nullable=False),
     sa.Column('reference_text', sa.String(length=80), nullable=False),
+    sa.Column('request_key', sa.String(length=64), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('recorded_by_id', sa.Integer(), nullable=True),
     sa.Column('recorded_by_label', sa.String(length=200), nullable=False),
@@ -71,7 +74,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['approved_by_id'], ['users.id'], name=op.f('fk_transfer_receipts_approved_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['payment_id'], ['payments.id'], name=op.f('fk_transfer_receipts_payment_id_payments')),
     sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_transfer_receipts_recorded_by_id_users'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_transfer_receipts'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_transfer_receipts')),
+    sa.UniqueConstraint('request_key', name=op.f('uq_transfer_receipts_request_key'))
     )
     with op.batch_alter_table('transfer_receipts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_transfer_receipts_approved_by_id'), ['approved_by_id'], unique=False)

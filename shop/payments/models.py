@@ -85,6 +85,8 @@ class Refund(TimestampMixin, db.Model):
     amount_cents: Mapped[int] = money_column()
     currency: Mapped[str] = mapped_column(sa.String(3), nullable=False, default="USD")
     reason: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    # The form's one-time key: a double click or a resubmitted form makes one row, not two.
+    request_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     stripe_refund_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     last_error: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="")
@@ -129,6 +131,8 @@ class TransferReceipt(TimestampMixin, db.Model):
     received_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     payer: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     reference_text: Mapped[str] = mapped_column(sa.String(80), nullable=False)
+    # The form's one-time key: a double click or a resubmitted form makes one row, not two.
+    request_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     recorded_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
