@@ -49,6 +49,7 @@ def register_blueprints(app: Flask) -> None:
     from shop.catalog.views import bp as catalog_bp
     from shop.checkout.views import bp as checkout_bp
     from shop.consultations.views import bp as consultations_bp
+    from shop.delivery.views import bp as delivery_bp
     from shop.orders.views import bp as orders_bp
     from shop.pages.views import bp as pages_bp
     from shop.payments.views import bp as payments_bp
@@ -67,6 +68,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(payments_bp)
     app.register_blueprint(consultations_bp, url_prefix="/consultations")
     app.register_blueprint(quotes_bp, url_prefix="/quotes")
+    app.register_blueprint(delivery_bp, url_prefix="/delivery")
 
 
 def register_signals(app: Flask) -> None:

@@ -68,6 +68,20 @@ def register_cli(app: Flask) -> None:
             f"released {released} lapsed reservation(s)."
         )
 
+    @app.cli.command("alert-holds")
+    def alert_holds_command():
+        """Warn staff of card holds about to lapse (once each) and lapse those past their
+        deadline; safe to run twice at once."""
+        from shop.notifications.services import deliver_all
+        from shop.orders.holds import alert_holds
+
+        alerted, lapsed = alert_holds()
+        sent = deliver_all()
+        click.echo(
+            f"Alerted staff about {alerted} card hold(s); lapsed {lapsed} hold(s) past their "
+            f"deadline; sent {sent} email(s)."
+        )
+
     @app.cli.command("send-reminders")
     def send_reminders_command():
         """Queue consultation reminders (24 h and 1 h before); safe to run twice at once."""
@@ -77,6 +91,16 @@ def register_cli(app: Flask) -> None:
         reminded = send_reminders()
         sent = deliver_all()
         click.echo(f"Reminded {reminded} consultation(s); sent {sent} email(s).")
+
+    @app.cli.command("send-delivery-reminders")
+    def send_delivery_reminders_command():
+        """Queue delivery reminders (24 h before the window); safe to run twice at once."""
+        from shop.delivery.jobs import send_reminders
+        from shop.notifications.services import deliver_all
+
+        reminded = send_reminders()
+        sent = deliver_all()
+        click.echo(f"Reminded {reminded} delivery window(s); sent {sent} email(s).")
 
     @app.cli.command("expire-quotes")
     def expire_quotes_command():

@@ -63,6 +63,7 @@ def seed_demo() -> dict[str, int]:
     _refresh(products)
     _seed_accounts(categories)
     _seed_schedules()
+    _seed_delivery_crew()
     db.session.flush()
 
     def count(model) -> int:
@@ -315,6 +316,51 @@ def _seed_accounts(categories: dict[str, Category]) -> None:
         wanted = [categories[slug] for slug in data["specialties"]]
         if {c.id for c in profile.specialties} != {c.id for c in wanted}:
             profile.specialties = wanted
+
+
+# The demo white-glove crew: a support account on the delivery team whose calendar (the same
+# tables as a rep's) offers 4-hour windows, Monday to Friday 8 to 6, two a day, 2 days ahead.
+DELIVERY_CREW = {
+    "email": "crew@example.com",
+    "name": "Harbor & Hall delivery crew",
+    "timezone": "America/New_York",
+    "title": "White-glove delivery and installation",
+}
+
+
+def _seed_delivery_crew() -> None:
+    """Only set up once: hours and rules the crew later changes are theirs."""
+    from shop.catalog.demo_data import STAFF_PASSWORD
+
+    crew = find_user_by_email(DELIVERY_CREW["email"])
+    if crew is None:
+        crew = create_user(
+            DELIVERY_CREW["email"], DELIVERY_CREW["name"], STAFF_PASSWORD, Role.SUPPORT
+        )
+        crew.timezone = DELIVERY_CREW["timezone"]
+        crew.email_verified_at = utcnow()
+    profile = db.session.scalar(sa.select(StaffProfile).where(StaffProfile.user_id == crew.id))
+    if profile is None:
+        profile = StaffProfile(user_id=crew.id)
+        db.session.add(profile)
+    _set(profile, team="delivery", title=DELIVERY_CREW["title"])
+    if db.session.scalar(sa.select(RepSchedule.id).where(RepSchedule.rep_id == crew.id)):
+        return
+    db.session.add(
+        RepSchedule(
+            rep_id=crew.id,
+            meeting_minutes=240,
+            min_notice_minutes=2 * 24 * 60,
+            buffer_minutes=0,
+            window_days=60,
+            daily_cap=2,
+        )
+    )
+    for weekday in range(5):
+        db.session.add(
+            WorkingHours(rep_id=crew.id, weekday=weekday, starts_at=time(8), ends_at=time(18))
+        )
+    db.session.flush()
 
 
 def _seed_schedules() -> None:

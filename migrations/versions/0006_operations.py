@@ -127,6 +127,7 @@ def upgrade():
         batch_op.drop_index(batch_op.f('ix_orders_rep_id'))
         batch_op.create_index('ix_orders_created', ['created_at'], unique=False)
         batch_op.create_index('ix_orders_dispute', ['dispute_status'], unique=False)
+        batch_op.create_index('ix_orders_needs_review', ['needs_review', 'created_at'], unique=False)
         batch_op.create_index('ix_orders_payment_state_created', ['payment_state', 'created_at'], unique=False)
         batch_op.create_index('ix_orders_rep_created', ['rep_id', 'created_at'], unique=False)
 
@@ -171,6 +172,7 @@ def downgrade():
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_index('ix_orders_rep_created')
         batch_op.drop_index('ix_orders_payment_state_created')
+        batch_op.drop_index('ix_orders_needs_review')
         batch_op.drop_index('ix_orders_dispute')
         batch_op.drop_index('ix_orders_created')
         batch_op.create_index(batch_op.f('ix_orders_rep_id'), ['rep_id'], unique=False)

@@ -6,10 +6,9 @@ takes plain arguments, flushes and never commits, so a view's work is one transa
 Changes take the rep's schedule row lock (the one booking takes), so a booking being written at
 the same moment sees either the old rules or the new ones, never half of each.
 
-Audit: there is no per-rep event table yet. Each change is logged (logger
-`shop.consultations.schedule_services`: who changed whose schedule, and what) and returned as a
-`Change` the view shows to the person acting. A stored audit trail for schedules comes with the
-staff-operations issue.
+Audit: each change writes an audit entry (`schedule.<kind>`, on `rep_schedule` <rep id>) in the
+same transaction, is logged (logger `shop.consultations.schedule_services`), and is returned as
+a `Change` the view shows to the person acting.
 """
 
 import logging
@@ -22,6 +21,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import sqlalchemy as sa
 
+from shop.audit import services as audit
 from shop.auth.models import User
 from shop.auth.roles import Role
 from shop.consultations import slots as engine
@@ -183,8 +183,23 @@ def _require_rep(rep: User) -> None:
         raise NotFound("No such rep.")
 
 
-def _record(rep: User, actor: User, kind: str, summary: str) -> Change:
+def _record(
+    rep: User,
+    actor: User,
+    kind: str,
+    summary: str,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> Change:
     db.session.flush()
+    audit.record(
+        actor,
+        f"schedule.{kind}",
+        "rep_schedule",
+        rep.id,
+        before=before,
+        after={**(after or {}), "summary": summary},
+    )
     log.info(
         "schedule %s: rep %s (%s) by %s (%s): %s",
         kind,
@@ -220,10 +235,16 @@ def save_settings(rep: User, actor: User, settings: Settings) -> Change:
         "accepts_bookings": bool(settings.accepts_bookings),
     }
     changed = [] if rep.timezone == settings.timezone else [f"time zone {settings.timezone}"]
+    before, after = {}, {}
+    if rep.timezone != settings.timezone:
+        before["timezone"], after["timezone"] = rep.timezone, settings.timezone
     rep.timezone = settings.timezone
     for name, value in wanted.items():
         if created or getattr(schedule, name) != value:
             changed.append(f"{name.replace('_', ' ')} {value}")
+            if not created:
+                before[name] = getattr(schedule, name)
+            after[name] = value
         setattr(schedule, name, value)
     if created:
         summary = "Schedule settings created."
@@ -231,7 +252,7 @@ def save_settings(rep: User, actor: User, settings: Settings) -> Change:
         summary = "Settings saved: " + ", ".join(changed) + "."
     else:
         summary = "Settings saved; nothing changed."
-    return _record(rep, actor, "settings", summary)
+    return _record(rep, actor, "settings", summary, before, after)
 
 
 def check_week(week: dict[int, list[Stretch]]) -> None:

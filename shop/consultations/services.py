@@ -18,8 +18,9 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from shop.audit import services as audit
 from shop.auth.models import StaffProfile, User
-from shop.auth.roles import Role
+from shop.auth.roles import STAFF_ROLES, Role
 from shop.consultations import slots as engine
 from shop.consultations.models import Booking, BookingEvent, RepSchedule
 from shop.db import lock_row, utcnow
@@ -275,7 +276,14 @@ def book(
         category_id=request.category_id,
     )
     _insert(booking)
-    _event(booking, "booked", f"Booked for {starts_at:%Y-%m-%d %H:%M} UTC.", actor)
+    _event(
+        booking,
+        "booked",
+        f"Booked for {starts_at:%Y-%m-%d %H:%M} UTC.",
+        actor,
+        after={"status": booking.status, "rep_id": rep_id, "starts_at": starts_at},
+        reason="",
+    )
     from shop.consultations import emails
 
     emails.confirmation(booking)
@@ -291,7 +299,39 @@ def _insert(booking: Booking) -> None:
         raise SlotTaken("Sorry, that time was just taken. Here are the times still free.") from exc
 
 
-def _event(booking: Booking, kind: str, note: str = "", actor=None) -> None:
+# The audit action written when a staff member takes the step (a buyer's own steps, through
+# the links in their emails, are on the booking's history only).
+AUDITED = {
+    "booked": "booking.create",
+    "rescheduled": "booking.reschedule",
+    "cancelled": "booking.cancel",
+    "reassigned": "booking.reassign",
+    "outcome": "booking.outcome",
+}
+
+
+def _event(
+    booking: Booking,
+    kind: str,
+    note: str = "",
+    actor=None,
+    *,
+    before: dict | None = None,
+    after: dict | None = None,
+    reason: str | None = None,
+) -> None:
+    """One step on the booking's history; a staff member's step is also audited, here, so that
+    no route can forget it."""
+    if actor is not None and getattr(actor, "role", None) in STAFF_ROLES:
+        audit.record(
+            actor,
+            AUDITED.get(kind, f"booking.{kind}"),
+            "booking",
+            booking.reference,
+            before=before,
+            after=after if after is not None else {"status": booking.status},
+            reason=note if reason is None else reason,
+        )
     label = (
         "buyer (email link)" if actor is None else (f"{actor.name} <{actor.email}> ({actor.role})")
     )
@@ -340,7 +380,7 @@ def reschedule(
         rep_id = choose_rep(free, None)
     schedule = _lock_schedule(rep_id)
     _check_slot(rep_id, starts_at, now, ignore=booking.id if rep_id == booking.rep_id else None)
-    old = booking.starts_at
+    old, old_rep = booking.starts_at, booking.rep_id
     try:
         with db.session.begin_nested():
             booking.rep_id = rep_id
@@ -355,6 +395,9 @@ def reschedule(
         "rescheduled",
         f"From {old:%Y-%m-%d %H:%M} to {starts_at:%Y-%m-%d %H:%M} UTC. {reason}".strip(),
         actor,
+        before={"starts_at": old, **({"rep_id": old_rep} if old_rep != rep_id else {})},
+        after={"starts_at": starts_at, **({"rep_id": rep_id} if old_rep != rep_id else {})},
+        reason=reason.strip(),
     )
     from shop.consultations import emails
 
@@ -368,7 +411,15 @@ def cancel(booking_id: int, *, actor=None, reason: str = "") -> Booking:
         return booking
     booking.status = "cancelled"
     booking.link_version += 1
-    _event(booking, "cancelled", reason.strip()[:500] or "No reason given.", actor)
+    _event(
+        booking,
+        "cancelled",
+        reason.strip()[:500] or "No reason given.",
+        actor,
+        before={"status": "booked", "starts_at": booking.starts_at},
+        after={"status": booking.status},
+        reason=reason.strip(),
+    )
     from shop.consultations import emails
 
     emails.cancelled(booking)
@@ -380,6 +431,7 @@ def record_outcome(booking_id: int, rep, outcome: str, notes: str) -> Booking:
     booking = lock_booking(booking_id)
     if outcome != "no_show" and outcome not in OUTCOMES:
         raise DomainError("Choose an outcome.", field="outcome")
+    was = {"status": booking.status, "outcome": booking.outcome, "notes": booking.rep_notes[:1000]}
     booking.rep_notes = notes.strip()[:8000]
     if outcome == "no_show":
         booking.status = "no_show"
@@ -387,7 +439,17 @@ def record_outcome(booking_id: int, rep, outcome: str, notes: str) -> Booking:
     else:
         booking.status = "completed"
         booking.outcome = outcome
-    _event(booking, "outcome", OUTCOMES.get(outcome, "No-show"), rep)
+    now = {"status": booking.status, "outcome": booking.outcome, "notes": booking.rep_notes[:1000]}
+    changed = [k for k in now if now[k] != was[k]] or ["status"]
+    _event(
+        booking,
+        "outcome",
+        OUTCOMES.get(outcome, "No-show"),
+        rep,
+        before={k: was[k] for k in changed},
+        after={k: now[k] for k in changed},
+        reason="",
+    )
     return booking
 
 
@@ -411,7 +473,15 @@ def reassign(booking_id: int, rep_id: int, manager, reason: str = "") -> Booking
             db.session.flush()
     except IntegrityError as exc:
         raise SlotTaken("That rep was just booked at that time.") from exc
-    _event(booking, "reassigned", f"From rep {previous} to rep {rep_id}. {reason}".strip(), manager)
+    _event(
+        booking,
+        "reassigned",
+        f"From rep {previous} to rep {rep_id}. {reason}".strip(),
+        manager,
+        before={"rep_id": previous},
+        after={"rep_id": rep_id},
+        reason=reason.strip(),
+    )
     from shop.consultations import emails
 
     emails.rescheduled(booking)

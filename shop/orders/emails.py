@@ -46,3 +46,61 @@ def cancelled(order: Order, reason: str) -> None:
         reason=reason,
         link=_link(order),
     )
+
+
+# --- lifecycle moves the buyer should know about ---------------------------------------------
+
+
+def _help_link(order: Order) -> str:
+    return absolute_url("consultations.new", order=order.number)
+
+
+def confirmed(order: Order) -> None:
+    """Staff checked the order: what happens next (capture, delivery planning)."""
+    queue_email(
+        f"order-confirmed:{order.number}",
+        order.email,
+        f"Order {order.number}: checked and confirmed by our team",
+        "order_confirmed",
+        order=order,
+        link=_link(order),
+        help_link=_help_link(order),
+    )
+
+
+def delivered(order: Order, note: str = "") -> None:
+    queue_email(
+        f"order-delivered:{order.number}",
+        order.email,
+        f"Order {order.number} is delivered",
+        "order_delivered",
+        order=order,
+        note=note,
+        link=_link(order),
+        help_link=_help_link(order),
+    )
+
+
+def completed(order: Order) -> None:
+    queue_email(
+        f"order-completed:{order.number}",
+        order.email,
+        f"Thank you: order {order.number} is complete",
+        "order_completed",
+        order=order,
+        link=_link(order),
+        help_link=_help_link(order),
+    )
+
+
+def status_changed(order: Order, status: str, note: str = "") -> None:
+    """Queue the email a move announces to the buyer, if it announces one (at most once each).
+
+    `note` is never an internal note: pass only what the buyer may read (or nothing).
+    """
+    if status == "confirmed":
+        confirmed(order)
+    elif status == "delivered":
+        delivered(order, note)
+    elif status == "completed":
+        completed(order)

@@ -61,11 +61,29 @@ def expire_unpaid_card_orders() -> int:
 
 
 def expire_bank_transfers() -> int:
-    """Cancel transfer orders whose funds did not arrive in time, releasing their units."""
+    """Cancel transfer orders whose funds did not arrive in time, releasing their units.
+
+    An order with part of its transfer in is never cancelled by the job: staff are asked to
+    follow up instead (flagged once), and its units stay held while they do.
+    """
     done = 0
-    for order_id in _candidates(OrderStatus.AWAITING_FUNDS, utcnow()):
+    now = utcnow()
+    candidates = db.session.scalars(
+        sa.select(Order.id)
+        .where(
+            Order.status == OrderStatus.AWAITING_FUNDS.value,
+            Order.funds_due_at <= now,
+            sa.or_(Order.received_cents == 0, Order.needs_review.is_(False)),
+        )
+        .limit(500)
+    ).all()
+    for order_id in candidates:
         order = _claim(order_id, OrderStatus.AWAITING_FUNDS)
         if order is None:
+            db.session.commit()
+            continue
+        if order.received_cents > 0:
+            _flag_part_paid(order)
             db.session.commit()
             continue
         payment = payments.find_payment(reference(order))
@@ -74,3 +92,33 @@ def expire_bank_transfers() -> int:
         db.session.commit()
         done += 1
     return done
+
+
+def _flag_part_paid(order: Order) -> None:
+    """Part of the transfer came: keep the order and its units, and ask staff to follow up."""
+    from shop.catalog import stock
+    from shop.money import Money
+    from shop.orders.services import holder, items, lock_order
+    from shop.orders.states import record
+
+    if order.needs_review:
+        return
+    order = lock_order(order.id)  # with its lines
+    days = int(current_app.config["BANK_TRANSFER_HOLD_DAYS"])
+    try:
+        with db.session.begin_nested():  # all the units, or none
+            stock.reserve(holder(order), items(order), utcnow() + timedelta(days=days))
+        held = f"units held {days} more days"
+    except stock.OutOfStock as exc:
+        held = f"units could not be held again: {exc.message}"
+    order.needs_review = True
+    order.review_reason = (
+        f"Transfer overdue: {Money(order.received_cents, order.currency)} received, "
+        f"{Money(order.outstanding_cents, order.currency)} outstanding. Contact the buyer."
+    )[:300]
+    record(
+        order,
+        "transfer_overdue",
+        f"{order.review_reason} Not cancelled; {held}.",
+        visible_to_buyer=False,
+    )

@@ -22,6 +22,7 @@ class Order(TimestampMixin, db.Model):
         sa.Index("ix_orders_payment_state_created", "payment_state", "created_at"),
         sa.Index("ix_orders_rep_created", "rep_id", "created_at"),
         sa.Index("ix_orders_dispute", "dispute_status"),
+        sa.Index("ix_orders_needs_review", "needs_review", "created_at"),
         sa.CheckConstraint("subtotal_cents >= 0", name="subtotal_not_negative"),
         sa.CheckConstraint("delivery_cents >= 0", name="delivery_not_negative"),
         sa.CheckConstraint("tax_cents >= 0", name="tax_not_negative"),

@@ -7,7 +7,6 @@ and the payment change together or not at all.
 import logging
 
 from shop.catalog import stock
-from shop.db import utcnow
 from shop.money import Money
 from shop.orders import emails
 from shop.orders.services import (
@@ -45,6 +44,11 @@ def on_payment_changed(payment, previous: str, mismatch: str = "") -> None:
         return
     status = PaymentStatus(payment.status)
     refresh_amounts(order)
+    if payment.method == "bank_transfer":
+        _flag_overpaid(order)
+        if previous == payment.status and payment.amount_received_cents:
+            _transfer_part_arrived(order, payment)  # a short transfer, or more after the whole
+            return
     if status in HELD and order.status == OrderStatus.PENDING_PAYMENT:
         _place_card_order(order, payment)
     elif status in HELD and order.status == OrderStatus.AWAITING_FUNDS:
@@ -74,6 +78,15 @@ def on_payment_changed(payment, previous: str, mismatch: str = "") -> None:
         stock.release(holder(order))
         transition(order, OrderStatus.CANCELLED, note=reason)
         emails.cancelled(order, reason)
+    elif status == PaymentStatus.EXPIRED and payment.method == "card":
+        # A hold on a placed order lapsed uncaptured: "payment expired", never paid.
+        record(
+            order,
+            "payment_expired",
+            f"The card hold of {Money(payment.amount_cents)} lapsed before it was captured; "
+            "nothing was charged. Ask the buyer for a new payment.",
+            visible_to_buyer=False,
+        )
     elif status == PaymentStatus.SUCCEEDED and previous == PaymentStatus.AUTHORIZED:
         record(order, "payment_captured", f"{Money(payment.amount_received_cents)} captured.")
         settle(order)
@@ -118,15 +131,39 @@ def _place_transfer_order(order, payment) -> None:
     emails.confirmation(order)
 
 
+def _flag_overpaid(order) -> None:
+    over = order.received_cents - order.total_cents
+    if over <= 0:
+        return
+    reason = f"Overpaid by {Money(over, order.currency)}: refund the difference."
+    if order.needs_review and order.review_reason == reason:
+        return
+    order.needs_review = True
+    order.review_reason = reason
+    record(order, "overpaid", reason, visible_to_buyer=False)
+
+
+def _transfer_part_arrived(order, payment) -> None:
+    """Part of a transfer (or more than asked) arrived; the payment's status did not move."""
+    left = max(payment.amount_cents - payment.amount_received_cents, 0)
+    note = (
+        f"Bank transfer received so far: {Money(payment.amount_received_cents)} of "
+        f"{Money(payment.amount_cents)}"
+    )
+    note += f"; {Money(left)} still outstanding." if left else "."
+    record(order, "transfer_part_received", note)
+    settle(order)
+
+
 def on_payment_disputed(payment, dispute: dict) -> None:
+    """A card dispute: opened (flag, stop fulfilment, tell managers) or closed (won or lost)."""
     order_id = _order_id(payment)
     if order_id is None:
         return
     order = lock_order(order_id)
-    order.needs_review = True
-    reason = dispute.get("reason") or "unspecified"
-    order.review_reason = f"Card dispute opened ({reason}) on {utcnow():%Y-%m-%d}."
-    record(order, "dispute_opened", order.review_reason, visible_to_buyer=False)
+    from shop.orders import disputes  # the dispute rules and their emails
+
+    disputes.on_dispute(order, payment, dispute)
 
 
 def connect() -> None:

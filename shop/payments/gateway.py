@@ -166,6 +166,30 @@ def cancel_payment_intent(intent_id: str, idempotency_key: str) -> dict:
     )
 
 
+def create_refund(
+    payment_intent_id: str, amount_cents: int, idempotency_key: str, metadata: dict | None = None
+) -> dict:
+    """Give back (part of) what a PaymentIntent captured. Stripe may answer "pending" first."""
+    params = {"payment_intent": payment_intent_id, "amount": to_minor_units(amount_cents)}
+    if metadata:
+        params["metadata"] = metadata
+    return _call("create refund", client().v1.refunds.create, params, _options(idempotency_key))
+
+
+def retrieve_refund(refund_id: str) -> dict:
+    return _call("retrieve refund", client().v1.refunds.retrieve, refund_id)
+
+
+def list_refunds(payment_intent_id: str) -> list[dict]:
+    """The refunds Stripe holds for a PaymentIntent (newest first; at most 100)."""
+    page = _call(
+        "list refunds",
+        client().v1.refunds.list,
+        {"payment_intent": payment_intent_id, "limit": 100},
+    )
+    return list(page.get("data") or [])
+
+
 def construct_event(payload: bytes, signature: str | None) -> dict:
     """Verify a webhook on its raw body (default 300 s tolerance) and return the event."""
     secret = current_app.config["STRIPE_WEBHOOK_SECRET"]

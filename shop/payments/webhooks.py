@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from shop.extensions import db
+from shop.payments import refunds
 from shop.payments.models import Payment, WebhookEvent
 from shop.payments.services import record_intent
 from shop.payments.signals import payment_changed, payment_disputed
@@ -54,6 +55,16 @@ def _on_charge_refunded(charge: dict) -> str:
     return f"payment {payment.id} refunded {payment.amount_refunded_cents}"
 
 
+def _on_refund(obj: dict) -> str:
+    """A refund's outcome arrived later (pending at first, or failed after succeeding)."""
+    row = refunds.by_stripe_id(obj.get("id"))
+    if row is None:
+        return "unknown refund"
+    payment, refund = refunds.lock(row.id)
+    moved = refunds.record_refund(payment, refund, obj)
+    return f"refund {refund.id} -> {refund.status}" if moved else "no change"
+
+
 def _on_dispute(dispute: dict) -> str:
     payment = _payment_by_intent(_charge_intent_id(dispute))
     if payment is None:
@@ -71,6 +82,10 @@ HANDLERS = {
     "payment_intent.processing": _on_intent,
     "charge.refunded": _on_charge_refunded,
     "charge.dispute.created": _on_dispute,
+    "refund.updated": _on_refund,
+    "refund.failed": _on_refund,
+    "charge.refund.updated": _on_refund,
+    "charge.dispute.closed": _on_dispute,  # its status says won or lost
 }
 
 

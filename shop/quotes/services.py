@@ -21,8 +21,9 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from shop.audit import services as audit
 from shop.auth.models import StaffProfile, User
-from shop.auth.roles import Role
+from shop.auth.roles import STAFF_ROLES, Role
 from shop.catalog import stock
 from shop.catalog.models import Product, Variant
 from shop.db import lock_row, utcnow
@@ -205,8 +206,62 @@ def _label(actor) -> str:
     return f"{actor.name} <{actor.email}> ({actor.role})"
 
 
-def record(quote: Quote, kind: str, note: str = "", actor=None, version: int | None = None):
-    """Write one step on the quote's history."""
+# The audit action written for each step a staff member takes (buyers' steps and the jobs' are
+# on the quote's history only).
+AUDITED = {
+    "created": "quote.create",
+    "edited": "quote.edit",
+    "new_version": "quote.new_version",
+    "submitted": "quote.submit",
+    "approved": "quote.approve",
+    "rejected": "quote.reject",
+    "sent": "quote.send",
+    "units_held": "quote.hold_units",
+    "units_released": "quote.release_units",
+    "withdrawn": "quote.withdraw",
+    "message": "quote.message",
+    "expired": "quote.expire",
+}
+
+
+def _is_staff(actor) -> bool:
+    return actor is not None and getattr(actor, "role", None) in STAFF_ROLES
+
+
+def _state(quote: Quote, version: QuoteVersion | None = None) -> dict:
+    """The fields of a quote an audit entry compares before and after."""
+    values = {"status": quote.status, "version": quote.current_version}
+    if version is not None:
+        values["total_cents"] = version.total_cents
+        values["discount_cents"] = version.discount_cents
+        values["deposit_pct"] = version.deposit_pct
+        values["valid_until"] = version.valid_until
+    return values
+
+
+def record(
+    quote: Quote,
+    kind: str,
+    note: str = "",
+    actor=None,
+    version: int | None = None,
+    *,
+    before: dict | None = None,
+    after: dict | None = None,
+    reason: str | None = None,
+):
+    """Write one step on the quote's history; a staff member's step is also audited, here, so
+    that no route can forget it (`before`/`after`: the fields that changed)."""
+    if _is_staff(actor):
+        audit.record(
+            actor,
+            AUDITED.get(kind, f"quote.{kind}"),
+            "quote",
+            quote.number,
+            before=before,
+            after=after if after is not None else {"status": quote.status},
+            reason=note if reason is None else reason,
+        )
     db.session.add(
         QuoteEvent(
             quote_id=quote.id,
@@ -330,7 +385,14 @@ def create_quote(
     db.session.add(version)
     db.session.flush()
     _fill(quote, version, Terms(valid_until=valid_until, lines=lines), {}, now)
-    record(quote, "created", f"From {source}; {len(lines)} line(s).", actor, 1)
+    record(
+        quote,
+        "created",
+        f"From {source}; {len(lines)} line(s).",
+        actor,
+        1,
+        after={**_state(quote, version), "source": source, "buyer": quote.email},
+    )
     return quote
 
 
@@ -487,6 +549,7 @@ def save_version(quote_id: int, actor, terms: Terms, now: datetime | None = None
     version = _load_version(quote)
     kept = {line.variant_id: line for line in version.lines if line.kind == "catalog"}
     before = (version.total_cents, version.valid_until)
+    state_before = {**_state(quote, version), "lines": len(version.lines)}
     if version.sent_at is None:
         version.lines.clear()  # delete-orphan: the old lines go
         db.session.flush()
@@ -507,7 +570,16 @@ def save_version(quote_id: int, actor, terms: Terms, now: datetime | None = None
         note = f"Version {target.number} replaces version {version.number}. {note}"
     if was in ("pending_approval", "approved"):
         note += " Approval withdrawn: the figures changed."
-    record(quote, kind, note, actor, target.number)
+    state_after = {**_state(quote, target), "lines": len(target.lines)}
+    record(
+        quote,
+        kind,
+        note,
+        actor,
+        target.number,
+        before={k: v for k, v in state_before.items() if state_after.get(k) != v},
+        after={k: v for k, v in state_after.items() if state_before.get(k) != v},
+    )
     return target
 
 
@@ -571,7 +643,15 @@ def submit(quote_id: int, actor, note: str = "") -> Quote:
     if not version.needs_approval:
         raise DomainError("This quote is within your authority: send it to the buyer.")
     quote.status = "pending_approval"
-    record(quote, "submitted", f"{version.approval_reason} {note.strip()}".strip(), actor)
+    record(
+        quote,
+        "submitted",
+        f"{version.approval_reason} {note.strip()}".strip(),
+        actor,
+        before={"status": "draft"},
+        after={"status": quote.status, "approval_reason": version.approval_reason},
+        reason=note.strip(),
+    )
     return quote
 
 
@@ -595,7 +675,19 @@ def _decide(quote_id: int, manager, comment: str, approve: bool) -> Quote:
     else:
         quote.status = "draft"
     kind = "approved" if approve else "rejected"
-    record(quote, kind, f"{version.approval_reason} {comment}".strip(), manager)
+    record(
+        quote,
+        kind,
+        f"{version.approval_reason} {comment}".strip(),
+        manager,
+        before={"status": "pending_approval"},
+        after={
+            "status": quote.status,
+            "version": version.number,
+            "total_cents": version.total_cents,
+        },
+        reason=comment,
+    )
     _tell_rep(quote, version, kind, comment, manager)
     return quote
 
@@ -647,13 +739,26 @@ def send(quote_id: int, actor, now: datetime | None = None) -> Quote:
         raise DomainError("Add at least one line before sending.")
     if version.valid_until is None or version.valid_until <= now:
         raise DomainError("The validity date has passed; choose a later one.")
+    was = quote.status
     version.sent_at = now
     quote.status = "sent"
     quote.valid_until = version.valid_until
     held = ""
     if current_app.config.get("QUOTE_HOLD_UNITS", True):
         held = _hold(quote, version)
-    record(quote, "sent", f"Version {version.number} sent to {quote.email}. {held}".strip(), actor)
+    record(
+        quote,
+        "sent",
+        f"Version {version.number} sent to {quote.email}. {held}".strip(),
+        actor,
+        before={"status": was},
+        after={
+            "status": quote.status,
+            "version": version.number,
+            "total_cents": version.total_cents,
+            "valid_until": quote.valid_until,
+        },
+    )
     rep = db.session.get(User, quote.rep_id) if quote.rep_id else None
     queue_email(
         f"quote-sent:{quote.id}:{version.number}",
@@ -697,7 +802,7 @@ def hold_units(quote_id: int, actor) -> str:
     if quote.status not in OFFERED:
         raise DomainError("Units are held only while a sent quote is open.")
     message = _hold(quote, _load_version(quote)) or "Nothing to hold: no catalog lines."
-    record(quote, "units_held", message, actor)
+    record(quote, "units_held", message, actor, after={"held": message})
     return message
 
 
@@ -706,7 +811,14 @@ def release_units(quote_id: int, actor, reason: str = "") -> int:
     quote = lock_quote(quote_id)
     _check_actor(quote, actor)
     released = stock.release(holder(quote))
-    record(quote, "units_released", f"{released} hold(s) released. {reason.strip()}", actor)
+    record(
+        quote,
+        "units_released",
+        f"{released} hold(s) released. {reason.strip()}".strip(),
+        actor,
+        after={"released": released},
+        reason=reason.strip(),
+    )
     return released
 
 
@@ -718,10 +830,37 @@ def withdraw(quote_id: int, actor, reason: str = "") -> Quote:
         return quote
     if quote.status not in EDITABLE:
         raise DomainError(f"A quote that is {LABELS[quote.status].lower()} cannot be withdrawn.")
+    was = quote.status
     quote.status = "withdrawn"
-    stock.release(holder(quote))
-    record(quote, "withdrawn", reason.strip() or "No reason given.", actor)
+    released = stock.release(holder(quote))
+    record(
+        quote,
+        "withdrawn",
+        reason.strip() or "No reason given.",
+        actor,
+        before={"status": was},
+        after={"status": quote.status, "released": released},
+        reason=reason.strip(),
+    )
     return quote
+
+
+def message_buyer(quote_id: int, actor, body: str):
+    """A staff member writes to the buyer on the quote's thread (audited; the buyer's own
+    messages are on the quote's history only)."""
+    from shop.quotes.buyer import post_message
+
+    quote = lock_quote(quote_id)
+    _check_actor(quote, actor)
+    message = post_message(quote, body, False, author=actor)
+    audit.record(
+        actor,
+        AUDITED["message"],
+        "quote",
+        quote.number,
+        after={"message_id": message.id, "status": quote.status, "excerpt": message.body[:200]},
+    )
+    return message
 
 
 # --- jobs ----------------------------------------------------------------------------------

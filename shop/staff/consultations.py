@@ -7,7 +7,6 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from shop.audit import services as audit
 from shop.auth.models import User
 from shop.auth.roles import Role
 from shop.cart.services import view_cart
@@ -78,17 +77,8 @@ def consultation(booking_id: int):
     form = OutcomeForm(obj=booking)
     if form.validate_on_submit():
         try:
-            before = {"status": booking.status, "outcome": booking.outcome}
+            # Audited by the service, with the history event.
             services.record_outcome(booking.id, current_user, form.outcome.data, form.notes.data)
-            audit.record(
-                current_user,
-                "booking.outcome",
-                "booking",
-                booking.reference,
-                before=before,
-                after={"outcome": form.outcome.data},
-                ip_address=request.remote_addr or "",
-            )
         except DomainError as exc:
             db.session.rollback()
             flash(exc.message, "error")
@@ -154,18 +144,8 @@ def reassign(booking_id: int):
     booking = _booking(booking_id)
     rep_id = request.form.get("rep_id", type=int)
     try:
-        before = {"rep_id": booking.rep_id}
+        # Audited by the service, with the history event.
         services.reassign(booking.id, rep_id or 0, current_user, request.form.get("reason", ""))
-        audit.record(
-            current_user,
-            "booking.reassign",
-            "booking",
-            booking.reference,
-            before=before,
-            after={"rep_id": rep_id},
-            reason=request.form.get("reason", ""),
-            ip_address=request.remote_addr or "",
-        )
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")

@@ -338,6 +338,8 @@ def quote_submit(quote_id: int):
 
 @bp.route("/quotes/<id:quote_id>/approve", methods=["POST"])
 def quote_approve(quote_id: int):
+    if not _is_manager():
+        abort(403)  # deny by default: only managers decide on quotes
     return _action(
         quote_id,
         lambda qid, f: services.approve(qid, current_user, f.comment.data or ""),
@@ -347,6 +349,8 @@ def quote_approve(quote_id: int):
 
 @bp.route("/quotes/<id:quote_id>/reject", methods=["POST"])
 def quote_reject(quote_id: int):
+    if not _is_manager():
+        abort(403)  # deny by default: only managers decide on quotes
     return _action(
         quote_id,
         lambda qid, f: services.reject(qid, current_user, f.comment.data or ""),
@@ -386,14 +390,12 @@ def quote_withdraw(quote_id: int):
 
 @bp.route("/quotes/<id:quote_id>/message", methods=["POST"])
 def quote_message(quote_id: int):
-    from shop.quotes.buyer import post_message
-
     full = services.get_quote(quote_id, current_user)
     form = MessageForm()
     if not form.validate_on_submit():
         abort(400)
     try:
-        post_message(full, form.body.data or "", False, author=current_user)
+        services.message_buyer(full.id, current_user, form.body.data or "")
     except DomainError as exc:
         return _refused(exc, full.id)
     return _done("Message sent to the buyer.", full.id)

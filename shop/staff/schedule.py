@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from shop.audit import services as audit
 from shop.auth.models import User
 from shop.auth.roles import Role
 from shop.consultations import schedule_services as rules
@@ -168,16 +167,8 @@ def schedule():
     forms = _forms(rep, schedule_row, section)
     status = 200
     if section is not None:
-        change = _apply(rep, section, forms)
+        change = _apply(rep, section, forms)  # audited by the service
         if change is not None:
-            audit.record(
-                current_user,
-                f"schedule.{section}",
-                "rep_schedule",
-                rep.id,
-                after={"summary": change.summary},
-                ip_address=request.remote_addr or "",
-            )
             db.session.commit()
             flash(change.summary, "success")
             anchor = section.removeprefix("remove_").replace("_", "-")

@@ -31,7 +31,9 @@ def home():
         per_page=25,
         error_out=False,
     )
+    from shop.orders.services import PAYMENT_STATE_LABELS
     from shop.orders.states import LABELS
+    from shop.staff.dashboard import for_user
     from shop.staff.orders import desk_orders
 
     return render_template(
@@ -40,6 +42,8 @@ def home():
         me=current_user,
         orders=desk_orders(current_user) if current_user.role != Role.SUPPORT.value else [],
         order_labels=LABELS,
+        payment_labels=PAYMENT_STATE_LABELS,
+        board=for_user(current_user),
     )
 
 
@@ -59,6 +63,9 @@ def buyer(user_id: int):
 
 from shop.staff import audit as _audit  # noqa: E402,F401  (its routes on bp)
 from shop.staff import consultations as _consultations  # noqa: E402,F401  (its routes on bp)
+from shop.staff import delivery as _delivery  # noqa: E402,F401  (its routes on bp)
+from shop.staff import money as _money  # noqa: E402,F401  (its routes on bp)
 from shop.staff import orders as _orders  # noqa: E402,F401  (its routes on bp)
+from shop.staff import payments as _payments  # noqa: E402,F401  (its routes on bp)
 from shop.staff import quotes as _quotes  # noqa: E402,F401  (its routes on bp)
 from shop.staff import schedule as _schedule  # noqa: E402,F401  (its routes on bp)

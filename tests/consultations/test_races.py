@@ -12,32 +12,9 @@ from shop.consultations import services
 from shop.consultations.models import Booking
 from shop.extensions import db as _db
 from tests.consultations.test_booking import NINE_LA, NOW, request
+from tests.races import run_together
 
 pytestmark = pytest.mark.postgres
-
-
-def run_together(app, functions):
-    barrier = threading.Barrier(len(functions))
-    results = [None] * len(functions)
-
-    def runner(i, fn):
-        with app.app_context():
-            barrier.wait()
-            try:
-                results[i] = fn()
-                _db.session.commit()
-            except services.SlotTaken as exc:
-                _db.session.rollback()
-                results[i] = exc
-            finally:
-                _db.session.remove()
-
-    threads = [threading.Thread(target=runner, args=(i, fn)) for i, fn in enumerate(functions)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 def test_the_same_slot_for_one_rep_exactly_one_succeeds(app, db, reps, sailboats):

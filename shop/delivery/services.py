@@ -1,0 +1,647 @@
+"""Delivery windows: offered from the crews' calendars by the consultations slot engine, booked,
+moved, cancelled and marked delivered.
+
+Crews are staff accounts whose profile's team is "delivery"; their RepSchedule, working hours,
+exceptions and time off are the same rows a rep's are, and `meeting_minutes` is the length of a
+delivery window (240 for four hours). The engine is not copied or changed: the crews' calendars
+come from `load_calendars`, and their booked deliveries are added to `busy` with one more query.
+Windows are stepped by their own length from the start of each working stretch (8-12, 12-16...).
+
+No double booking, as for consultations: the crew's schedule row is locked while a window is
+checked and written, and on PostgreSQL the exclusion constraint ex_delivery_crew_no_overlap
+refuses two booked windows of one crew that overlap, even if a code path forgot the lock.
+
+Lock order, everywhere: the order row, then the appointment, then the crew's schedule.
+"""
+
+import dataclasses
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.exc import IntegrityError
+
+from shop.audit import services as audit
+from shop.auth.models import StaffProfile, User
+from shop.consultations import slots as engine
+from shop.consultations.models import RepSchedule
+from shop.db import lock_row, utcnow
+from shop.delivery.models import DeliveryAppointment
+from shop.errors import DomainError, NotFound
+from shop.extensions import db
+from shop.orders.models import Order, OrderLine
+from shop.orders.services import lock_order
+from shop.orders.states import STAFF, OrderStatus, actor_kind_of, record, transition
+
+TEAM = "delivery"
+# Lines delivered by a crew at an agreed time; other methods (ship, pickup) need no window.
+NEEDS_WINDOW = frozenset({"white_glove", "as_agreed"})
+DAYS_SHOWN = 21
+# Appointments that keep a crew busy (a delivered one still took its window and its day).
+BUSY = ("booked", "delivered")
+STATUS_LABELS = {"booked": "Booked", "cancelled": "Cancelled", "delivered": "Delivered"}
+
+TAKEN = "Sorry, that window was just taken. Here are the windows still free."
+
+
+class WindowTaken(DomainError):
+    """Someone else just booked that crew at that time."""
+
+
+# --- crews and windows ----------------------------------------------------------------------
+
+
+def crews() -> dict[int, User]:
+    """Active staff accounts on the delivery team, by id (one query)."""
+    rows = db.session.scalars(
+        sa.select(User)
+        .join(StaffProfile, StaffProfile.user_id == User.id)
+        .where(StaffProfile.team == TEAM, User.is_active_account.is_(True))
+        .order_by(User.name, User.id)
+    )
+    return {user.id: user for user in rows}
+
+
+def is_crew(user) -> bool:
+    return bool(
+        getattr(user, "id", None)
+        and db.session.scalar(
+            sa.select(StaffProfile.id).where(
+                StaffProfile.user_id == user.id, StaffProfile.team == TEAM
+            )
+        )
+    )
+
+
+def needs_window(order: Order) -> bool:
+    """True when a line of the order goes by white-glove delivery (or as agreed)."""
+    return bool(
+        db.session.scalar(
+            sa.select(OrderLine.id)
+            .where(OrderLine.order_id == order.id, OrderLine.delivery_method.in_(NEEDS_WINDOW))
+            .limit(1)
+        )
+    )
+
+
+def calendars(
+    crew_ids: list[int], start: datetime, end: datetime, ignore: int | None = None
+) -> dict[int, engine.RepCalendar]:
+    """The crews' calendars from the shared engine, their booked deliveries added to `busy`.
+
+    `load_calendars` plus exactly one query; `ignore` is an appointment being moved, which does
+    not block its own window.
+    """
+    loaded = engine.load_calendars(crew_ids, start, end)
+    if not loaded:
+        return {}
+    since, until = start - engine.LOAD_MARGIN, end + engine.LOAD_MARGIN
+    stmt = sa.select(
+        DeliveryAppointment.crew_id, DeliveryAppointment.starts_at, DeliveryAppointment.ends_at
+    ).where(
+        DeliveryAppointment.crew_id.in_(list(loaded)),
+        DeliveryAppointment.status.in_(BUSY),
+        DeliveryAppointment.starts_at < until,
+        DeliveryAppointment.ends_at > since,
+    )
+    if ignore is not None:
+        stmt = stmt.where(DeliveryAppointment.id != ignore)
+    deliveries: dict[int, list[engine.Interval]] = {crew_id: [] for crew_id in loaded}
+    for row in db.session.execute(stmt):
+        deliveries[row.crew_id].append((row.starts_at, row.ends_at))
+    return {
+        crew_id: dataclasses.replace(cal, busy=sorted(cal.busy + deliveries[crew_id]))
+        for crew_id, cal in loaded.items()
+    }
+
+
+def windows_of(cal: engine.RepCalendar, now: datetime, start: datetime, end: datetime):
+    """The free windows of one crew in [start, end): the engine, stepped by the window length."""
+    return engine.free_slots(cal, now, start, end, step_minutes=cal.meeting_minutes)
+
+
+@dataclass
+class Window:
+    starts_at: datetime  # aware UTC
+    ends_at: datetime
+    crew: User
+
+    @property
+    def value(self) -> str:
+        """What a staff form posts: the crew and the instant."""
+        return f"{self.crew.id}@{self.starts_at.isoformat()}"
+
+
+@dataclass
+class Offer:
+    """The free windows: instant -> crews free then (the preferred crew first)."""
+
+    slots: dict[datetime, list[int]]
+    crews: dict[int, User]
+    minutes: dict[int, int]  # crew id -> window length
+
+    def windows(self) -> list[Window]:
+        return [
+            Window(
+                instant,
+                instant + timedelta(minutes=self.minutes[crew_id]),
+                self.crews[crew_id],
+            )
+            for instant in sorted(self.slots)
+            for crew_id in self.slots[instant]
+        ]
+
+    def by_day(self, tz: str | None = None, one_per_time: bool = False):
+        """[(day label, [Window])] in `tz` (else each crew's own zone), for a grouped select."""
+        grouped: dict[str, list[Window]] = {}
+        seen: set[datetime] = set()
+        for window in self.windows():
+            if one_per_time and window.starts_at in seen:
+                continue
+            seen.add(window.starts_at)
+            zone = ZoneInfo(tz or window.crew.timezone or "UTC")
+            label = window.starts_at.astimezone(zone).strftime("%A, %B %-d")
+            grouped.setdefault(label, []).append(window)
+        return list(grouped.items())
+
+
+def offer(
+    now: datetime | None = None,
+    days: int = DAYS_SHOWN,
+    moving: DeliveryAppointment | None = None,
+) -> Offer:
+    """Every crew's free windows for the coming `days`, in a fixed number of queries."""
+    now = now or utcnow()
+    team = crews()
+    end = now + timedelta(days=days)
+    cals = calendars(list(team), now, end, ignore=moving.id if moving is not None else None)
+    slots: dict[datetime, list[int]] = {}
+    for crew_id, cal in cals.items():
+        for instant in windows_of(cal, now, now, end):
+            slots.setdefault(instant, []).append(crew_id)
+    if moving is not None:
+        for free in slots.values():
+            if moving.crew_id in free:  # the same crew first, when it is free
+                free.remove(moving.crew_id)
+                free.insert(0, moving.crew_id)
+        # Its own window (same crew, same time) is not offered back to it.
+        own = slots.get(moving.starts_at, [])
+        if moving.crew_id in own:
+            own.remove(moving.crew_id)
+            if not own:
+                slots.pop(moving.starts_at)
+    return Offer(
+        slots=slots,
+        crews={k: v for k, v in team.items() if k in cals},
+        minutes={k: cal.meeting_minutes for k, cal in cals.items()},
+    )
+
+
+def window_label(starts_at: datetime, ends_at: datetime, tz: str | None) -> str:
+    """ "Tuesday, March 16, 8:00 AM - 12:00 PM EDT" on a clock in `tz`."""
+    zone = ZoneInfo(tz or "UTC")
+    a, b = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    return f"{a:%A, %B %-d, %-I:%M %p} - {b:%-I:%M %p %Z}"
+
+
+def parse_window(value: str | None) -> tuple[int | None, datetime]:
+    """A posted window: "<crew id>@<ISO instant>" (staff) or "<ISO instant>" (buyer link)."""
+    raw = (value or "").strip()
+    crew_id = None
+    if "@" in raw:
+        head, raw = raw.split("@", 1)
+        if not head.isdigit():
+            raise DomainError("Choose a delivery window from the list.", field="window")
+        crew_id = int(head)
+    try:
+        instant = datetime.fromisoformat(raw)
+    except ValueError:
+        raise DomainError("Choose a delivery window from the list.", field="window") from None
+    if instant.tzinfo is None:
+        raise DomainError("Choose a delivery window from the list.", field="window")
+    return crew_id, instant.astimezone(UTC)
+
+
+# --- rules ----------------------------------------------------------------------------------
+
+
+def check_order(order: Order, *, moving: bool = False) -> None:
+    """The order may have its window booked (or moved) now, or a DomainError says why not."""
+    if order.dispute_status == "open":
+        raise DomainError("Fulfilment is stopped while a card dispute is open.")
+    if not needs_window(order):
+        raise DomainError("This order has no white-glove delivery to schedule.")
+    wanted = OrderStatus.DELIVERY_SCHEDULED if moving else OrderStatus.PAID
+    if order.status != wanted:
+        raise DomainError(
+            "A delivery window can be booked once the order is paid in full."
+            if not moving
+            else "This delivery can no longer be moved."
+        )
+
+
+def live_appointment(order_id: int) -> DeliveryAppointment | None:
+    """The order's booked appointment, if any (at most one is booked at a time)."""
+    return db.session.scalar(
+        sa.select(DeliveryAppointment)
+        .where(DeliveryAppointment.order_id == order_id, DeliveryAppointment.status == "booked")
+        .order_by(DeliveryAppointment.id.desc())
+        .limit(1)
+    )
+
+
+def appointments_of(order_id: int) -> list[DeliveryAppointment]:
+    return list(
+        db.session.scalars(
+            sa.select(DeliveryAppointment)
+            .where(DeliveryAppointment.order_id == order_id)
+            .order_by(DeliveryAppointment.id.desc())
+        )
+    )
+
+
+def _lock_crew_schedule(crew_id: int) -> RepSchedule:
+    """The crew's schedule row, locked: bookings of one crew queue up here."""
+    schedule = db.session.scalar(
+        sa.select(RepSchedule)
+        .join(StaffProfile, StaffProfile.user_id == RepSchedule.rep_id)
+        .where(RepSchedule.rep_id == crew_id, StaffProfile.team == TEAM)
+        .with_for_update(of=RepSchedule, key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    if schedule is None or not schedule.accepts_bookings:
+        raise WindowTaken("That crew is not taking deliveries at the moment.")
+    return schedule
+
+
+def _check_window(crew_id: int, starts_at: datetime, now: datetime, ignore: int | None = None):
+    """Re-read the crew's calendar under the lock: the window must still be offered."""
+    cals = calendars(
+        [crew_id], starts_at - timedelta(days=1), starts_at + timedelta(days=1), ignore
+    )
+    cal = cals.get(crew_id)
+    if cal is None:
+        raise WindowTaken("That crew is not taking deliveries at the moment.")
+    if starts_at not in windows_of(cal, now, starts_at, starts_at + timedelta(microseconds=1)):
+        raise WindowTaken(TAKEN)
+    return cal
+
+
+def _choose_crew(starts_at: datetime, now: datetime, preferred: int | None = None) -> int:
+    """A crew free at that time: the preferred one, else the least busy."""
+    current = offer(now, days=max((starts_at - now).days + 2, 1))
+    free = current.slots.get(starts_at, [])
+    if not free:
+        raise WindowTaken(TAKEN)
+    if preferred in free:
+        return preferred
+    load = dict(
+        db.session.execute(
+            sa.select(DeliveryAppointment.crew_id, sa.func.count())
+            .where(
+                DeliveryAppointment.crew_id.in_(free),
+                DeliveryAppointment.status == "booked",
+                DeliveryAppointment.starts_at >= now,
+            )
+            .group_by(DeliveryAppointment.crew_id)
+        ).all()
+    )
+    return min(free, key=lambda cid: (load.get(cid, 0), cid))
+
+
+def _new_reference() -> str:
+    return "D-" + "".join(secrets.choice("ABCDEFGHJKMNPQRSTUVWXYZ23456789") for _ in range(6))
+
+
+def _kind(actor, actor_kind: str | None) -> str:
+    """Who is acting: as given, else the actor's own kind (staff role or buyer), else system."""
+    if actor_kind:
+        return actor_kind
+    return actor_kind_of(actor) if actor is not None else "system"
+
+
+def _label(actor, actor_kind: str) -> str:
+    if actor is None:
+        return "buyer (email link)" if actor_kind == "buyer" else actor_kind
+    return f"{actor.name} <{actor.email}> ({actor.role})"
+
+
+def _audit(actor, actor_kind: str, action: str, appointment, **values) -> None:
+    if actor is not None and actor_kind in STAFF:
+        audit.record(actor, action, "delivery", appointment.reference, **values)
+
+
+def _facts(appointment: DeliveryAppointment) -> dict:
+    return {
+        "order_id": appointment.order_id,
+        "crew_id": appointment.crew_id,
+        "starts_at": appointment.starts_at.isoformat(),
+        "ends_at": appointment.ends_at.isoformat(),
+        "status": appointment.status,
+    }
+
+
+def _crew(crew_id: int) -> User:
+    return db.session.get(User, crew_id)
+
+
+def _when(appointment: DeliveryAppointment) -> str:
+    return window_label(appointment.starts_at, appointment.ends_at, appointment.buyer_timezone)
+
+
+# --- booking, moving, cancelling, delivering ------------------------------------------------
+
+
+def book(
+    order_id: int,
+    starts_at: datetime,
+    crew_id: int | None = None,
+    *,
+    actor=None,
+    actor_kind: str | None = None,
+    instructions: str = "",
+    now: datetime | None = None,
+) -> DeliveryAppointment:
+    """Book a window for a paid order; the order becomes "delivery scheduled"."""
+    actor_kind = _kind(actor, actor_kind)
+    now = now or utcnow()
+    starts_at = starts_at.astimezone(UTC)
+    order = lock_order(order_id)
+    check_order(order)
+    if live_appointment(order.id) is not None:
+        raise DomainError("This order already has a delivery window. Move it instead.")
+    if starts_at <= now:
+        raise DomainError("That window has already started. Please choose another.")
+    if crew_id is None:
+        crew_id = _choose_crew(starts_at, now)
+    schedule = _lock_crew_schedule(crew_id)
+    _check_window(crew_id, starts_at, now)
+    crew = _crew(crew_id)
+    appointment = DeliveryAppointment(
+        reference=_new_reference(),
+        order_id=order.id,
+        crew_id=crew_id,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=schedule.meeting_minutes),
+        status="booked",
+        buyer_timezone=crew.timezone or "UTC",
+        instructions=instructions.strip()[:4000],
+        booked_by_label=_label(actor, actor_kind)[:200],
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(appointment)
+    except IntegrityError as exc:  # the database's own no-overlap rule has the last word
+        raise WindowTaken(TAKEN) from exc
+    transition(
+        order,
+        OrderStatus.DELIVERY_SCHEDULED,
+        actor_kind=actor_kind,
+        actor=actor,
+        note=f"Delivery {_when(appointment)} with {crew.name} ({appointment.reference}).",
+    )
+    _audit(actor, actor_kind, "delivery.book", appointment, after=_facts(appointment))
+    from shop.delivery import emails
+
+    emails.confirmed(appointment, order, crew)
+    return appointment
+
+
+def _lock_for_change(appointment_id: int) -> tuple[Order, DeliveryAppointment]:
+    found = db.session.get(DeliveryAppointment, appointment_id)
+    if found is None:
+        raise NotFound("No such delivery.")
+    order = lock_order(found.order_id)
+    appointment = lock_row(DeliveryAppointment, appointment_id)
+    if appointment is None:
+        raise NotFound("No such delivery.")
+    return order, appointment
+
+
+def reschedule(
+    appointment_id: int,
+    starts_at: datetime,
+    crew_id: int | None = None,
+    *,
+    actor=None,
+    actor_kind: str | None = None,
+    reason: str = "",
+    now: datetime | None = None,
+) -> DeliveryAppointment:
+    """Move a booked window; links sent before stop working (link_version grows)."""
+    actor_kind = _kind(actor, actor_kind)
+    now = now or utcnow()
+    starts_at = starts_at.astimezone(UTC)
+    order, appointment = _lock_for_change(appointment_id)
+    if appointment.status != "booked":
+        raise DomainError("This delivery is no longer booked.")
+    check_order(order, moving=True)
+    if starts_at <= now:
+        raise DomainError("That window has already started. Please choose another.")
+    if crew_id is None:
+        crew_id = (
+            appointment.crew_id
+            if _free_for(appointment, appointment.crew_id, starts_at, now)
+            else _choose_crew(starts_at, now, appointment.crew_id)
+        )
+    if crew_id == appointment.crew_id and starts_at == appointment.starts_at:
+        raise DomainError("That is already the booked window.", field="window")
+    schedule = _lock_crew_schedule(crew_id)
+    _check_window(crew_id, starts_at, now, ignore=appointment.id)
+    before = _facts(appointment)
+    try:
+        with db.session.begin_nested():
+            appointment.crew_id = crew_id
+            appointment.starts_at = starts_at
+            appointment.ends_at = starts_at + timedelta(minutes=schedule.meeting_minutes)
+            appointment.link_version += 1
+            db.session.flush()
+    except IntegrityError as exc:
+        raise WindowTaken(TAKEN) from exc
+    crew = _crew(crew_id)
+    record(
+        order,
+        "delivery_rescheduled",
+        f"Delivery moved to {_when(appointment)} with {crew.name}. {reason}".strip(),
+        actor=actor,
+        actor_kind=actor_kind,
+        audit_after={"reference": appointment.reference, "starts_at": starts_at.isoformat()},
+    )
+    _audit(
+        actor,
+        actor_kind,
+        "delivery.reschedule",
+        appointment,
+        before=before,
+        after=_facts(appointment),
+        reason=reason,
+    )
+    from shop.delivery import emails
+
+    emails.rescheduled(appointment, order, crew)
+    return appointment
+
+
+def _free_for(appointment, crew_id: int, starts_at: datetime, now: datetime) -> bool:
+    cal = calendars(
+        [crew_id], starts_at - timedelta(days=1), starts_at + timedelta(days=1), appointment.id
+    ).get(crew_id)
+    return cal is not None and starts_at in windows_of(
+        cal, now, starts_at, starts_at + timedelta(microseconds=1)
+    )
+
+
+def cancel(
+    appointment_id: int, *, actor=None, actor_kind: str | None = None, reason: str = ""
+) -> DeliveryAppointment:
+    """Cancel a booked window; the order goes back to "paid" (waiting for a window)."""
+    actor_kind = _kind(actor, actor_kind)
+    order, appointment = _lock_for_change(appointment_id)
+    if appointment.status != "booked":
+        raise DomainError("This delivery is no longer booked.")
+    before = _facts(appointment)
+    appointment.status = "cancelled"
+    appointment.link_version += 1
+    db.session.flush()
+    note = reason.strip()[:500] or "No reason given."
+    if order.status == OrderStatus.DELIVERY_SCHEDULED:
+        transition(
+            order,
+            OrderStatus.PAID,
+            actor_kind=actor_kind,
+            actor=actor,
+            note=f"Delivery {appointment.reference} cancelled: {note}",
+            kind="delivery_cancelled",
+        )
+    _audit(
+        actor,
+        actor_kind,
+        "delivery.cancel",
+        appointment,
+        before=before,
+        after=_facts(appointment),
+        reason=note,
+    )
+    from shop.delivery import emails
+
+    emails.cancelled(appointment, order, _crew(appointment.crew_id), note)
+    return appointment
+
+
+def mark_delivered(
+    appointment_id: int, actor, note: str, now: datetime | None = None
+) -> DeliveryAppointment:
+    """The crew handed the goods over: a note is required; the order becomes "delivered"."""
+    note = (note or "").strip()
+    if not note:
+        raise DomainError(
+            "Write a short delivery note (who received it, anything notable).", "note"
+        )
+    order, appointment = _lock_for_change(appointment_id)
+    if appointment.status != "booked" or order.status != OrderStatus.DELIVERY_SCHEDULED:
+        raise DomainError("This delivery is no longer booked.")
+    before = _facts(appointment)
+    actor_kind = actor_kind_of(actor)
+    transition(
+        order,
+        OrderStatus.DELIVERED,
+        actor_kind=actor_kind,
+        actor=actor,
+        note=f"Delivered ({appointment.reference}): {note}"[:4000],
+    )
+    appointment.status = "delivered"
+    appointment.delivered_at = now or utcnow()
+    appointment.delivered_by_id = actor.id
+    appointment.delivery_note = note[:4000]
+    appointment.link_version += 1
+    db.session.flush()
+    _audit(
+        actor,
+        actor_kind,
+        "delivery.delivered",
+        appointment,
+        before=before,
+        after={**_facts(appointment), "note": note[:500]},
+    )
+    # The order's own "delivered" email (one per order, whichever page marked it delivered).
+    from shop.orders import emails as order_emails
+
+    order_emails.delivered(order, f"The crew's note: {note}")
+    return appointment
+
+
+def send_pick_link(order_id: int, actor, now: datetime | None = None) -> Order:
+    """Email the buyer a link where they pick their own window."""
+    now = now or utcnow()
+    order = lock_order(order_id)
+    check_order(order)
+    if live_appointment(order.id) is not None:
+        raise DomainError("This order already has a delivery window.")
+    actor_kind = actor_kind_of(actor)
+    record(
+        order,
+        "delivery_link_sent",
+        "Asked the buyer to pick a delivery window.",
+        actor=actor,
+        actor_kind=actor_kind,
+    )
+    if actor is not None and actor_kind in STAFF:
+        audit.record(actor, "delivery.link", "order", order.number, after={"to": order.email})
+    from shop.delivery import emails
+
+    emails.pick(order, now)
+    return order
+
+
+# --- links in emails ------------------------------------------------------------------------
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="delivery-link")
+
+
+def link_token(appointment: DeliveryAppointment) -> str:
+    """The buyer's link to a booked window: it dies at the next change and after the window."""
+    return _serializer().dumps(["a", appointment.id, appointment.link_version])
+
+
+def order_token(order: Order) -> str:
+    """The buyer's link to pick a first window for an order that has none."""
+    return _serializer().dumps(["o", order.number])
+
+
+@dataclass
+class Link:
+    order: Order
+    appointment: DeliveryAppointment | None
+
+
+def resolve(token: str, now: datetime | None = None) -> Link:
+    """What a link points to; NotFound when forged, superseded, used up or past the window."""
+    now = now or utcnow()
+    try:
+        data = _serializer().loads(token)
+    except (BadSignature, ValueError, TypeError):
+        raise NotFound("No such delivery.") from None
+    if not isinstance(data, list) or not data:
+        raise NotFound("No such delivery.")
+    if data[0] == "a" and len(data) == 3:
+        appointment = db.session.get(DeliveryAppointment, data[1])
+        if appointment is None or appointment.link_version != data[2]:
+            raise NotFound("No such delivery.")
+        if now >= appointment.ends_at:
+            raise NotFound("This link has expired: the delivery window has passed.")
+        order = db.session.get(Order, appointment.order_id)
+        return Link(order, appointment)
+    if data[0] == "o" and len(data) == 2:
+        order = db.session.scalar(sa.select(Order).where(Order.number == str(data[1])))
+        if order is None or order.status != OrderStatus.PAID or not needs_window(order):
+            raise NotFound("No such delivery.")
+        if live_appointment(order.id) is not None:
+            raise NotFound("This link has been used: a window is booked.")
+        return Link(order, None)
+    raise NotFound("No such delivery.")

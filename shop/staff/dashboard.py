@@ -1,0 +1,286 @@
+"""What needs me now: the data of the staff home page, per role, in a fixed number of queries.
+
+Managers: approvals waiting (refunds, transfer receipts, quotes), card holds about to lapse,
+open disputes, overdue transfers, orders needing review. Reps: today's consultations, their open
+quotes, their orders needing action. Support: the queue (orders needing review, transfers to
+record or waiting for approval, the refunds they asked for).
+
+Every list is capped; each is one query, and the orders and people they point at are fetched
+together at the end (one query each), whatever the number of rows.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from shop.auth.models import User
+from shop.auth.roles import Role
+from shop.consultations.models import Booking
+from shop.consultations.slots import zone_of
+from shop.db import utcnow
+from shop.extensions import db
+from shop.orders.models import Order
+from shop.orders.states import OrderStatus
+from shop.payments import holds
+from shop.payments.models import Payment, Refund, TransferReceipt
+from shop.quotes.models import Quote
+
+LIMIT = 25
+OPEN_QUOTES = ("draft", "pending_approval", "approved", "sent", "changes_requested", "accepted")
+DASHBOARD_HOLD_HOURS = 48
+
+
+def order_id_of(reference: str) -> int | None:
+    kind, _, value = (reference or "").partition(":")
+    return int(value) if kind == "order" and value.isdigit() else None
+
+
+@dataclass
+class HoldRow:
+    payment: Payment
+    order: Order | None
+    rep: User | None
+    deadline: datetime | None
+    left: timedelta
+
+    @property
+    def lapsed(self) -> bool:
+        return self.left <= timedelta(0)
+
+    @property
+    def left_text(self) -> str:
+        if self.lapsed:
+            return "lapsed"
+        hours = int(self.left.total_seconds() // 3600)
+        minutes = int(self.left.total_seconds() % 3600 // 60)
+        return f"{hours // 24} d {hours % 24} h" if hours >= 24 else f"{hours} h {minutes} min"
+
+
+@dataclass
+class MoneyRow:
+    """A refund or transfer receipt, with the order it is for."""
+
+    item: Refund | TransferReceipt
+    payment: Payment
+    order: Order | None = None
+
+
+@dataclass
+class Board:
+    role: str
+    now: datetime
+    refunds: list[MoneyRow] = field(default_factory=list)
+    receipts: list[MoneyRow] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    holds: list[HoldRow] = field(default_factory=list)
+    disputes: list[Order] = field(default_factory=list)
+    overdue: list[Order] = field(default_factory=list)
+    review: list[Order] = field(default_factory=list)
+    consultations: list[Booking] = field(default_factory=list)
+    my_orders: list[Order] = field(default_factory=list)
+    expected: list[Order] = field(default_factory=list)
+    bank_references: dict[int, str] = field(default_factory=dict)
+    people: dict[int, User] = field(default_factory=dict)
+
+    @property
+    def approvals(self) -> int:
+        return len(self.refunds) + len(self.receipts) + len(self.quotes)
+
+
+# --- the pieces -------------------------------------------------------------------------------
+
+
+def _orders(ids) -> dict[int, Order]:
+    ids = sorted({i for i in ids if i is not None})  # queried even when empty: a fixed count
+    return {o.id: o for o in db.session.scalars(sa.select(Order).where(Order.id.in_(ids)))}
+
+
+def _people(ids) -> dict[int, User]:
+    ids = sorted({i for i in ids if i is not None})
+    return {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))}
+
+
+def _money_rows(model, *conditions) -> list[MoneyRow]:
+    rows = db.session.execute(
+        sa.select(model, Payment)
+        .join(Payment, Payment.id == model.payment_id)
+        .where(*conditions)
+        .order_by(model.created_at, model.id)
+        .limit(LIMIT)
+    ).all()
+    return [MoneyRow(item, payment) for item, payment in rows]
+
+
+def _order_list(*conditions, order_by=None) -> list[Order]:
+    return list(
+        db.session.scalars(
+            sa.select(Order)
+            .where(*conditions)
+            .order_by(*(order_by or (Order.created_at.desc(),)), Order.id.desc())
+            .limit(LIMIT)
+        )
+    )
+
+
+def _needs_review() -> list[Order]:
+    return _order_list(
+        Order.needs_review.is_(True),
+        Order.status != OrderStatus.CANCELLED.value,
+        order_by=(Order.updated_at.desc(),),
+    )
+
+
+def _overdue(now) -> list[Order]:
+    return _order_list(
+        Order.status == OrderStatus.AWAITING_FUNDS.value,
+        Order.funds_due_at <= now,
+        order_by=(Order.funds_due_at,),
+    )
+
+
+def hold_rows(now: datetime, within_hours: int, rep_id: int | None = None) -> list[HoldRow]:
+    """Authorized card holds lapsing within `within_hours` (or past), with their orders and reps.
+
+    Three queries: the payments, their orders, the reps.
+    """
+    payments = holds.lapsing(within_hours, now)
+    orders = _orders(order_id_of(p.reference) for p in payments)
+    reps = _people(o.rep_id for o in orders.values())
+    rows = []
+    for p in payments:
+        order = orders.get(order_id_of(p.reference))
+        if rep_id is not None and (order is None or order.rep_id != rep_id):
+            continue
+        due = holds.deadline(p)
+        rows.append(
+            HoldRow(
+                payment=p,
+                order=order,
+                rep=reps.get(order.rep_id) if order and order.rep_id else None,
+                deadline=due,
+                left=(due - now) if due else timedelta(0),
+            )
+        )
+    return rows
+
+
+def _attach_orders(board: Board) -> None:
+    """The orders of the money rows, and every person named on the board: two queries."""
+    money = board.refunds + board.receipts
+    orders = _orders(order_id_of(r.payment.reference) for r in money)
+    for row in money:
+        row.order = orders.get(order_id_of(row.payment.reference))
+    ids = [q.rep_id for q in board.quotes]
+    for row in money:
+        item = row.item
+        ids.append(getattr(item, "requested_by_id", None) or getattr(item, "recorded_by_id", None))
+    for group in (board.disputes, board.overdue, board.review, board.my_orders, board.expected):
+        ids.extend(o.rep_id for o in group)
+    board.people = _people(ids)
+
+
+# --- per role ---------------------------------------------------------------------------------
+
+
+def for_manager(now: datetime) -> Board:
+    board = Board(role=Role.MANAGER.value, now=now)
+    board.refunds = _money_rows(Refund, Refund.status == "pending_approval")
+    board.receipts = _money_rows(TransferReceipt, TransferReceipt.status == "pending_approval")
+    board.quotes = list(
+        db.session.scalars(
+            sa.select(Quote)
+            .where(Quote.status == "pending_approval")
+            .order_by(Quote.updated_at)
+            .limit(LIMIT)
+        )
+    )
+    board.holds = hold_rows(now, DASHBOARD_HOLD_HOURS)
+    board.disputes = _order_list(Order.dispute_status == "open")
+    board.overdue = _overdue(now)
+    board.review = _needs_review()
+    _attach_orders(board)
+    return board
+
+
+def _today(user: User, now: datetime) -> tuple[datetime, datetime]:
+    try:
+        zone = zone_of(user.timezone or "UTC")
+    except ValueError:
+        zone = zone_of("UTC")
+    local = now.astimezone(zone)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start.astimezone(now.tzinfo), (start + timedelta(days=1)).astimezone(now.tzinfo)
+
+
+def for_rep(user: User, now: datetime) -> Board:
+    board = Board(role=Role.REP.value, now=now)
+    start, end = _today(user, now)
+    board.consultations = list(
+        db.session.scalars(
+            sa.select(Booking)
+            .where(
+                Booking.rep_id == user.id,
+                Booking.status == "booked",
+                Booking.starts_at >= start,
+                Booking.starts_at < end,
+            )
+            .order_by(Booking.starts_at)
+            .limit(LIMIT)
+        )
+    )
+    board.quotes = list(
+        db.session.scalars(
+            sa.select(Quote)
+            .where(Quote.rep_id == user.id, Quote.status.in_(OPEN_QUOTES))
+            .order_by(Quote.updated_at.desc())
+            .limit(LIMIT)
+        )
+    )
+    board.my_orders = _order_list(
+        Order.rep_id == user.id,
+        sa.or_(
+            sa.and_(
+                Order.status.in_((OrderStatus.PLACED.value, OrderStatus.CONFIRMED.value)),
+                Order.total_cents > Order.received_cents,
+            ),
+            Order.payment_state == "payment_expired",
+            Order.needs_review.is_(True),
+        ),
+        Order.status != OrderStatus.CANCELLED.value,
+    )
+    board.holds = hold_rows(now, DASHBOARD_HOLD_HOURS, rep_id=user.id)
+    _attach_orders(board)
+    return board
+
+
+def for_support(user: User, now: datetime) -> Board:
+    board = Board(role=Role.SUPPORT.value, now=now)
+    board.review = _needs_review()
+    board.receipts = _money_rows(TransferReceipt, TransferReceipt.status == "pending_approval")
+    board.refunds = _money_rows(
+        Refund, Refund.status == "pending_approval", Refund.requested_by_id == user.id
+    )
+    board.expected = _order_list(
+        Order.status == OrderStatus.AWAITING_FUNDS.value, order_by=(Order.funds_due_at,)
+    )
+    rows = db.session.execute(
+        sa.select(Payment.reference, Payment.bank_reference).where(
+            Payment.reference.in_([f"order:{o.id}" for o in board.expected]),
+            Payment.method == "bank_transfer",
+            Payment.bank_reference.is_not(None),
+        )
+    )
+    for ref, bank_reference in rows:
+        board.bank_references[order_id_of(ref)] = bank_reference
+    _attach_orders(board)
+    return board
+
+
+def for_user(user: User, now: datetime | None = None) -> Board:
+    now = now or utcnow()
+    if user.role == Role.MANAGER.value:
+        return for_manager(now)
+    if user.role == Role.REP.value:
+        return for_rep(user, now)
+    return for_support(user, now)
