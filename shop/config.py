@@ -126,6 +126,32 @@ class Config:
     CARD_HOLD_DAYS = 7  # a card authorization lapses about this long after it was made
     HOLD_WARNING_HOURS = 48  # holds lapsing within this many hours are flagged to staff
 
+    # After-sale service.
+    SUPPORT_TIMEZONE = "America/New_York"  # business hours are counted on this clock
+    SUPPORT_HOURS = {
+        0: ("09:00", "17:00"),
+        1: ("09:00", "17:00"),
+        2: ("09:00", "17:00"),
+        3: ("09:00", "17:00"),
+        4: ("09:00", "17:00"),
+    }  # weekday (0 = Monday)
+    # Business hours to the first response and to resolution, per priority.
+    SLA_TARGETS = {
+        "urgent": (1, 8),
+        "high": (4, 16),
+        "normal": (8, 40),
+        "low": (16, 80),
+    }
+    RETURN_WINDOW_DAYS = 30  # days after delivery a return may be asked for
+    RETURN_CONDITIONS = (
+        "Unused, in its original packaging, with every accessory and document. Made-to-order "
+        "items and expedition places cannot be returned."
+    )
+    LOW_RATING_AT_MOST = 2  # ratings at or below this are flagged to the managers
+    UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+    UPLOAD_MAX_FILES = 5
+    UPLOAD_FOLDER = str(INSTANCE / "uploads")  # outside the web root, served only through checks
+
     PRODUCTS_PER_PAGE = 12
     COMPARE_MAX = 4
     MAX_LINE_QUANTITY = 20  # a line above this is a typo, not a purchase of big-ticket goods

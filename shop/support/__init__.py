@@ -1,0 +1,1 @@
+"""After-sale service: tickets, returns, warranty, satisfaction, product questions."""
