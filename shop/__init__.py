@@ -69,6 +69,17 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(consultations_bp, url_prefix="/consultations")
     app.register_blueprint(quotes_bp, url_prefix="/quotes")
     app.register_blueprint(delivery_bp, url_prefix="/delivery")
+    app.register_blueprint(_bp("shop.support.files_views"), url_prefix="/support/files")
+    app.register_blueprint(_bp("shop.support.views"), url_prefix="/support")
+    app.register_blueprint(_bp("shop.support.questions_views"), url_prefix="/questions")
+    app.register_blueprint(_bp("shop.support.after_sale_views"), url_prefix="/support/after-sale")
+
+
+def _bp(module: str):
+    """The blueprint `bp` of a views module, for the one-line registrations above."""
+    from importlib import import_module
+
+    return import_module(module).bp
 
 
 def register_signals(app: Flask) -> None:
@@ -77,12 +88,14 @@ def register_signals(app: Flask) -> None:
     from shop.consultations import account_events as consultation_accounts
     from shop.orders import account_events, payment_events
     from shop.quotes import account_events as quote_accounts
+    from shop.support import warranty
 
     payment_events.connect()
     checkout_handlers.connect()
     account_events.connect()
     consultation_accounts.connect()
     quote_accounts.connect()
+    warranty.connect()
 
 
 def register_errorhandlers(app: Flask) -> None:

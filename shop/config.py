@@ -189,6 +189,8 @@ class Config:
             "STRIPE_CAPTURE_METHOD",
             "TERMS_VERSION",
             "DEFAULT_TAX_RATE",
+            "SUPPORT_TIMEZONE",
+            "UPLOAD_FOLDER",
         ):
             setattr(self, name, env(name, getattr(self, name)))
         for name in (
@@ -201,6 +203,10 @@ class Config:
             "TRANSFER_APPROVAL_ABOVE_CENTS",
             "CARD_HOLD_DAYS",
             "HOLD_WARNING_HOURS",
+            "RETURN_WINDOW_DAYS",
+            "LOW_RATING_AT_MOST",
+            "UPLOAD_MAX_BYTES",
+            "UPLOAD_MAX_FILES",
         ):
             setattr(self, name, int(env(name, getattr(self, name))))
         self.QUOTE_MARGIN_FLOOR_PCT = env("QUOTE_MARGIN_FLOOR_PCT", self.QUOTE_MARGIN_FLOOR_PCT)

@@ -176,8 +176,11 @@ def register_web(app: Flask) -> None:
         headers.setdefault("Content-Security-Policy", csp)
         if app.config.get("SESSION_COOKIE_SECURE"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if not request.path.startswith("/static/"):
-            # Pages carry a cart, an account menu or personal data: never store them in a cache.
+        # Pages carry a cart, an account menu or personal data: never store them in a cache.
+        # (A response that already says no-store, like an attachment's, keeps its own words.)
+        if not request.path.startswith("/static/") and "no-store" not in headers.get(
+            "Cache-Control", ""
+        ):
             headers["Cache-Control"] = "no-store"
         return response
 

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from shop.audit import services as audit
 from shop.auth.models import StaffProfile, User
@@ -395,7 +395,11 @@ def book(
     try:
         with db.session.begin_nested():
             db.session.add(appointment)
-    except IntegrityError as exc:  # the database's own no-overlap rule has the last word
+    except (IntegrityError, OperationalError) as exc:
+        # The database's own no-overlap rule has the last word. Two inserts racing for one
+        # window can also meet as a deadlock inside the exclusion check: the same answer.
+        if not _lost_the_window(exc):
+            raise
         raise WindowTaken(TAKEN) from exc
     transition(
         order,
@@ -409,6 +413,13 @@ def book(
 
     emails.confirmed(appointment, order, crew)
     return appointment
+
+
+def _lost_the_window(exc) -> bool:
+    """An overlap refused by the exclusion constraint, or a deadlock met while checking it."""
+    if isinstance(exc, IntegrityError):
+        return True
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) == "40P01"
 
 
 def _lock_for_change(appointment_id: int) -> tuple[Order, DeliveryAppointment]:
@@ -460,7 +471,9 @@ def reschedule(
             appointment.ends_at = starts_at + timedelta(minutes=schedule.meeting_minutes)
             appointment.link_version += 1
             db.session.flush()
-    except IntegrityError as exc:
+    except (IntegrityError, OperationalError) as exc:
+        if not _lost_the_window(exc):
+            raise
         raise WindowTaken(TAKEN) from exc
     crew = _crew(crew_id)
     record(

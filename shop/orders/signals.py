@@ -6,3 +6,6 @@ _signals = Namespace()
 
 # sender: the Order, once it is placed (paid, authorized, or awaiting a transfer)
 order_placed = _signals.signal("order-placed")
+
+# sender: the Order, once it is delivered (the crew handed it over)
+order_delivered = _signals.signal("order-delivered")

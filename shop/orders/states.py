@@ -12,6 +12,7 @@ from shop.db import utcnow
 from shop.errors import InvalidTransition
 from shop.extensions import db
 from shop.orders.models import Order, OrderEvent
+from shop.orders.signals import order_delivered
 
 
 class OrderStatus(StrEnum):
@@ -155,6 +156,8 @@ def transition(
         order.delivered_at = now
     db.session.add(event)
     db.session.flush()
+    if target == OrderStatus.DELIVERED:
+        order_delivered.send(order)  # warranty registrations start (support/warranty.py)
     if actor is not None and actor_kind in STAFF:
         audit.record(
             actor,

@@ -25,6 +25,7 @@ from shop.orders.states import OrderStatus
 from shop.payments import holds
 from shop.payments.models import Payment, Refund, TransferReceipt
 from shop.quotes.models import Quote
+from shop.support import satisfaction
 
 LIMIT = 25
 OPEN_QUOTES = ("draft", "pending_approval", "approved", "sent", "changes_requested", "accepted")
@@ -82,6 +83,8 @@ class Board:
     expected: list[Order] = field(default_factory=list)
     bank_references: dict[int, str] = field(default_factory=dict)
     people: dict[int, User] = field(default_factory=dict)
+    low_ratings: list = field(default_factory=list)  # tickets rated low (managers)
+    tickets: object = None  # support: the ticket queue summary (staff/support.py)
 
     @property
     def approvals(self) -> int:
@@ -199,6 +202,7 @@ def for_manager(now: datetime) -> Board:
     board.disputes = _order_list(Order.dispute_status == "open")
     board.overdue = _overdue(now)
     board.review = _needs_review()
+    board.low_ratings = satisfaction.low_ratings()
     _attach_orders(board)
     return board
 
@@ -255,7 +259,10 @@ def for_rep(user: User, now: datetime) -> Board:
 
 
 def for_support(user: User, now: datetime) -> Board:
+    from shop.staff.support import desk_summary  # the ticket queue: two queries
+
     board = Board(role=Role.SUPPORT.value, now=now)
+    board.tickets = desk_summary(user, now)
     board.review = _needs_review()
     board.receipts = _money_rows(TransferReceipt, TransferReceipt.status == "pending_approval")
     board.refunds = _money_rows(

@@ -14,12 +14,13 @@ from flask_login import current_user
 
 from shop.auth.roles import Permission
 from shop.auth.session import permission_required
-from shop.errors import DomainError, NotFound
+from shop.errors import NotFound
 from shop.extensions import db
 from shop.orders import operations
 from shop.orders.models import Order
 from shop.payments import holds, refunds
 from shop.payments.models import Payment, Refund
+from shop.staff.actions import run_action
 from shop.staff.payment_forms import ApproveForm, CaptureForm, RefundForm, RejectForm, VoidForm
 from shop.staff.views import bp
 
@@ -78,23 +79,8 @@ def _refused(form, number: str):
 
 
 def _run(number: str, action):
-    """Run one service call; commit and say what happened, or roll back and say why not."""
-    try:
-        outcome = action()
-    except NotFound:
-        db.session.rollback()
-        raise
-    except operations.StripeFailure as exc:
-        db.session.rollback()
-        operations.record_failure(exc, current_user)
-        db.session.commit()
-        flash(exc.message, "error")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(outcome.message, "success")
+    """Run one service call through the shared action runner, then back to the order."""
+    run_action(action)
     return _back(number)
 
 

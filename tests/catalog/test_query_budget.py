@@ -70,7 +70,7 @@ def test_product_page(client, sailboats, make_product, query_counter):
     assert (
         queries(client, query_counter, f"/p/{small.slug}")
         == queries(client, query_counter, f"/p/{big.slug}")
-        <= 14
+        <= 15  # 14 + one for the product's questions and answers
     )
 
 

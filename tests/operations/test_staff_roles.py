@@ -117,7 +117,8 @@ def test_every_staff_write_checks_csrf_before_doing_anything(app, make_user):
 #   support: no capture, no void, no quote pages at all (prices, lines, discounts), no approvals.
 MONEY_RULES: list[tuple[str, frozenset[Role]]] = [
     (r"/refund", frozenset({Role.SUPPORT, Role.MANAGER})),
-    (r"/approv", frozenset({Role.MANAGER})),
+    # Money approvals (the second pair of eyes); approving a return is a service decision.
+    (r"^/staff/(refunds|transfers)/.*/approv", frozenset({Role.MANAGER})),
     (r"/capture", frozenset({Role.REP, Role.MANAGER})),
     (r"/void", frozenset({Role.REP, Role.MANAGER})),
     (r"/payments?/[^/]+/cancel", frozenset({Role.REP, Role.MANAGER})),

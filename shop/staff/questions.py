@@ -1,0 +1,55 @@
+"""Moderating product questions and answers: the newest of each, hide or publish (audited).
+
+Every staff member at the desk may moderate (the blueprint's STAFF_DESK guard); each move writes
+an audit entry through shop.support.questions.
+"""
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from shop.errors import DomainError, NotFound
+from shop.extensions import db
+from shop.staff.views import bp
+from shop.support import questions
+
+ACTIONS = {"hide": "hidden", "publish": "published"}
+
+
+@bp.route("/questions")
+def questions_page():
+    return render_template(
+        "staff/questions.html",
+        me=current_user,
+        recent_questions=questions.recent_questions(),
+        recent_answers=questions.recent_answers(),
+    )
+
+
+def _moderate(setter, item_id: int, what: str):
+    status = ACTIONS.get(request.form.get("action", ""))
+    if status is None:
+        flash("Choose to hide or to publish.", "error")
+        return redirect(url_for("staff.questions_page"), 303)
+    try:
+        setter(item_id, status, current_user, reason=(request.form.get("reason") or "")[:500])
+    except NotFound:
+        raise
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("staff.questions_page"), 303)
+    db.session.commit()
+    flash(f"The {what} is {'hidden' if status == 'hidden' else 'published'}.", "success")
+    return redirect(url_for("staff.questions_page"), 303)
+
+
+@bp.route("/questions/<id:question_id>/moderate", methods=["POST"])
+def question_moderate(question_id: int):
+    """Form: action=hide|publish, optional reason."""
+    return _moderate(questions.set_question_status, question_id, "question")
+
+
+@bp.route("/questions/answers/<id:answer_id>/moderate", methods=["POST"])
+def answer_moderate(answer_id: int):
+    """Form: action=hide|publish, optional reason."""
+    return _moderate(questions.set_answer_status, answer_id, "answer")

@@ -1,0 +1,182 @@
+"""The return and warranty panels of the staff ticket page, and their actions. Routes on the staff
+blueprint (rep, support and manager); the rules are in shop/support/returns.py and warranty.py.
+"""
+
+import secrets
+
+from flask import abort, flash, redirect, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.routing import BuildError
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from shop.errors import DomainError
+from shop.money import Money, MoneyError
+from shop.staff.actions import run_action
+from shop.staff.views import bp
+from shop.support import returns, warranty
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class ApproveReturnForm(FlaskForm):
+    instructions = TextAreaField(
+        "Instructions for the buyer", filters=[_strip], validators=[Length(max=4000)]
+    )
+    override_reason = TextAreaField(
+        "Why approve outside the return window (managers)",
+        filters=[_strip],
+        validators=[Length(max=1000)],
+    )
+
+
+class DeclineReturnForm(FlaskForm):
+    reason = TextAreaField(
+        "Why decline it (the buyer is told)",
+        filters=[_strip],
+        validators=[DataRequired("Say why the return is declined."), Length(max=1000)],
+    )
+
+
+class ReceivedForm(FlaskForm):
+    """Only the CSRF token: the decision is the button."""
+
+
+class SettleForm(FlaskForm):
+    outcome = SelectField(
+        "Settle with",
+        choices=[SelectChoice(value, label) for value, label in returns.OUTCOME_LABELS.items()],
+    )
+    amount = StringField("Amount", filters=[_strip], validators=[Optional()])
+    note = StringField("Note", filters=[_strip], validators=[Length(max=200)])
+    request_key = HiddenField(validators=[DataRequired("The form expired. Please try again.")])
+
+    def cents(self) -> int | None:
+        """The amount typed, in cents (None when empty: the returned lines' value)."""
+        if not self.amount.data or self.outcome.data == "exchange":
+            return None
+        try:
+            return Money.parse(self.amount.data).cents
+        except MoneyError:
+            raise DomainError("Enter an amount such as 12,500.00.", field="amount") from None
+
+
+class SerialForm(FlaskForm):
+    serial_number = StringField(
+        "Serial number",
+        filters=[_strip],
+        validators=[DataRequired("Enter the serial number."), Length(max=warranty.SERIAL_MAX)],
+    )
+
+
+@bp.context_processor
+def _after_sale_panels():
+    """What _return.html and _warranty.html need beyond the ticket page's own context."""
+    return {
+        "return_panel": returns.panel,
+        "warranty_units": warranty.coverage,
+        "return_request_key": lambda: secrets.token_urlsafe(24),
+        "return_outcomes": returns.OUTCOME_LABELS,
+    }
+
+
+def _back(number: str, anchor: str = "return"):
+    try:
+        return redirect(url_for("staff.support_ticket", number=number, _anchor=anchor), 303)
+    except BuildError:
+        return redirect(url_for("staff.home"), 303)
+
+
+def _refused(form, number: str, anchor: str = "return"):
+    if "csrf_token" in form.errors:
+        abort(400)
+    for messages in form.errors.values():
+        for message in messages:
+            flash(message, "error")
+    return _back(number, anchor)
+
+
+def _run(number: str, action, success, anchor: str = "return"):
+    run_action(action, success)
+    return _back(number, anchor)
+
+
+@bp.route("/support/<number>/return/approve", methods=["POST"])
+def return_approve(number: str):
+    ticket = returns.ticket_by_number(number)
+    form = ApproveReturnForm()
+    if not form.validate_on_submit():
+        return _refused(form, ticket.number)
+    return _run(
+        ticket.number,
+        lambda: returns.approve(
+            ticket.id, current_user, form.instructions.data, form.override_reason.data
+        ),
+        lambda ret: "Return approved; the buyer was emailed the instructions.",
+    )
+
+
+@bp.route("/support/<number>/return/decline", methods=["POST"])
+def return_decline(number: str):
+    ticket = returns.ticket_by_number(number)
+    form = DeclineReturnForm()
+    if not form.validate_on_submit():
+        return _refused(form, ticket.number)
+    return _run(
+        ticket.number,
+        lambda: returns.decline(ticket.id, current_user, form.reason.data),
+        lambda ret: "Return declined; the buyer was told why.",
+    )
+
+
+@bp.route("/support/<number>/return/received", methods=["POST"])
+def return_received(number: str):
+    ticket = returns.ticket_by_number(number)
+    form = ReceivedForm()
+    if not form.validate_on_submit():
+        return _refused(form, ticket.number)
+    return _run(
+        ticket.number,
+        lambda: returns.mark_received(ticket.id, current_user),
+        lambda ret: "Return marked received.",
+    )
+
+
+@bp.route("/support/<number>/return/settle", methods=["POST"])
+def return_settle(number: str):
+    ticket = returns.ticket_by_number(number)
+    form = SettleForm()
+    if not form.validate_on_submit():
+        return _refused(form, ticket.number)
+    return _run(
+        ticket.number,
+        lambda: returns.settle(
+            ticket.id,
+            form.outcome.data,
+            current_user,
+            amount_cents=form.cents(),
+            request_key=form.request_key.data,
+            note=form.note.data,
+        ),
+        lambda done: done.message,
+    )
+
+
+@bp.route("/support/<number>/warranty/<id:registration_id>/serial", methods=["POST"])
+def warranty_serial(number: str, registration_id: int):
+    ticket = returns.ticket_by_number(number)
+    form = SerialForm()
+    if not form.validate_on_submit():
+        return _refused(form, ticket.number, "warranty")
+    return _run(
+        ticket.number,
+        lambda: warranty.set_serial(
+            ticket.id, registration_id, form.serial_number.data, current_user
+        ),
+        lambda reg: f"Serial number of unit {reg.unit} saved.",
+        "warranty",
+    )

@@ -1,0 +1,24 @@
+"""The voice of the buyer: compliments and suggestions per product and category (managers)."""
+
+from flask import abort, render_template, request
+from flask_login import current_user
+
+from shop.auth.roles import Role
+from shop.staff.views import bp
+from shop.support import voice
+
+
+@bp.route("/voice")
+def voice_page():
+    if current_user.role != Role.MANAGER.value:
+        abort(403)
+    raw = (request.args.get("category") or "").strip()
+    category_id = int(raw) if raw.isdigit() and len(raw) < 10 else None
+    kind = request.args.get("kind") or None
+    data = voice.summary(category_id=category_id, kind=kind if kind in voice.VOICE_KINDS else None)
+    return render_template(
+        "staff/voice.html",
+        voice=data,
+        kinds=voice.VOICE_KINDS,
+        me=current_user,
+    )
