@@ -18,6 +18,12 @@ def create_app(config: object | None = None) -> Flask:
     )
     app.config.from_object(load_config(config))
     check_config(app)
+    if app.config.get("TRUSTED_PROXIES"):
+        # Behind N reverse proxies: the client address, scheme and host they forward.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     register_extensions(app)
     register_template_helpers(app)

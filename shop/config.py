@@ -38,7 +38,8 @@ class Config:
     STORE_CURRENCY = "USD"
     STORE_LOCALE = "en_US"
 
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}  # PostgreSQL also gets pool_pre_ping (check_config)
+    TRUSTED_PROXIES = 0  # reverse proxies in front of the app whose X-Forwarded-* are believed
     SQLALCHEMY_RECORD_QUERIES = False
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
@@ -207,6 +208,7 @@ class Config:
             "LOW_RATING_AT_MOST",
             "UPLOAD_MAX_BYTES",
             "UPLOAD_MAX_FILES",
+            "TRUSTED_PROXIES",
         ):
             setattr(self, name, int(env(name, getattr(self, name))))
         self.QUOTE_MARGIN_FLOOR_PCT = env("QUOTE_MARGIN_FLOOR_PCT", self.QUOTE_MARGIN_FLOOR_PCT)
@@ -281,8 +283,20 @@ def check_config(app) -> None:
         if production:
             raise ConfigError("SECRET_KEY must be set in production.")
         app.config["SECRET_KEY"] = _dev_secret_key()
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # A connection dropped while idle (server restart, failover, a killed backend) is
+        # replaced before a request uses it, instead of failing that request.
+        options.setdefault("pool_pre_ping", True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if production:
         if not os.environ.get("DATABASE_URL"):
             raise ConfigError("DATABASE_URL must be set in production.")
+        url = str(app.config.get("SQLALCHEMY_DATABASE_URI") or "")
+        if url.startswith("sqlite") and not _bool("ALLOW_SQLITE_IN_PRODUCTION"):
+            raise ConfigError(
+                "DATABASE_URL must name a real database server (PostgreSQL) in production; "
+                "set ALLOW_SQLITE_IN_PRODUCTION=1 to run one process on SQLite anyway."
+            )
         if app.debug:
             raise ConfigError("Debug mode must be off in production.")

@@ -45,6 +45,10 @@ def render_error(status: int, detail: str | None = None):
 
 
 def register_errorhandlers(app) -> None:
+    from shop.outage import register_outage
+
+    register_outage(app)  # the database unavailable for a moment: 503, not 500
+
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return render_error(400, "Your form expired or was sent from elsewhere. Please try again.")

@@ -52,4 +52,11 @@ def guest_view(token: str):
     if len(token) > 200:
         abort(404)
     order = order_for_token(token)
+    if (
+        current_user.is_authenticated
+        and not current_user.is_staff
+        and order.user_id is not None
+        and order.user_id != current_user.id
+    ):
+        abort(404)  # another buyer's order, even with its link (as for quotes)
     return _render(order, token)

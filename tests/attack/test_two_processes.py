@@ -1,0 +1,173 @@
+# ruff: noqa: F811  (pytest fixtures imported from other conftests are redefined as arguments)
+"""Several app servers can share one database: two gunicorn processes on one PostgreSQL keep
+the stock guarantee. Twelve buyers (each alternating between the two servers, over real HTTP
+with the CSRF tokens of the pages) race for the last three units: three orders, stock 0."""
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from shop.catalog.models import Variant
+from shop.orders.models import Order
+from tests.checkout.conftest import (  # noqa: F401  (fixtures used here)
+    ADDRESS,
+    CONTACT,
+    app_config,
+    piano,
+)
+from tests.conftest import free_port
+from tests.stripe_peer import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET
+
+pytestmark = pytest.mark.postgres
+
+ROOT = Path(__file__).resolve().parents[2]
+CSRF_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+BUYERS = 12
+
+
+@pytest.fixture
+def two_servers(app, postgres_url, stripe_peer, tmp_path):
+    """Two gunicorn processes (one worker, eight threads each) on the test database."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": postgres_url,
+        "SECRET_KEY": "two-processes-share-this-secret",
+        "MAIL_BACKEND": "locmem",
+        "RATELIMIT_ENABLED": "false",
+        "STRIPE_SECRET_KEY": SECRET_KEY,
+        "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_API_BASE": stripe_peer.url,
+        "STRIPE_JS_URL": f"{stripe_peer.url}/js.stripe.com/v3/",
+    }
+    env.pop("SHOP_ENV", None)
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    processes, urls = [], []
+    for i in range(2):
+        port = free_port()
+        log = open(tmp_path / f"gunicorn-{i}.log", "wb")  # noqa: SIM115  (closed below)
+        cmd = [gunicorn, "-w", "1", "-k", "gthread", "--threads", "8", "--graceful-timeout", "1"]
+        cmd += ["-b", f"127.0.0.1:{port}"]
+        processes.append(
+            (subprocess.Popen([*cmd, "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=log), log)
+        )
+        urls.append(f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + 30
+        for url in urls:
+            while True:
+                try:
+                    if requests.get(url + "/about", timeout=5).status_code == 200:
+                        break
+                except requests.RequestException:  # not listening, or the worker still booting
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError((tmp_path / "gunicorn-0.log").read_text()[-2000:])
+                time.sleep(0.1)
+        yield urls
+    finally:
+        for process, _ in processes:
+            process.terminate()
+        for process, log in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            log.close()
+
+
+class Buyer:
+    """A browser over HTTP whose requests alternate between the two servers."""
+
+    def __init__(self, urls: list[str], first: int):
+        self.urls, self.turn = urls, first
+        self.http = requests.Session()
+
+    def url(self, path: str) -> str:
+        self.turn += 1
+        return self.urls[self.turn % len(self.urls)] + path
+
+    def token(self) -> str:
+        return CSRF_RE.search(self.http.get(self.url("/about"), timeout=10).text).group(1)
+
+    def form(self, path: str, data: dict) -> requests.Response:
+        body = {**data, "csrf_token": self.token()}
+        return self.http.post(self.url(path), data=body, allow_redirects=False, timeout=30)
+
+    def json(self, path: str, body: dict) -> requests.Response:
+        headers = {"X-CSRFToken": self.token()}
+        return self.http.post(self.url(path), json=body, headers=headers, timeout=30)
+
+
+def together(functions) -> list:
+    barrier = threading.Barrier(len(functions))
+    results = [None] * len(functions)
+
+    def run(i, fn):
+        barrier.wait()
+        results[i] = fn()
+
+    threads = [threading.Thread(target=run, args=(i, f)) for i, f in enumerate(functions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+def test_two_app_processes_sell_the_last_three_units_exactly_once(
+    app, db, piano, stripe_peer, two_servers
+):
+    variant_id = piano.variants[0].id
+    db.session.commit()
+    buyers = [Buyer(two_servers, i) for i in range(BUYERS)]
+    for b in buyers:
+        assert b.form("/cart/add", {"variant_id": variant_id, "quantity": 1}).status_code == 303
+        assert b.form("/checkout/contact", CONTACT).status_code == 303
+        assert b.form("/checkout/address", ADDRESS).status_code == 303
+        assert b.form("/checkout/delivery", {}).status_code == 303
+    tokens = [b.token() for b in buyers]
+
+    def place(b, token):
+        data = {"payment_method": "card", "accept_terms": "y", "csrf_token": token}
+        return lambda: b.http.post(
+            b.url("/checkout/review"), data=data, allow_redirects=False, timeout=30
+        )
+
+    placed = together([place(b, t) for b, t in zip(buyers, tokens, strict=True)])
+    assert all(r.status_code == 303 for r in placed), [r.status_code for r in placed]
+    winners = [
+        (b, r.headers["Location"])
+        for b, r in zip(buyers, placed, strict=True)
+        if "/checkout/pay/" in r.headers["Location"]
+    ]
+    losers = [r for r in placed if r.headers["Location"].endswith("/cart/")]
+    assert len(winners) == 3 and len(losers) == BUYERS - 3
+
+    cards = [stripe_peer.card("4242424242424242") for _ in winners]
+
+    def pay(b, location, card):
+        path = "/checkout/pay/" + location.split("/checkout/pay/", 1)[1]
+
+        def _pay():
+            assert b.json(path + "/setup", {}).status_code == 200
+            return b.json(path + "/card", {"payment_method": card})
+
+        return _pay
+
+    paid = together([pay(b, loc, card) for (b, loc), card in zip(winners, cards, strict=True)])
+    assert all("placed=1" in r.json()["redirect"] for r in paid), [r.text for r in paid]
+
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Variant.stock_on_hand).where(Variant.id == variant_id)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).where(Order.status == "placed")) == 3
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 3
