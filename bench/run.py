@@ -1,0 +1,556 @@
+"""Benchmark the store against a bare Flask "hello" under the same gunicorn settings.
+
+Run through bench/run.sh. For each database (SQLite, PostgreSQL) and catalog size: build the
+database (bench/make_catalog.py), start the store under gunicorn, run the checkout benchmark
+against localstripe, then drive each page with wrk, measuring the hello ceiling again just
+before, so each ratio compares figures taken minutes apart. Every process started here is
+stopped on the way out (also on Ctrl-C or SIGTERM).
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.postgres import ThrowawayPostgres  # noqa: E402
+from tests.stripe_peer import StripePeer  # noqa: E402
+
+PYTHON = sys.executable
+GUNICORN = str(Path(PYTHON).parent / "gunicorn")
+WORKERS = 2
+WORKER_CLASS = "sync"
+CSRF_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+SECRET_KEY = "bench-secret-key-not-for-production-0123456789abcdef"  # noqa: S105
+CONTACT = {"name": "Bench Buyer", "phone": "+1 503 555 0100"}
+ADDRESS = {
+    "address_line1": "12 Harbor Way",
+    "address_line2": "",
+    "city": "Seattle",
+    "region": "WA",
+    "postal_code": "98101",
+}
+# A category page with two spec filters (a number range and a choice) and a search.
+CATEGORY_PATH = "/c/sailboats?length_min=30&hull_material=Fiberglass"
+SEARCH_PATH = "/search?q=sloop"
+RESULTS = HERE / "RESULTS.md"
+NOTES_MARK = "<!-- notes: kept by bench/run.py when it rewrites this file -->"
+
+_started: list[subprocess.Popen] = []
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=30, allow_redirects=False)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer")
+
+
+class Gunicorn:
+    def __init__(self, app: str, chdir: Path, env: dict, log_path: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.command = [
+            GUNICORN,
+            "-w",
+            str(WORKERS),
+            "-k",
+            WORKER_CLASS,
+            "-b",
+            f"127.0.0.1:{self.port}",
+            "--chdir",
+            str(chdir),
+            "--log-level",
+            "warning",
+            app,
+        ]
+        self.env = {**os.environ, **env}
+        self.log_path = log_path
+        self.process = None
+
+    def __enter__(self) -> "Gunicorn":
+        self.log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(  # noqa: S603  (our own command line)
+            self.command, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
+        )
+        _started.append(self.process)
+        wait_http(self.url + "/")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        stop(self.process)
+        self.log.close()
+
+
+def stop(process: subprocess.Popen | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def stop_all(*_args) -> None:
+    for process in reversed(_started):
+        stop(process)
+    if _args:  # called as a signal handler
+        raise SystemExit(1)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = (len(ordered) - 1) * pct / 100
+    low = int(k)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
+
+
+# --- wrk ------------------------------------------------------------------------------------
+
+
+def wrk(url: str, args, cookie: str | None = None) -> dict:
+    command = [
+        "wrk",
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{args.duration}",
+        "--latency",
+        "--timeout",
+        "10s",  # wrk's default (2 s) would count the slowest pages' answers as socket errors
+        "-s",
+        str(HERE / "report.lua"),
+    ]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    command.append(url)
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    line = next(x for x in out.splitlines() if x.startswith("BENCH_JSON "))
+    figures = json.loads(line.removeprefix("BENCH_JSON "))
+    figures["rps"] = figures["requests"] / (figures["duration_us"] / 1e6)
+    figures["p50_ms"] = figures["p50_us"] / 1000
+    figures["p99_ms"] = figures["p99_us"] / 1000
+    return figures
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+
+def csrf(session: requests.Session, base: str, path: str = "/cart/") -> str:
+    html = session.get(base + path, timeout=30).text
+    match = CSRF_RE.search(html)
+    if not match:
+        raise RuntimeError(f"no CSRF token on {path}")
+    return match.group(1)
+
+
+def post_form(session, base: str, path: str, data: dict, **kw) -> requests.Response:
+    data = {**data, "csrf_token": csrf(session, base)}
+    return session.post(base + path, data=data, allow_redirects=False, timeout=60, **kw)
+
+
+def logged_in(base: str, email: str, password: str) -> tuple[requests.Session, str]:
+    session = requests.Session()
+    r = post_form(session, base, "/account/login", {"email": email, "password": password})
+    if r.status_code not in (302, 303):
+        raise RuntimeError(f"login as {email} failed: {r.status_code}")
+    cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+    return session, cookie
+
+
+# --- checkout -------------------------------------------------------------------------------
+
+
+def checkout_bench(base: str, stripe: StripePeer, variants: list[int], args) -> dict:
+    """Guests buy concurrently: cart, contact, address, delivery, then the timed place-order
+    POST (it writes the order, its reservation and its payment row; it makes no Stripe call),
+    then the card steps (SetupIntent, PaymentIntent at localstripe), timed apart."""
+    place_ms: list[float] = []
+    pay_ms: list[float] = []
+    order_ms: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+
+    def buyer(n: int) -> None:
+        session = requests.Session()
+        variant = variants[n % len(variants)]
+        for k in range(args.checkout_orders):
+            t0 = time.perf_counter()
+            try:
+                steps = [
+                    ("/cart/add", {"variant_id": variant, "quantity": 1}),
+                    ("/checkout/contact", {**CONTACT, "email": f"bench{n}.{k}@example.com"}),
+                    ("/checkout/address", ADDRESS),
+                    ("/checkout/delivery", {}),
+                ]
+                for path, data in steps:
+                    r = post_form(session, base, path, data)
+                    if r.status_code not in (302, 303):
+                        raise RuntimeError(f"{path}: {r.status_code}")
+                token = csrf(session, base, "/checkout/review")
+                t1 = time.perf_counter()
+                r = session.post(
+                    base + "/checkout/review",
+                    data={"payment_method": "card", "accept_terms": "y", "csrf_token": token},
+                    allow_redirects=False,
+                    timeout=60,
+                )
+                t2 = time.perf_counter()
+                pay = r.headers.get("Location", "")
+                if r.status_code != 303 or "/checkout/pay/" not in pay:
+                    raise RuntimeError(f"place order: {r.status_code} {pay}")
+                pay = urllib.parse.urljoin(base, pay)
+                headers = {"X-CSRFToken": csrf(session, base, urllib.parse.urlparse(pay).path)}
+                method = stripe.card("4242424242424242")  # Stripe.js's part, not timed
+                t3 = time.perf_counter()
+                r = session.post(pay + "/setup", json={}, headers=headers, timeout=60)
+                if r.status_code != 200:
+                    raise RuntimeError(f"setup: {r.status_code} {r.text[:200]}")
+                r = session.post(
+                    pay + "/card", json={"payment_method": method}, headers=headers, timeout=60
+                )
+                t4 = time.perf_counter()
+                if r.status_code != 200:
+                    raise RuntimeError(f"card: {r.status_code} {r.text[:200]}")
+            except (RuntimeError, requests.RequestException) as exc:
+                with lock:
+                    failures.append(str(exc))
+                continue
+            with lock:
+                place_ms.append((t2 - t1) * 1000)
+                pay_ms.append((t4 - t3) * 1000)
+                order_ms.append((t4 - t0) * 1000)
+
+    threads = [threading.Thread(target=buyer, args=(n,)) for n in range(args.checkout_buyers)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    return {
+        "buyers": args.checkout_buyers,
+        "orders": len(place_ms),
+        "failures": failures[:5],
+        "failed": len(failures),
+        "orders_per_s": len(place_ms) / wall,
+        "place_p50_ms": percentile(place_ms, 50),
+        "place_p99_ms": percentile(place_ms, 99),
+        "pay_p50_ms": percentile(pay_ms, 50),
+        "order_p50_ms": percentile(order_ms, 50),
+        "place_mean_ms": statistics.fmean(place_ms) if place_ms else float("nan"),
+    }
+
+
+# --- one database, one catalog size ---------------------------------------------------------
+
+
+def run_group(db: str, size: int, url: str, stripe: StripePeer, work: Path, args) -> dict:
+    log(f"{db} {size:,}: building the catalog")
+    env = {"SECRET_KEY": SECRET_KEY, "MAIL_BACKEND": "locmem", "OUTBOX_SEND_INLINE": "false"}
+    started = time.monotonic()
+    out = subprocess.run(  # noqa: S603
+        [PYTHON, str(HERE / "make_catalog.py"), "--products", str(size), "--database-url", url],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=False,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"make_catalog failed:\n{out.stderr[-3000:]}")
+    info = json.loads(out.stdout.strip().splitlines()[-1])
+    info["build_seconds"] = round(time.monotonic() - started, 1)
+    log(f"{db} {size:,}: catalog built in {info['build_seconds']} s {info['seconds']}")
+
+    group = {"db": db, "size": size, "info": info, "pages": {}}
+    hello_env = {}
+    with Gunicorn("hello:app", HERE, hello_env, work / "hello.log") as hello:
+        group["hello"] = wrk(hello.url + "/", args)
+    log(f"{db} {size:,}: hello {group['hello']['rps']:.0f} req/s")
+
+    store_env = {
+        **env,
+        "DATABASE_URL": url,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        **stripe.settings(),
+    }
+    with Gunicorn("wsgi:app", ROOT, store_env, work / f"store-{db}-{size}.log") as store:
+        base = store.url
+        group["checkout"] = checkout_bench(base, stripe, info["checkout_variants"], args)
+        c = group["checkout"]
+        log(
+            f"{db} {size:,}: checkout {c['orders']} orders ({c['failed']} failed), "
+            f"{c['orders_per_s']:.1f}/s, place p50 {c['place_p50_ms']:.1f} ms"
+        )
+        _, buyer1 = logged_in(base, *info["buyer1"])
+        _, buyer30 = logged_in(base, *info["buyer30"])
+        _, staff = logged_in(base, *info["staff"])
+        pages = [
+            ("home", "/", None),
+            ("category, 2 spec filters", CATEGORY_PATH, None),
+            ("search", SEARCH_PATH, None),
+            ("product", info["product_path"], None),
+            ("cart, 1 line", "/cart/", buyer1),
+            ("cart, 30 lines", "/cart/", buyer30),
+            ("quote", info["quote_path"], buyer1),
+            ("staff order list", "/staff/orders", staff),
+        ]
+        for name, path, cookie in pages:
+            r = requests.get(
+                base + path,
+                headers={"Cookie": cookie} if cookie else {},
+                allow_redirects=False,
+                timeout=60,
+            )
+            if r.status_code != 200:
+                raise RuntimeError(f"{name} {path}: {r.status_code}")
+            if name == "cart, 30 lines" and r.text.count('action="/cart/lines/') < 30:
+                log("warning: the 30-line cart page shows fewer than 30 line forms")
+            figures = wrk(base + path, args, cookie)
+            figures["path"] = path
+            group["pages"][name] = figures
+            log(
+                f"{db} {size:,}: {name}: {figures['rps']:.0f} req/s, "
+                f"p50 {figures['p50_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms"
+                + (f", {figures['non_2xx_3xx']} non-2xx" if figures["non_2xx_3xx"] else "")
+            )
+    return group
+
+
+# --- report ---------------------------------------------------------------------------------
+
+
+def table(groups: list[dict]) -> str:
+    rows = [
+        "| database | products | page | req/s | p50 ms | p99 ms | of hello |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for g in groups:
+        h = g["hello"]
+        rows.append(
+            f"| {g['db']} | {g['size']:,} | hello ceiling | {h['rps']:.0f} | "
+            f"{h['p50_ms']:.1f} | {h['p99_ms']:.1f} | 100% |"
+        )
+        for name, f in g["pages"].items():
+            flag = ""
+            if f["non_2xx_3xx"] or f["socket_errors"]:
+                flag = f" ({f['non_2xx_3xx']} non-2xx, {f['socket_errors']} socket errors)"
+            rows.append(
+                f"| {g['db']} | {g['size']:,} | {name}{flag} | {f['rps']:.0f} | "
+                f"{f['p50_ms']:.1f} | {f['p99_ms']:.1f} | {100 * f['rps'] / h['rps']:.1f}% |"
+            )
+    rows += [
+        "",
+        "| database | products | buyers | orders | failed | orders/s | place-order p50 ms | "
+        "place-order p99 ms | card steps p50 ms (with localstripe) | whole checkout p50 ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for g in groups:
+        c = g["checkout"]
+        rows.append(
+            f"| {g['db']} | {g['size']:,} | {c['buyers']} | {c['orders']} | {c['failed']} | "
+            f"{c['orders_per_s']:.2f} | {c['place_p50_ms']:.1f} | {c['place_p99_ms']:.1f} | "
+            f"{c['pay_p50_ms']:.1f} | {c['order_p50_ms']:.1f} |"
+        )
+    return "\n".join(rows)
+
+
+def targets(groups: list[dict]) -> list[str]:
+    lines = []
+
+    def mark(ok: bool) -> str:
+        return "met" if ok else "**missed**"
+
+    for g in groups:
+        ceiling = g["hello"]["rps"]
+        p = g["pages"]
+        label = f"{g['db']}, {g['size']:,} products"
+        share = {name: p[name]["rps"] / ceiling for name in p}
+        category = share["category, 2 spec filters"]
+        lines.append(
+            f"- {label}: product page {share['product']:.1%} of hello (target 25%): "
+            f"{mark(share['product'] >= 0.25)}; filtered category {category:.1%}"
+            f" (15%): {mark(category >= 0.15)}; search "
+            f"{share['search']:.1%} (15%): {mark(share['search'] >= 0.15)}"
+        )
+        one, thirty = p["cart, 1 line"]["rps"], p["cart, 30 lines"]["rps"]
+        lines.append(
+            f"- {label}: cart with 30 lines at {thirty / one:.0%} of the 1-line cart's req/s "
+            f"(target within 10%, i.e. at least 90%): {mark(thirty >= 0.9 * one)}"
+        )
+        c = g["checkout"]
+        lines.append(
+            f"- {label}: place-order p50 {c['place_p50_ms']:.1f} ms (target under 50 ms, "
+            f"no Stripe call inside it): {mark(c['place_p50_ms'] < 50)}"
+        )
+    by = {(g["db"], g["size"]): g for g in groups}
+    sizes = sorted({g["size"] for g in groups})
+    if len(sizes) >= 2:
+        small, big = sizes[0], sizes[-1]
+        for db in sorted({g["db"] for g in groups}):
+            if (db, small) not in by or (db, big) not in by:
+                continue
+            worst = []
+            for name, f in by[(db, big)]["pages"].items():
+                base = by[(db, small)]["pages"][name]
+                worst.append((f["p50_ms"] / base["p50_ms"], name))
+            ratio, name = max(worst)
+            slow = [n for r, n in worst if r > 1.5]
+            lines.append(
+                f"- {db}: {big:,} vs {small:,} products, p50 latency at most {ratio:.2f} times "
+                f"({name}) (target 1.5 times on every page): {mark(not slow)}"
+                + (f"; over: {', '.join(slow)}" if slow else "")
+            )
+    else:
+        lines.append("- 100k vs 1k: not measured in this run (only one catalog size).")
+    return lines
+
+
+def machine() -> str:
+    cpu = ""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    return (
+        f"{os.cpu_count()} CPUs ({cpu}), {mem_kb / 1024 / 1024:.1f} GiB RAM, "
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
+    )
+
+
+def write_results(groups: list[dict], args, command: str) -> str:
+    notes = ""
+    if RESULTS.exists() and NOTES_MARK in RESULTS.read_text():
+        notes = RESULTS.read_text().split(NOTES_MARK, 1)[1]
+    text = "\n".join(
+        [
+            "# Benchmark results",
+            "",
+            f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+            f"- Machine: {machine()}",
+            f"- Command: `{command}`",
+            f"- Server: gunicorn, {WORKERS} `{WORKER_CLASS}` workers, 127.0.0.1; the hello "
+            "ceiling (bench/hello.py) under the same settings, measured again before each "
+            "database and catalog size.",
+            f"- Load: `wrk -t{args.threads} -c{args.connections} -d{args.duration}` per page "
+            "(logged-in pages with the session cookie of a login made once).",
+            f"- Checkout: {args.checkout_buyers} guest buyers at once, {args.checkout_orders} "
+            "orders each, paying by card at localstripe. The place-order figure times only the "
+            "POST that places the order (it writes the order, the stock reservation and the "
+            "payment row, and calls no payment provider); the card steps that talk to "
+            "localstripe (SetupIntent, PaymentIntent) are separate requests, timed apart.",
+            "",
+            table(groups),
+            "",
+            "## Targets",
+            "",
+            *targets(groups),
+            "",
+            NOTES_MARK + (notes if notes else "\n"),
+        ]
+    )
+    RESULTS.write_text(text.rstrip() + "\n")
+    return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="1000,100000")
+    parser.add_argument("--dbs", default="sqlite,postgresql")
+    parser.add_argument("--duration", default="10s")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--checkout-buyers", type=int, default=8)
+    parser.add_argument("--checkout-orders", type=int, default=5)
+    parser.add_argument("--no-write", action="store_true", help="do not rewrite RESULTS.md")
+    args = parser.parse_args()
+    command = "bench/run.sh " + shlex.join(sys.argv[1:])
+    signal.signal(signal.SIGTERM, stop_all)
+
+    sizes = [int(s) for s in args.sizes.split(",")]
+    dbs = args.dbs.split(",")
+    groups = []
+    postgres = None
+    stripe = None
+    work = Path(tempfile.mkdtemp(prefix="shop-bench-"))
+    try:
+        stripe = StripePeer().start()
+        _started.append(stripe.process)
+        if "postgresql" in dbs:
+            postgres = ThrowawayPostgres()
+            admin_url = postgres.start()
+            log(f"PostgreSQL cluster on port {postgres.port}")
+        for db in dbs:
+            for size in sizes:
+                if db == "sqlite":
+                    url = f"sqlite:///{work}/bench-{size}.sqlite3"
+                else:
+                    import sqlalchemy as sa
+
+                    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+                    with engine.connect() as conn:
+                        conn.execute(sa.text(f"CREATE DATABASE bench_{size}"))
+                    engine.dispose()
+                    url = admin_url.rsplit("/", 1)[0] + f"/bench_{size}"
+                groups.append(run_group(db, size, url, stripe, work, args))
+    finally:
+        stop_all()
+        if stripe is not None:
+            stripe.process = None
+        if postgres is not None:
+            postgres.stop()
+        for f in work.glob("*.log"):
+            tail = f.read_text(errors="replace")[-2000:]
+            if "Traceback" in tail or "Error" in tail:
+                log(f"{f.name} (tail):\n{tail}")
+        shutil.rmtree(work, ignore_errors=True)
+
+    print()
+    print(table(groups))
+    print()
+    print("\n".join(targets(groups)))
+    if not args.no_write:
+        write_results(groups, args, command)
+        log(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
