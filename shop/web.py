@@ -155,9 +155,15 @@ def register_web(app: Flask) -> None:
                 g.cart_count = cart_count(**_owner_without_creating())
             return g.cart_count
 
+        def request_nav_categories():
+            # The header and the home page both list them: one query per request.
+            if "nav_categories" not in g:
+                g.nav_categories = nav_categories()
+            return g.nav_categories
+
         return {
             "store_name": app.config["STORE_NAME"],
-            "nav_categories": lambda: nav_categories(),
+            "nav_categories": request_nav_categories,
             "header_cart_count": header_cart_count,
             "compare_ids": lambda: session.get("compare", []),
             "url_with": url_with,

@@ -104,3 +104,11 @@ def test_home_page(client, grow, query_counter):
         client.get(f"/p/{boat.slug}")
     many = queries(client, query_counter, "/")
     assert one == many <= 10
+
+
+def test_the_navigation_categories_are_read_once_per_page(client, query_counter, sailboats):
+    """The header and the home page both list the categories: one query serves both."""
+    with query_counter() as statements:
+        assert client.get("/").status_code == 200
+    reads = [s for s in statements if "FROM categories" in s and "products" not in s]
+    assert len(reads) == 1, reads
