@@ -147,6 +147,10 @@ def test_a_damaged_delivery_is_returned_refunded_and_rated(
     manager.get_by_label("Status").select_option("solved")
     manager.get_by_role("button", name="Set status").click()
     expect(manager.get_by_test_id("ticket-status")).to_have_text("Solved")
+    assert manager.goto(f"{live_server}/staff/support?status=solved").status == 200
+    shot(manager, "74-support-queue")
+    assert manager.goto(f"{live_server}/staff/voice").status == 200
+    shot(manager, "75-voice-of-the-buyer")
     context.close()
 
     # The buyer reads the answer, never the internal note, and rates the service.

@@ -131,6 +131,13 @@ def test_a_manager_runs_an_order_from_payment_to_delivery_and_refund(browser, li
     assert any("refund" in a and "approve" in a for a in seen), seen
     expect(second.get_by_test_id("audit")).to_contain_text("Nadia Second")
     shot(second, "64-audit-trail")
+    for path, name in [
+        ("holds", "66-card-holds"),
+        ("transfers", "67-transfers"),
+        ("deliveries", "68-deliveries"),
+    ]:
+        assert second.goto(f"{live_server}/staff/{path}").status == 200
+        shot(second, name)
 
     # The buyer sees the story, without the staff's internal notes.
     buyer.reload()
