@@ -4,6 +4,7 @@ from logging.config import fileConfig
 from flask import current_app
 
 from alembic import context
+from shop.db import include_object
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -96,6 +97,10 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault(
+        "include_object",
+        lambda *args: include_object(*args, dialect=get_engine().dialect.name),
+    )
     conf_args.setdefault("compare_type", True)
 
     connectable = get_engine()

@@ -4,6 +4,7 @@ from shop.audit.models import AuditEntry
 from shop.auth.models import LoginSession, StaffProfile, User, staff_specialties
 from shop.cart.models import Cart, CartLine
 from shop.catalog.models import (
+    CatalogGeneration,
     Category,
     DeliveryOption,
     Product,
@@ -49,6 +50,7 @@ __all__ = [
     "BookingEvent",
     "Cart",
     "CartLine",
+    "CatalogGeneration",
     "Category",
     "Checkout",
     "DeliveryAppointment",

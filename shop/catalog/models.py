@@ -71,9 +71,18 @@ class Product(TimestampMixin, db.Model):
     __tablename__ = "products"
     __table_args__ = (
         sa.Index("ix_products_category_price", "category_id", "price_from_cents"),
-        sa.Index("ix_products_category_created", "category_id", "created_at"),
+        # is_active inside it: a category's matches are counted from the index alone.
+        sa.Index("ix_products_category_active_created", "category_id", "is_active", "created_at"),
         sa.Index("ix_products_category_name", "category_id", "name"),
         sa.Index("ix_products_created_at", "created_at"),
+        # Search is LIKE '%word%' on search_text: PostgreSQL answers it from a trigram index
+        # (migration 0008 creates the pg_trgm extension). SQLite reads the column.
+        sa.Index(
+            "ix_products_search_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
         sa.CheckConstraint("price_from_cents >= 0", name="price_from_not_negative"),
     )
 
@@ -86,7 +95,9 @@ class Product(TimestampMixin, db.Model):
     brand: Mapped[str] = mapped_column(sa.String(80), nullable=False, default="")
     summary: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="")
     description: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
-    is_active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True, index=True)
+    # No index of its own: nearly every product is active, and SQLite, without statistics,
+    # took such an index over the sort order's and sorted every match (migration 0008).
+    is_active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     # Kept by catalog.services.refresh_product: the lowest active variant price (for the list,
     # the price filter and the price sort) and the lowercased text the search box looks in.
     price_from_cents: Mapped[int] = money_column(default=0, index=True)
@@ -300,3 +311,15 @@ class StockReservation(db.Model):
 
     def __repr__(self) -> str:
         return f"<StockReservation {self.holder} v={self.variant_id} x{self.quantity}>"
+
+
+class CatalogGeneration(db.Model):
+    """One row whose value rises with every committed change to the catalog (see catalog.cache).
+
+    Stock is not part of it: stock moves with every order and pages always read it fresh.
+    """
+
+    __tablename__ = "catalog_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=1)

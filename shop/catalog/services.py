@@ -3,13 +3,14 @@
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from math import ceil
 
 import sqlalchemy as sa
 from babel.dates import format_date
 from babel.numbers import format_decimal
-from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload, selectinload
 
+from shop.catalog.cache import cached
 from shop.catalog.filters import ProductFilter
 from shop.catalog.models import (
     Category,
@@ -28,17 +29,75 @@ from shop.extensions import db
 LOCALE = "en_US"
 
 
-def nav_categories() -> list[Category]:
-    return list(db.session.scalars(sa.select(Category).order_by(Category.position, Category.name)))
+@dataclass(frozen=True)
+class AttributeInfo:
+    """A spec attribute as pages and filters read it (a copy, safe to keep between requests)."""
+
+    id: int
+    code: str
+    label: str
+    kind: str
+    unit: str
+    decimals: int
+    filterable: bool
+    position: int
 
 
-def get_category(slug: str) -> Category:
-    category = db.session.scalar(
-        sa.select(Category).where(Category.slug == slug).options(selectinload(Category.attributes))
+@dataclass(frozen=True)
+class CategoryInfo:
+    """A category as pages read it (a copy, safe to keep between requests)."""
+
+    id: int
+    slug: str
+    name: str
+    tagline: str
+    description: str
+    image_path: str | None
+    attributes: tuple[AttributeInfo, ...] = ()
+
+
+def _category_info(category: Category, attributes=()) -> CategoryInfo:
+    return CategoryInfo(
+        category.id,
+        category.slug,
+        category.name,
+        category.tagline,
+        category.description,
+        category.image_path,
+        tuple(
+            AttributeInfo(
+                a.id, a.code, a.label, a.kind, a.unit, a.decimals, a.filterable, a.position
+            )
+            for a in attributes
+        ),
     )
-    if category is None:
+
+
+def nav_categories() -> list[CategoryInfo]:
+    """The categories in menu order; from the catalog cache."""
+
+    def build() -> list[CategoryInfo]:
+        stmt = sa.select(Category).order_by(Category.position, Category.name)
+        return [_category_info(c) for c in db.session.scalars(stmt)]
+
+    return cached("nav_categories", build)
+
+
+def get_category(slug: str) -> CategoryInfo:
+    """A category with its spec attributes in order; from the catalog cache."""
+
+    def build() -> CategoryInfo | None:
+        category = db.session.scalar(
+            sa.select(Category)
+            .where(Category.slug == slug)
+            .options(selectinload(Category.attributes))
+        )
+        return None if category is None else _category_info(category, category.attributes)
+
+    info = cached(("category", slug), build)
+    if info is None:
         raise NotFound("No such category.")
-    return category
+    return info
 
 
 def _like(term: str) -> str:
@@ -84,19 +143,99 @@ def _sorted(stmt, sort: str):
     return stmt.order_by(*order)
 
 
+@dataclass
+class ProductPage:
+    """One page of products, with a total counted only up to `COUNT_CAP`.
+
+    Counting every match of a broad filter over a large catalog costs as much as reading them
+    all, on every page view; past the cap the page says "240+ products", offers the pages up to
+    the cap, and "Next" for as long as pages come back full.
+    """
+
+    items: list[Product]
+    page: int
+    per_page: int
+    total: int
+    capped: bool
+
+    def __iter__(self):
+        return iter(self.items)
+
+    @property
+    def pages(self) -> int:
+        counted = ceil(self.total / self.per_page)
+        return max(counted, self.page) if self.items else counted
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def has_next(self) -> bool:
+        more = self.capped and len(self.items) == self.per_page
+        return self.page < self.pages or more
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+    @property
+    def total_label(self) -> str:
+        if self.capped:
+            return f"{self.total:,}+ products"
+        return f"{self.total:,} {'product' if self.total == 1 else 'products'}"
+
+    def iter_pages(self, left_edge=1, left_current=2, right_current=3, right_edge=1):
+        """Page numbers for the pagination bar, None where some are skipped."""
+        last = self.pages
+        shown = [
+            n
+            for n in range(1, last + 1)
+            if n <= left_edge
+            or self.page - left_current <= n <= self.page + right_current
+            or n > last - right_edge
+        ]
+        previous = 0
+        for n in shown:
+            if n != previous + 1:
+                yield None
+            yield n
+            previous = n
+
+
+COUNT_CAP = 240  # twenty pages of twelve
+
+
 def list_products(
-    filters: ProductFilter, per_page: int, category: Category | None = None
-) -> Pagination:
-    """One page of active products matching the filters: a count and three fixed queries."""
+    filters: ProductFilter, per_page: int, category: CategoryInfo | None = None
+) -> ProductPage:
+    """One page of active products matching the filters: a capped count and three queries."""
     stmt = sa.select(Product).where(Product.is_active.is_(True))
     if category is not None:
         stmt = stmt.where(Product.category_id == category.id)
-    stmt = _sorted(_filtered(stmt, filters), filters.sort).options(
-        joinedload(Product.category),
-        selectinload(Product.images),
-        selectinload(Product.variants),
+    stmt = _filtered(stmt, filters)
+    per_page = max(1, min(per_page, 60))
+    items = list(
+        db.session.scalars(
+            _sorted(stmt, filters.sort)
+            .options(
+                # Not joined: a join made SQLite sort every match instead of walking the index.
+                selectinload(Product.category),
+                selectinload(Product.images),
+                selectinload(Product.variants),
+            )
+            .limit(per_page)
+            .offset((filters.page - 1) * per_page)
+        )
     )
-    return db.paginate(stmt, page=filters.page, per_page=per_page, error_out=False, max_per_page=60)
+    matches = stmt.with_only_columns(Product.id).limit(COUNT_CAP + 1).subquery()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(matches))
+    capped = total > COUNT_CAP
+    return ProductPage(items, filters.page, per_page, min(total, COUNT_CAP), capped)
 
 
 @dataclass
@@ -108,14 +247,18 @@ class Facets:
     price_bounds: tuple[int, int] | None
 
 
-def category_facets(category: Category) -> Facets:
-    """Filter options for a category, from two grouped queries whatever its size."""
+def category_facets(category: CategoryInfo) -> Facets:
+    """Filter options for a category; from the catalog cache (built by two grouped queries)."""
+    return cached(("facets", category.id), lambda: _count_facets(category.id))
+
+
+def _count_facets(category_id: int) -> Facets:
     active = sa.and_(Product.id == ProductSpec.product_id, Product.is_active.is_(True))
     rows = db.session.execute(
         sa.select(ProductSpec.attribute_id, ProductSpec.value_text, sa.func.count())
         .join(Product, active)
         .join(SpecAttribute, SpecAttribute.id == ProductSpec.attribute_id)
-        .where(Product.category_id == category.id, SpecAttribute.kind == SpecKind.CHOICE.value)
+        .where(Product.category_id == category_id, SpecAttribute.kind == SpecKind.CHOICE.value)
         .group_by(ProductSpec.attribute_id, ProductSpec.value_text)
         .order_by(ProductSpec.value_text)
     )
@@ -134,7 +277,7 @@ def category_facets(category: Category) -> Facets:
             sa.func.max(Product.price_from_cents),
         )
         .join(Product, active)
-        .where(Product.category_id == category.id)
+        .where(Product.category_id == category_id)
         .group_by(ProductSpec.attribute_id)
     )
     bounds, price_bounds = {}, None
@@ -161,6 +304,61 @@ def get_product(slug: str) -> Product:
     if product is None:
         raise NotFound("No such product.")
     return product
+
+
+@dataclass(frozen=True)
+class VariantInfo:
+    """A variant as the product page reads it (a copy, safe to keep between requests)."""
+
+    id: int
+    sku: str
+    name: str
+    price_cents: int
+    is_active: bool
+    made_to_order: bool
+    build_weeks: int
+    delivery_weeks_min: int
+    delivery_weeks_max: int
+    stock_location: str
+
+
+@dataclass(frozen=True)
+class ProductInfo:
+    """What a product page shows of a product, besides its cached fragments."""
+
+    id: int
+    slug: str
+    name: str
+    brand: str
+    summary: str
+    category: CategoryInfo
+    variants: tuple[VariantInfo, ...]
+
+
+def product_info(product: Product) -> ProductInfo:
+    return ProductInfo(
+        product.id,
+        product.slug,
+        product.name,
+        product.brand,
+        product.summary,
+        _category_info(product.category),
+        tuple(
+            VariantInfo(
+                v.id,
+                v.sku,
+                v.name,
+                v.price_cents,
+                v.is_active,
+                v.made_to_order,
+                v.build_weeks,
+                v.delivery_weeks_min,
+                v.delivery_weeks_max,
+                v.stock_location,
+            )
+            for v in product.variants
+        ),
+    )
 
 
 def load_products(ids: list[int], with_specs: bool = False) -> list[Product]:
@@ -273,7 +471,9 @@ def delivery_lead_weeks(variant: Variant, in_stock: int, option: DeliveryOption)
     return variant.delivery_weeks_min + extra, variant.delivery_weeks_max + extra
 
 
-def variant_availability(variants: list[Variant]) -> dict[int, tuple[int, int, str]]:
+def variant_availability(
+    variants: list[Variant] | list[VariantInfo],
+) -> dict[int, tuple[int, int, str]]:
     """For each variant: units in stock, units a buyer may order now, the delivery promise."""
     found = availability([v.id for v in variants])
     out = {}

@@ -1,17 +1,24 @@
 """Category pages, search and product pages."""
 
-from flask import Blueprint, current_app, render_template, request
+from dataclasses import dataclass
+from functools import partial
 
-from shop.cart.forms import AddToCartForm
+from flask import Blueprint, current_app, get_template_attribute, render_template, request
+from markupsafe import Markup
+
+from shop.catalog.cache import cached
 from shop.catalog.filters import SORTS, parse_filters
 from shop.catalog.services import (
+    ProductInfo,
     category_facets,
     get_category,
     get_product,
     list_products,
+    product_info,
     spec_rows,
     variant_availability,
 )
+from shop.errors import NotFound
 from shop.extensions import db
 from shop.research.models import ResearchKind
 from shop.research.services import recently_viewed, record
@@ -45,25 +52,57 @@ def search():
     return render_template("catalog/search.html", filters=filters, page=page, sorts=SORTS)
 
 
+@dataclass(frozen=True)
+class ProductPage:
+    """A product page's visitor-independent part: the product's data and rendered fragments."""
+
+    product: ProductInfo
+    gallery: Markup
+    details: Markup
+    about: Markup
+
+
+def product_page(slug: str) -> ProductPage:
+    """From the catalog cache: the ORM load, the spec formatting and most of the rendering
+    happen once per product and catalog generation, not on every view."""
+
+    def build() -> ProductPage | None:
+        try:
+            product = get_product(slug)
+        except NotFound:
+            return None
+        macro = partial(get_template_attribute, "catalog/_product_static.html")
+        return ProductPage(
+            product=product_info(product),
+            gallery=macro("gallery")(product),
+            details=macro("details")(product),
+            about=macro("about")(product, spec_rows(product)),
+        )
+
+    page = cached(("product_page", slug), build)
+    if page is None:
+        raise NotFound("No such product.")
+    return page
+
+
 @bp.route("/p/<slug>")
 def product(slug: str):
-    product = get_product(slug)
+    page = product_page(slug)
+    product = page.product
     who = owner()
     record(ResearchKind.VIEWED, product_id=product.id, **who)
     db.session.commit()
-    availability = variant_availability(product.variants)
     active = [v for v in product.variants if v.is_active]
+    availability = variant_availability(active)
     chosen = parse_id(request.args.get("variant"))
     orderable = [v for v in active if availability[v.id][1] > 0]
     selected = next((v for v in orderable if v.id == chosen), None) or next(iter(orderable), None)
-    form = AddToCartForm(variant_id=selected.id if selected else "")
     return render_template(
         "catalog/product.html",
+        page=page,
         product=product,
-        specs=spec_rows(product),
         variants=active,
         availability=availability,
         selected=selected,
-        form=form,
         recently_viewed=recently_viewed(limit=4, exclude=product.id, **who),
     )

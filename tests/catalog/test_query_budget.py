@@ -45,7 +45,11 @@ def test_category_page(app, client, grow, query_counter):
     one = queries(client, query_counter, url)
     grow(50)
     many = queries(client, query_counter, url)
-    assert one == many <= 10
+    # The first view after a catalog change also reads the category, its facets and the
+    # navigation into the catalog cache; later views only the list, its count and the header.
+    again = queries(client, query_counter, url)
+    assert one == many <= 11
+    assert again <= 7
 
 
 def test_search_page(app, client, grow, query_counter):

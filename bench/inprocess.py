@@ -1,0 +1,118 @@
+"""Time the benchmarked pages in one process, without gunicorn or wrk: where does a request go?
+
+    .venv/bin/python bench/make_catalog.py --products 1000 --database-url sqlite:////tmp/k1.db \
+        --out /tmp/k1.json
+    .venv/bin/python bench/inprocess.py --database-url sqlite:////tmp/k1.db --info /tmp/k1.json
+    .venv/bin/python bench/inprocess.py ... --profile product      # pyinstrument, if installed
+
+For each page: milliseconds per request (median of --repeat runs), SQL statements per request and
+the milliseconds spent in them. Uses the Flask test client, so it measures the application alone:
+what wrk measures on top of it is gunicorn, HTTP parsing and the other worker.
+"""
+
+import argparse
+import json
+import os
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.run import CATEGORY_PATH, SEARCH_PATH, SECRET_KEY  # noqa: E402
+
+CSRF_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+
+
+def login(app, email: str, password: str):
+    client = app.test_client()
+    token = CSRF_RE.search(client.get("/account/login").text).group(1)
+    r = client.post(
+        "/account/login", data={"email": email, "password": password, "csrf_token": token}
+    )
+    assert r.status_code in (302, 303), r.status_code
+    return client
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--info", required=True, help="the JSON make_catalog.py printed")
+    parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--profile", help="profile this page with pyinstrument")
+    parser.add_argument("--only", help="comma-separated page names")
+    parser.add_argument("--sql", action="store_true", help="print each statement's time")
+    args = parser.parse_args()
+    os.environ.update(
+        DATABASE_URL=args.database_url,
+        SECRET_KEY=SECRET_KEY,
+        MAIL_BACKEND="locmem",
+        OUTBOX_SEND_INLINE="false",
+        RATELIMIT_STORAGE_URI="memory://",
+    )
+    import sqlalchemy as sa
+
+    from shop import create_app
+    from shop.extensions import db
+
+    info = json.loads(Path(args.info).read_text())
+    app = create_app()
+    sql = {"count": 0, "seconds": 0.0}
+    with app.app_context():
+        engine = db.engine
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _before(conn, cursor, statement, parameters, context, executemany):
+        conn.info["t0"] = time.perf_counter()
+
+    @sa.event.listens_for(engine, "after_cursor_execute")
+    def _after(conn, cursor, statement, parameters, context, executemany):
+        took = time.perf_counter() - conn.info.pop("t0")
+        sql["count"] += 1
+        sql["seconds"] += took
+        if args.sql:
+            print(f"    {1000 * took:7.2f} ms  {' '.join(statement.split())[:150]}")
+
+    anonymous = app.test_client()
+    pages = [
+        ("home", "/", anonymous),
+        ("category", CATEGORY_PATH, anonymous),
+        ("search", SEARCH_PATH, anonymous),
+        ("product", info["product_path"], app.test_client()),
+        ("cart1", "/cart/", login(app, *info["buyer1"])),
+        ("cart30", "/cart/", login(app, *info["buyer30"])),
+        ("quote", info["quote_path"], login(app, *info["buyer1"])),
+        ("staff_orders", "/staff/orders", login(app, *info["staff"])),
+    ]
+    only = set(args.only.split(",")) if args.only else None
+    for name, path, client in pages:
+        if only and name not in only:
+            continue
+        for _ in range(5):  # warm the caches a real worker would have warm
+            assert client.get(path).status_code == 200, (name, path)
+        if args.profile == name:
+            from pyinstrument import Profiler
+
+            with Profiler(interval=0.0002) as profiler:
+                for _ in range(args.repeat):
+                    client.get(path)
+            print(profiler.output_text(unicode=True, color=False, show_all=False))
+            continue
+        times = []
+        sql.update(count=0, seconds=0.0)
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            client.get(path)
+            times.append(time.perf_counter() - t0)
+        print(
+            f"{name:14} {1000 * statistics.median(times):7.2f} ms/request  "
+            f"{sql['count'] / args.repeat:5.1f} queries  "
+            f"{1000 * sql['seconds'] / args.repeat:7.2f} ms SQL"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""What the catalog shows the same to every visitor, kept in each worker's memory.
+
+One row, `catalog_generation.value`, rises in the same transaction as any change to the catalog
+written through the ORM (a product, variant, spec, picture, document, delivery option, category
+or spec attribute). A request reads it once, by primary key; an entry built under another
+generation is never served, so every worker of every process sees a change from the moment it
+is committed. Stock is left out on purpose: it moves with every order, and pages read it fresh.
+Writes that bypass the ORM (bench/make_catalog.py's bulk load) call `bump` themselves.
+"""
+
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+import sqlalchemy as sa
+from cachetools import LRUCache
+from flask import current_app, g
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from shop.catalog.models import (
+    CatalogGeneration,
+    Category,
+    DeliveryOption,
+    Product,
+    ProductDocument,
+    ProductImage,
+    ProductSpec,
+    SpecAttribute,
+    Variant,
+)
+from shop.extensions import db
+
+T = TypeVar("T")
+MAX_ENTRIES = 5000  # a product page's entry is a few kB: at most some tens of MB per worker
+CATALOG_MODELS = (
+    Category,
+    SpecAttribute,
+    Product,
+    Variant,
+    ProductSpec,
+    ProductImage,
+    ProductDocument,
+    DeliveryOption,
+)
+# Columns that change without changing what a catalog page shows from its cache.
+VOLATILE = {"stock_on_hand", "updated_at"}
+_MISSING = object()
+
+
+class CatalogCache:
+    """Entries of one generation; a newer generation empties it."""
+
+    def __init__(self, maxsize: int = MAX_ENTRIES):
+        self._lock = threading.Lock()
+        self._entries: LRUCache = LRUCache(maxsize=maxsize)
+        self._generation: int | None = None
+
+    def get_or_build(self, generation: int, key, build: Callable[[], T]) -> T:
+        with self._lock:
+            if generation != self._generation:
+                self._entries.clear()
+                self._generation = generation
+            value = self._entries.get(key, _MISSING)
+        if value is not _MISSING:
+            return value
+        value = build()
+        with self._lock:
+            if generation == self._generation:
+                self._entries[key] = value
+        return value
+
+
+def generation() -> int:
+    """The catalog generation this request works with; one query, the first time it is asked."""
+    if "catalog_generation" not in g:
+        g.catalog_generation = (
+            db.session.scalar(sa.select(CatalogGeneration.value).where(CatalogGeneration.id == 1))
+            or 0
+        )
+    return g.catalog_generation
+
+
+def cached(key, build: Callable[[], T]) -> T:
+    """The value for `key` under the current generation, built (and kept) when missing.
+
+    `build` must return something read-only and detached from the session (plain data or
+    rendered markup), since other requests will read it.
+    """
+    if not current_app.config.get("CATALOG_CACHE", True):
+        return build()
+    cache = current_app.extensions.setdefault("catalog_cache", CatalogCache())
+    return cache.get_or_build(generation(), key, build)
+
+
+def bump(connection) -> None:
+    """Raise the generation (creating its row if a test truncated it), in the caller's
+    transaction. One statement, so two writers cannot lose an increment."""
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    table = CatalogGeneration.__table__
+    stmt = insert(table).values(id=1, value=1)
+    connection.execute(
+        stmt.on_conflict_do_update(index_elements=[table.c.id], set_={"value": table.c.value + 1})
+    )
+
+
+def _changes_catalog(session: Session) -> bool:
+    for obj in session.new | session.deleted:
+        if isinstance(obj, CATALOG_MODELS):
+            return True
+    for obj in session.dirty:
+        if not isinstance(obj, CATALOG_MODELS):
+            continue
+        state = sa.inspect(obj)
+        for attr in state.attrs:
+            if attr.key not in VOLATILE and attr.history.has_changes():
+                return True
+    return False
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _note_catalog_change(session: Session, flush_context, instances) -> None:
+    if _changes_catalog(session):
+        session.info["catalog_changed"] = True
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _bump_after_catalog_change(session: Session, flush_context) -> None:
+    if session.info.pop("catalog_changed", False):
+        bump(session.connection())
