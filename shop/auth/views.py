@@ -26,7 +26,7 @@ from shop.auth.session import log_in, log_out
 from shop.cart.services import merge_visitor_cart
 from shop.errors import DomainError, render_error
 from shop.extensions import db, limiter
-from shop.research.services import attach_visitor_trail, recently_viewed
+from shop.research.services import attach_visitor_trail, recently_viewed_ids
 from shop.web import hash_token, safe_next
 
 bp = Blueprint("auth", __name__)
@@ -105,7 +105,7 @@ def logout():
 @bp.route("/")
 @login_required
 def account():
-    viewed = recently_viewed(current_user.id, None, current_app.config["RECENTLY_VIEWED"])
+    viewed = recently_viewed_ids(current_user.id, None, current_app.config["RECENTLY_VIEWED"])
     return render_template("auth/account.html", recently_viewed=viewed)
 
 

@@ -143,7 +143,7 @@ def _sorted(stmt, sort: str):
     return stmt.order_by(*order)
 
 
-@dataclass
+@dataclass(frozen=True)
 class ProductPage:
     """One page of products, with a total counted only up to `COUNT_CAP`.
 
@@ -152,7 +152,7 @@ class ProductPage:
     the cap, and "Next" for as long as pages come back full.
     """
 
-    items: list[Product]
+    items: tuple[int, ...]  # product ids, in order
     page: int
     per_page: int
     total: int
@@ -213,29 +213,41 @@ COUNT_CAP = 240  # twenty pages of twelve
 def list_products(
     filters: ProductFilter, per_page: int, category: CategoryInfo | None = None
 ) -> ProductPage:
-    """One page of active products matching the filters: a capped count and three queries."""
-    stmt = sa.select(Product).where(Product.is_active.is_(True))
+    """One page of active product ids matching the filters, and their count up to a cap.
+
+    From the catalog cache: what a list holds depends only on catalog data (never on stock),
+    so a page already asked for under this catalog generation costs no query.
+    """
+    per_page = max(1, min(per_page, 60))
+    key = (
+        "list",
+        category.id if category is not None else None,
+        tuple(filters.terms),
+        filters.price_min_cents,
+        filters.price_max_cents,
+        tuple((r.attribute_id, r.numeric, r.low, r.high) for r in filters.ranges),
+        tuple(sorted((k, tuple(v)) for k, v in filters.choices.items())),
+        filters.sort,
+        filters.page,
+        per_page,
+    )
+    return cached(key, lambda: _list_products(filters, per_page, category))
+
+
+def _list_products(filters: ProductFilter, per_page: int, category: CategoryInfo | None):
+    stmt = sa.select(Product.id).where(Product.is_active.is_(True))
     if category is not None:
         stmt = stmt.where(Product.category_id == category.id)
     stmt = _filtered(stmt, filters)
-    per_page = max(1, min(per_page, 60))
     items = list(
         db.session.scalars(
-            _sorted(stmt, filters.sort)
-            .options(
-                # Not joined: a join made SQLite sort every match instead of walking the index.
-                selectinload(Product.category),
-                selectinload(Product.images),
-                selectinload(Product.variants),
-            )
-            .limit(per_page)
-            .offset((filters.page - 1) * per_page)
+            _sorted(stmt, filters.sort).limit(per_page).offset((filters.page - 1) * per_page)
         )
     )
-    matches = stmt.with_only_columns(Product.id).limit(COUNT_CAP + 1).subquery()
+    matches = stmt.limit(COUNT_CAP + 1).subquery()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(matches))
     capped = total > COUNT_CAP
-    return ProductPage(items, filters.page, per_page, min(total, COUNT_CAP), capped)
+    return ProductPage(tuple(items), filters.page, per_page, min(total, COUNT_CAP), capped)
 
 
 @dataclass
@@ -359,6 +371,37 @@ def product_info(product: Product) -> ProductInfo:
             for v in product.variants
         ),
     )
+
+
+class CardStock:
+    """What a product card says about stock; the only part of a card that moves with orders."""
+
+    IN_STOCK = "in_stock"
+    MADE_TO_ORDER = "made_to_order"
+    SOLD_OUT = "sold_out"
+
+
+def card_stock(ids: list[int]) -> dict[int, str]:
+    """For each product id: in stock (an active variant has units), made to order, or sold out;
+    one query."""
+    if not ids:
+        return {}
+    in_stock = sa.func.max(
+        sa.case((sa.and_(Variant.is_active.is_(True), Variant.stock_on_hand > 0), 1), else_=0)
+    )
+    made = sa.func.max(sa.case((Variant.made_to_order.is_(True), 1), else_=0))
+    rows = db.session.execute(
+        sa.select(Variant.product_id, in_stock, made)
+        .where(Variant.product_id.in_(ids))
+        .group_by(Variant.product_id)
+    )
+    out = dict.fromkeys(ids, CardStock.SOLD_OUT)
+    for product_id, has_stock, made_to_order in rows:
+        if has_stock:
+            out[product_id] = CardStock.IN_STOCK
+        elif made_to_order:
+            out[product_id] = CardStock.MADE_TO_ORDER
+    return out
 
 
 def load_products(ids: list[int], with_specs: bool = False) -> list[Product]:

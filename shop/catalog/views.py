@@ -6,14 +6,16 @@ from functools import partial
 from flask import Blueprint, current_app, get_template_attribute, render_template, request
 from markupsafe import Markup
 
-from shop.catalog.cache import cached
+from shop.catalog.cache import cached, cached_many
 from shop.catalog.filters import SORTS, parse_filters
 from shop.catalog.services import (
     ProductInfo,
+    card_stock,
     category_facets,
     get_category,
     get_product,
     list_products,
+    load_products,
     product_info,
     spec_rows,
     variant_availability,
@@ -21,10 +23,37 @@ from shop.catalog.services import (
 from shop.errors import NotFound
 from shop.extensions import db
 from shop.research.models import ResearchKind
-from shop.research.services import recently_viewed, record
+from shop.research.services import recently_viewed_ids, record
 from shop.web import owner, parse_id
 
 bp = Blueprint("catalog", __name__)
+
+
+def product_cards(ids: list[int], show_category: bool = False) -> list[Markup]:
+    """Rendered cards for these products, in order; inactive or unknown ids are left out.
+
+    A card is rendered once per product, catalog generation and stock state, then kept in the
+    catalog cache: a page of cards costs one query (the stock) when they are all cached.
+    """
+    stock = card_stock(list(ids))
+    keys = [("card", i, show_category, stock[i]) for i in ids]
+
+    def build(missing: list) -> dict:
+        card = get_template_attribute("macros/catalog.html", "product_card")
+        products = {p.id: p for p in load_products([key[1] for key in missing])}
+        return {
+            key: card(products[key[1]], show_category=show_category, stock=key[3])
+            for key in missing
+            if key[1] in products
+        }
+
+    found = cached_many(keys, build)
+    return [found[key] for key in keys if found[key] is not None]
+
+
+@bp.app_context_processor
+def _card_helpers():
+    return {"product_cards": product_cards}
 
 
 @bp.route("/c/<slug>")
@@ -104,5 +133,5 @@ def product(slug: str):
         variants=active,
         availability=availability,
         selected=selected,
-        recently_viewed=recently_viewed(limit=4, exclude=product.id, **who),
+        recently_viewed=recently_viewed_ids(limit=4, exclude=product.id, **who),
     )

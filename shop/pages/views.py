@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, render_template
 from markupsafe import Markup
 
 from shop.config import ROOT
-from shop.research.services import recently_viewed
+from shop.research.services import recently_viewed_ids
 from shop.web import current_buyer_id, visitor_key
 
 bp = Blueprint("pages", __name__)
@@ -25,7 +25,7 @@ def _about_html(mtime: float) -> Markup:
 
 @bp.route("/")
 def home():
-    viewed = recently_viewed(
+    viewed = recently_viewed_ids(
         current_buyer_id(), visitor_key(), current_app.config["RECENTLY_VIEWED"]
     )
     return render_template("pages/home.html", recently_viewed=viewed)

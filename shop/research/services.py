@@ -57,6 +57,16 @@ def recently_viewed(
     user_id: int | None, visitor_key: str | None, limit: int, exclude: int | None = None
 ) -> list[Product]:
     """Distinct products viewed or compared, latest first; two queries."""
+    return load_products(recently_viewed_ids(user_id, visitor_key, limit, exclude))
+
+
+def recently_viewed_ids(
+    user_id: int | None, visitor_key: str | None, limit: int, exclude: int | None = None
+) -> list[int]:
+    """Ids of the products viewed or compared, latest first; one query, none for a visitor
+    without a trail yet."""
+    if user_id is None and visitor_key is None:
+        return []
     last_seen = sa.func.max(ResearchEvent.created_at)
     stmt = (
         sa.select(ResearchEvent.product_id)
@@ -71,8 +81,7 @@ def recently_viewed(
     )
     if exclude is not None:
         stmt = stmt.where(ResearchEvent.product_id != exclude)
-    ids = list(db.session.scalars(stmt))[:limit]
-    return load_products(ids)
+    return list(db.session.scalars(stmt))[:limit]
 
 
 @dataclass

@@ -176,3 +176,41 @@ def test_page_numbers_skip_with_a_gap():
     assert page.prev_num == 6 and page.next_num == 8
     last = services.ProductPage(items=[1] * 5, page=3, per_page=10, total=25, capped=False)
     assert last.next_num is None and list(last.iter_pages()) == [1, 2, 3]
+
+
+def test_a_cached_card_follows_the_stock(client, db, sailboats, make_product):
+    boat = make_product(sailboats, stock=1)
+    assert "In stock" in client.get("/c/sailboats").text
+    before = current_generation()
+    db.session.execute(
+        sa.update(Variant).where(Variant.product_id == boat.id).values(stock_on_hand=0)
+    )
+    db.session.commit()
+    assert current_generation() == before  # the card was not thrown away: it has two states
+    page = client.get("/c/sailboats").text
+    assert "Sold out" in page and "In stock" not in page
+
+
+def test_cards_of_withdrawn_products_are_left_out(app, db, sailboats, make_product):
+    kept, withdrawn = make_product(sailboats, name="Kept"), make_product(sailboats, name="Gone")
+    withdrawn.is_active = False
+    db.session.commit()
+    from shop.catalog.views import product_cards
+
+    with app.test_request_context():
+        cards = product_cards([withdrawn.id, kept.id, 999_999])
+    assert len(cards) == 1 and "Kept" in cards[0]
+
+
+def test_a_list_is_read_once_per_generation_and_a_new_product_shows_at_once(
+    client, sailboats, make_product, query_counter
+):
+    make_product(sailboats, name="Tern 30", specs={"length": 30})
+    url = "/c/sailboats?length_min=20"
+    assert "1 product<" in client.get(url).text
+    with query_counter() as warm:
+        client.get(url)
+    assert not any("FROM products" in s for s in warm)
+    make_product(sailboats, name="Tern 40", specs={"length": 40})
+    page = client.get(url).text
+    assert "2 products" in page and "Tern 40" in page
