@@ -2,10 +2,11 @@
 
 One row, `catalog_generation.value`, rises in the same transaction as any change to the catalog
 written through the ORM (a product, variant, spec, picture, document, delivery option, category
-or spec attribute). A request reads it once, by primary key; an entry built under another
-generation is never served, so every worker of every process sees a change from the moment it
-is committed. Stock is left out on purpose: it moves with every order, and pages read it fresh.
-Writes that bypass the ORM (bench/make_catalog.py's bulk load) call `bump` themselves.
+or spec attribute, and what `watch` adds: a product's questions and answers). A request reads
+it once, by primary key; an entry built under another generation is never served, so every
+worker of every process sees a change from the moment it is committed. Stock is left out on
+purpose: it moves with every order, and pages read it fresh. Writes that bypass the ORM
+(bench/make_catalog.py's bulk load) call `bump` themselves.
 """
 
 import threading
@@ -34,7 +35,8 @@ from shop.extensions import db
 
 T = TypeVar("T")
 MAX_ENTRIES = 5000  # a product page's entry is a few kB: at most some tens of MB per worker
-CATALOG_MODELS = (
+# Models whose rows pages built from the cache show; `watch` adds others (product questions).
+_watched: tuple[type, ...] = (
     Category,
     SpecAttribute,
     Product,
@@ -89,11 +91,12 @@ class CatalogCache:
 def generation() -> int:
     """The catalog generation this request works with; one query, the first time it is asked."""
     if "catalog_generation" not in g:
-        g.catalog_generation = (
-            db.session.scalar(sa.select(CatalogGeneration.value).where(CatalogGeneration.id == 1))
-            or 0
-        )
+        g.catalog_generation = db.session.scalar(_READ_GENERATION) or 0
     return g.catalog_generation
+
+
+# Built once: this runs on nearly every page, and building a statement costs more than running it.
+_READ_GENERATION = sa.select(CatalogGeneration.value).where(CatalogGeneration.id == 1)
 
 
 def cached(key, build: Callable[[], T]) -> T:
@@ -129,12 +132,19 @@ def bump(connection) -> None:
     )
 
 
+def watch(*models: type) -> None:
+    """Count a change to these models as a catalog change (for content a higher layer adds to
+    cached pages, such as the questions on a product page)."""
+    global _watched
+    _watched = tuple(dict.fromkeys(_watched + models))
+
+
 def _changes_catalog(session: Session) -> bool:
     for obj in session.new | session.deleted:
-        if isinstance(obj, CATALOG_MODELS):
+        if isinstance(obj, _watched):
             return True
     for obj in session.dirty:
-        if not isinstance(obj, CATALOG_MODELS):
+        if not isinstance(obj, _watched):
             continue
         state = sa.inspect(obj)
         for attr in state.attrs:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from shop.catalog.models import Product, StockReservation, Variant
-from shop.db import utcnow
+from shop.db import UTCDateTime, utcnow
 from shop.errors import DomainError
 from shop.extensions import db
 
@@ -33,20 +33,31 @@ class OutOfStock(DomainError):
         super().__init__(f"Sorry, no longer available in the quantity you chose: {listed}.")
 
 
-def _held(now: datetime, exclude_holder: str | None):
+def _availability_statement(exclude_holder: bool):
+    """Stock per variant net of live reservations (of everyone, or of everyone but a holder).
+
+    Built once at import with bound parameters: product and cart pages run it on every view.
+    """
     conditions = [
         StockReservation.variant_id == Variant.id,
         StockReservation.status == "active",
-        StockReservation.expires_at > now,
+        StockReservation.expires_at > sa.bindparam("now", type_=UTCDateTime()),
     ]
-    if exclude_holder is not None:
-        conditions.append(StockReservation.holder != exclude_holder)
-    return (
+    if exclude_holder:
+        conditions.append(StockReservation.holder != sa.bindparam("holder"))
+    held = (
         sa.select(sa.func.coalesce(sa.func.sum(StockReservation.quantity), 0))
         .where(*conditions)
         .correlate(Variant)
         .scalar_subquery()
     )
+    return sa.select(
+        Variant.id, Variant.stock_on_hand, Variant.made_to_order, Variant.is_active, held
+    ).where(Variant.id.in_(sa.bindparam("ids", expanding=True)))
+
+
+_AVAILABILITY = _availability_statement(exclude_holder=False)
+_AVAILABILITY_EXCEPT = _availability_statement(exclude_holder=True)
 
 
 def availability(
@@ -55,16 +66,11 @@ def availability(
     """Availability per variant id, net of live reservations, in one query."""
     if not variant_ids:
         return {}
-    now = utcnow()
-    rows = db.session.execute(
-        sa.select(
-            Variant.id,
-            Variant.stock_on_hand,
-            Variant.made_to_order,
-            Variant.is_active,
-            _held(now, exclude_holder),
-        ).where(Variant.id.in_(variant_ids))
-    )
+    params = {"ids": list(variant_ids), "now": utcnow()}
+    if exclude_holder is None:
+        rows = db.session.execute(_AVAILABILITY, params)
+    else:
+        rows = db.session.execute(_AVAILABILITY_EXCEPT, {**params, "holder": exclude_holder})
     cap = current_app.config["MAX_LINE_QUANTITY"]
     result = {}
     for variant_id, on_hand, made_to_order, active, held in rows:

@@ -6,13 +6,15 @@ buyers who own the product: a paid (or later) order of theirs has a line of it
 Names are shown short ("Ada B.") and texts are plain text, escaped wherever they are shown.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 
 from shop.audit.services import record
 from shop.auth.models import User
 from shop.auth.roles import STAFF_ROLES, Role
+from shop.catalog.cache import cached, watch
 from shop.catalog.models import Product
 from shop.db import lock_row
 from shop.errors import DomainError, NotFound
@@ -34,10 +36,22 @@ OWNING_STATUSES = (
 )
 
 
-@dataclass
+@dataclass(frozen=True)
+class Post:
+    """A published question or answer as everyone reads it (a copy, kept in the catalog cache)."""
+
+    id: int
+    author_name: str
+    body: str
+    created_at: datetime
+    by_staff: bool = False
+    verified_owner: bool = False
+
+
+@dataclass(frozen=True)
 class Thread:
-    question: ProductQuestion
-    answers: list[ProductAnswer] = field(default_factory=list)
+    question: Post
+    answers: tuple[Post, ...] = ()
 
 
 @dataclass
@@ -141,38 +155,16 @@ def answer(question_id: int, author: User, body: str) -> ProductAnswer:
 def product_qa(product_id: int, user=None, limit: int = SHOWN_ON_PAGE) -> ProductQA:
     """Published questions (newest first) with their published answers (oldest first).
 
-    One query for the threads, whatever their number; one more for a signed-in buyer (do they
-    own the product?).
+    The threads are the same for every reader: they come from the catalog cache (questions and
+    answers count as catalog changes, see the end of this module), built by one query. One
+    more query for a signed-in buyer (do they own the product?).
     """
-    recent = (
-        sa.select(ProductQuestion.id)
-        .where(ProductQuestion.product_id == product_id, ProductQuestion.status == "published")
-        .order_by(ProductQuestion.created_at.desc(), ProductQuestion.id.desc())
-        .limit(limit)
-        .subquery()
-    )
-    rows = db.session.execute(
-        sa.select(ProductQuestion, ProductAnswer)
-        .join(recent, recent.c.id == ProductQuestion.id)
-        .outerjoin(
-            ProductAnswer,
-            sa.and_(
-                ProductAnswer.question_id == ProductQuestion.id,
-                ProductAnswer.status == "published",
-            ),
-        )
-        .order_by(ProductQuestion.created_at.desc(), ProductQuestion.id.desc(), ProductAnswer.id)
-    ).all()
-    threads: dict[int, Thread] = {}
-    for question, reply in rows:
-        thread = threads.setdefault(question.id, Thread(question))
-        if reply is not None:
-            thread.answers.append(reply)
+    threads = cached(("questions", product_id, limit), lambda: _threads(product_id, limit))
     signed_in = user is not None and getattr(user, "is_authenticated", False)
     staff = signed_in and _is_staff(user)
     buyer = signed_in and _is_buyer(user)
     return ProductQA(
-        threads=list(threads.values()),
+        threads=threads,
         can_ask=bool(buyer),
         can_answer=bool(staff or (buyer and owns_product(user.id, product_id))),
         signed_in=bool(signed_in),
@@ -246,3 +238,50 @@ def recent_answers(limit: int = 50) -> list[ModerationRow]:
         .limit(limit)
     ).all()
     return [ModerationRow(item=a, product=p, author_email=e, question=q) for a, q, p, e in rows]
+
+
+def _threads(product_id: int, limit: int) -> list[Thread]:
+    recent = (
+        sa.select(ProductQuestion.id)
+        .where(ProductQuestion.product_id == product_id, ProductQuestion.status == "published")
+        .order_by(ProductQuestion.created_at.desc(), ProductQuestion.id.desc())
+        .limit(limit)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(ProductQuestion, ProductAnswer)
+        .join(recent, recent.c.id == ProductQuestion.id)
+        .outerjoin(
+            ProductAnswer,
+            sa.and_(
+                ProductAnswer.question_id == ProductQuestion.id,
+                ProductAnswer.status == "published",
+            ),
+        )
+        .order_by(ProductQuestion.created_at.desc(), ProductQuestion.id.desc(), ProductAnswer.id)
+    ).all()
+    questions: dict[int, Post] = {}
+    answers: dict[int, list[Post]] = {}
+    for question, reply in rows:
+        if question.id not in questions:
+            questions[question.id] = Post(
+                question.id, question.author_name, question.body, question.created_at
+            )
+            answers[question.id] = []
+        if reply is not None:
+            answers[question.id].append(
+                Post(
+                    reply.id,
+                    reply.author_name,
+                    reply.body,
+                    reply.created_at,
+                    reply.by_staff,
+                    reply.verified_owner,
+                )
+            )
+    return [Thread(q, tuple(answers[i])) for i, q in questions.items()]
+
+
+# Published questions and answers are shown to every visitor of a product page: a change to
+# them (asked, answered, hidden, published) renews the catalog cache like a product's own.
+watch(ProductQuestion, ProductAnswer)
