@@ -108,9 +108,7 @@ def test_a_second_process_sees_a_change_made_by_the_first(
     assert "Sailing yachts" in client.get("/").text
 
 
-def test_category_filters_follow_a_product_being_withdrawn(
-    client, db, sailboats, make_product
-):
+def test_category_filters_follow_a_product_being_withdrawn(client, db, sailboats, make_product):
     make_product(sailboats, specs={"hull": "Wood"})
     teak = make_product(sailboats, specs={"hull": "Teak"})
     assert "Teak" in client.get("/c/sailboats").text
@@ -145,9 +143,7 @@ def five_boats(sailboats, make_product):
     return [make_product(sailboats, specs={"length": 30 + n}) for n in range(5)]
 
 
-def test_a_broad_list_counts_up_to_the_cap_and_still_pages_on(
-    app, client, five_boats, monkeypatch
-):
+def test_a_broad_list_counts_up_to_the_cap_and_still_pages_on(app, client, five_boats, monkeypatch):
     monkeypatch.setattr(services, "COUNT_CAP", 3)
     app.config["PRODUCTS_PER_PAGE"] = 2
     first = client.get("/c/sailboats?length_min=10")
