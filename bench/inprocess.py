@@ -27,6 +27,18 @@ from bench.run import CATEGORY_PATH, SEARCH_PATH, SECRET_KEY  # noqa: E402
 CSRF_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
 
+class CookielessClient:
+    """A test client that forgets its cookies after each request, like wrk's requests."""
+
+    def __init__(self, app):
+        self.client = app.test_client()
+
+    def get(self, path):
+        response = self.client.get(path)
+        self.client._cookies.clear()
+        return response
+
+
 def login(app, email: str, password: str):
     client = app.test_client()
     token = CSRF_RE.search(client.get("/account/login").text).group(1)
@@ -45,6 +57,7 @@ def main() -> None:
     parser.add_argument("--profile", help="profile this page with pyinstrument")
     parser.add_argument("--only", help="comma-separated page names")
     parser.add_argument("--sql", action="store_true", help="print each statement's time")
+    parser.add_argument("--all", action="store_true", help="profile: show library frames too")
     args = parser.parse_args()
     os.environ.update(
         DATABASE_URL=args.database_url,
@@ -76,12 +89,12 @@ def main() -> None:
         if args.sql:
             print(f"    {1000 * took:7.2f} ms  {' '.join(statement.split())[:150]}")
 
-    anonymous = app.test_client()
+    anonymous = CookielessClient(app)  # as wrk: every request from a new visitor
     pages = [
         ("home", "/", anonymous),
         ("category", CATEGORY_PATH, anonymous),
         ("search", SEARCH_PATH, anonymous),
-        ("product", info["product_path"], app.test_client()),
+        ("product", info["product_path"], anonymous),
         ("cart1", "/cart/", login(app, *info["buyer1"])),
         ("cart30", "/cart/", login(app, *info["buyer30"])),
         ("quote", info["quote_path"], login(app, *info["buyer1"])),
@@ -99,7 +112,7 @@ def main() -> None:
             with Profiler(interval=0.0002) as profiler:
                 for _ in range(args.repeat):
                     client.get(path)
-            print(profiler.output_text(unicode=True, color=False, show_all=False))
+            print(profiler.output_text(unicode=True, color=False, show_all=args.all))
             continue
         times = []
         sql.update(count=0, seconds=0.0)

@@ -25,7 +25,13 @@ def visitor_key(create: bool = False) -> str | None:
             return None
         token = secrets.token_urlsafe(32)
         session[VISITOR_SESSION_KEY] = token
+        g.new_visitor = True
     return hash_token(token)
+
+
+def is_new_visitor() -> bool:
+    """The visitor got their key in this request: they have no cart or trail to read yet."""
+    return g.get("new_visitor", False)
 
 
 MAX_ID = 2**63 - 1  # the largest value a BIGINT key can hold; larger numbers match nothing
@@ -152,7 +158,7 @@ def register_web(app: Flask) -> None:
     def globals_for_templates():
         def header_cart_count() -> int:
             if "cart_count" not in g:
-                g.cart_count = cart_count(**_owner_without_creating())
+                g.cart_count = 0 if is_new_visitor() else cart_count(**_owner_without_creating())
             return g.cart_count
 
         def request_nav_categories():

@@ -24,7 +24,7 @@ from shop.errors import NotFound
 from shop.extensions import db
 from shop.research.models import ResearchKind
 from shop.research.services import recently_viewed_ids, record
-from shop.web import owner, parse_id
+from shop.web import is_new_visitor, owner, parse_id
 
 bp = Blueprint("catalog", __name__)
 
@@ -133,5 +133,7 @@ def product(slug: str):
         variants=active,
         availability=availability,
         selected=selected,
-        recently_viewed=recently_viewed_ids(limit=4, exclude=product.id, **who),
+        recently_viewed=[]
+        if is_new_visitor()
+        else recently_viewed_ids(limit=4, exclude=product.id, **who),
     )

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from shop.catalog.models import Product
 from shop.catalog.services import load_products
+from shop.db import utcnow
 from shop.extensions import db
 from shop.research.models import ResearchEvent, ResearchKind
 
@@ -30,15 +31,22 @@ def record(
     """Add one event to the trail of a buyer or a visitor."""
     if user_id is None and visitor_key is None:
         return
-    db.session.add(
-        ResearchEvent(
-            kind=kind.value,
-            user_id=user_id,
-            visitor_key=None if user_id else visitor_key,
-            product_id=product_id,
-            query=(query or None) and query[:200],
-        )
+    # A plain INSERT, not an ORM object: this runs on every product view and search, and the
+    # page never reads the row back.
+    db.session.execute(
+        _INSERT_EVENT,
+        {
+            "kind": kind.value,
+            "user_id": user_id,
+            "visitor_key": None if user_id else visitor_key,
+            "product_id": product_id,
+            "query": (query or None) and query[:200],
+            "created_at": utcnow(),
+        },
     )
+
+
+_INSERT_EVENT = sa.insert(ResearchEvent.__table__)
 
 
 def attach_visitor_trail(visitor_key: str | None, user_id: int) -> int:

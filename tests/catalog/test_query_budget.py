@@ -55,6 +55,7 @@ def test_category_page(app, client, grow, query_counter):
 
 def test_search_page(app, client, grow, query_counter):
     app.config["PRODUCTS_PER_PAGE"] = 60
+    client.get("/search?q=first")  # a returning visitor: a new one has no cart to count yet
     grow(1)
     one = queries(client, query_counter, "/search?q=product")
     grow(50)
@@ -118,3 +119,18 @@ def test_the_navigation_categories_are_read_once_per_page(client, query_counter,
         assert client.get("/").status_code == 200
     reads = [s for s in statements if "FROM categories" in s and "products" not in s]
     assert len(reads) == 1, reads
+
+
+def test_a_first_time_visitor_has_no_cart_or_trail_to_read(
+    client, sailboats, make_product, query_counter
+):
+    boat = make_product(sailboats)
+    with query_counter() as first:
+        assert client.get(f"/p/{boat.slug}").status_code == 200
+    assert not any("cart_lines" in s for s in first)
+    assert not any(s.lstrip().startswith("SELECT research_events") for s in first)
+    assert any(s.lstrip().startswith("INSERT INTO research_events") for s in first)
+    with query_counter() as again:  # the same visitor, back: now both are read
+        client.get(f"/p/{boat.slug}")
+    assert any("cart_lines" in s for s in again)
+    assert any(s.lstrip().startswith("SELECT research_events") for s in again)
