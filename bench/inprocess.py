@@ -58,6 +58,9 @@ def main() -> None:
     parser.add_argument("--only", help="comma-separated page names")
     parser.add_argument("--sql", action="store_true", help="print each statement's time")
     parser.add_argument("--all", action="store_true", help="profile: show library frames too")
+    parser.add_argument(
+        "--cold", action="store_true", help="empty the catalog cache before every request"
+    )
     args = parser.parse_args()
     os.environ.update(
         DATABASE_URL=args.database_url,
@@ -117,6 +120,8 @@ def main() -> None:
         times = []
         sql.update(count=0, seconds=0.0)
         for _ in range(args.repeat):
+            if args.cold:
+                app.extensions.pop("catalog_cache", None)
             t0 = time.perf_counter()
             client.get(path)
             times.append(time.perf_counter() - t0)

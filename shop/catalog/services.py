@@ -260,42 +260,53 @@ class Facets:
 
 
 def category_facets(category: CategoryInfo) -> Facets:
-    """Filter options for a category; from the catalog cache (built by two grouped queries)."""
-    return cached(("facets", category.id), lambda: _count_facets(category.id))
+    """Filter options for a category; from the catalog cache (built by three grouped queries)."""
+    return cached(("facets", category.id), lambda: _count_facets(category))
 
 
-def _count_facets(category_id: int) -> Facets:
-    active = sa.and_(Product.id == ProductSpec.product_id, Product.is_active.is_(True))
-    rows = db.session.execute(
-        sa.select(ProductSpec.attribute_id, ProductSpec.value_text, sa.func.count())
-        .join(Product, active)
-        .join(SpecAttribute, SpecAttribute.id == ProductSpec.attribute_id)
-        .where(Product.category_id == category_id, SpecAttribute.kind == SpecKind.CHOICE.value)
-        .group_by(ProductSpec.attribute_id, ProductSpec.value_text)
-        .order_by(ProductSpec.value_text)
+def _count_facets(category: CategoryInfo) -> Facets:
+    # Read the specs by attribute (ix_product_specs_attr_*), never the whole spec table.
+    choice_ids = [a.id for a in category.attributes if a.kind == SpecKind.CHOICE]
+    range_ids = [a.id for a in category.attributes if a.kind in (SpecKind.NUMBER, SpecKind.DATE)]
+    active = sa.and_(
+        Product.id == ProductSpec.product_id,
+        Product.is_active.is_(True),
+        Product.category_id == category.id,
     )
     choices: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for attribute_id, value, count in rows:
-        choices[attribute_id].append((value, count))
-
-    rows = db.session.execute(
-        sa.select(
-            ProductSpec.attribute_id,
-            sa.func.min(ProductSpec.value_num),
-            sa.func.max(ProductSpec.value_num),
-            sa.func.min(ProductSpec.value_text),
-            sa.func.max(ProductSpec.value_text),
-            sa.func.min(Product.price_from_cents),
-            sa.func.max(Product.price_from_cents),
+    if choice_ids:
+        rows = db.session.execute(
+            sa.select(ProductSpec.attribute_id, ProductSpec.value_text, sa.func.count())
+            .join(Product, active)
+            .where(ProductSpec.attribute_id.in_(choice_ids))
+            .group_by(ProductSpec.attribute_id, ProductSpec.value_text)
+            .order_by(ProductSpec.value_text)
         )
-        .join(Product, active)
-        .where(Product.category_id == category_id)
-        .group_by(ProductSpec.attribute_id)
-    )
-    bounds, price_bounds = {}, None
-    for attribute_id, nmin, nmax, tmin, tmax, pmin, pmax in rows:
-        bounds[attribute_id] = (nmin, nmax) if nmin is not None else (tmin, tmax)
-        price_bounds = (pmin, pmax)
+        for attribute_id, value, count in rows:
+            choices[attribute_id].append((value, count))
+
+    bounds = {}
+    if range_ids:
+        rows = db.session.execute(
+            sa.select(
+                ProductSpec.attribute_id,
+                sa.func.min(ProductSpec.value_num),
+                sa.func.max(ProductSpec.value_num),
+                sa.func.min(ProductSpec.value_text),
+                sa.func.max(ProductSpec.value_text),
+            )
+            .join(Product, active)
+            .where(ProductSpec.attribute_id.in_(range_ids))
+            .group_by(ProductSpec.attribute_id)
+        )
+        for attribute_id, nmin, nmax, tmin, tmax in rows:
+            bounds[attribute_id] = (nmin, nmax) if nmin is not None else (tmin, tmax)
+
+    low, high = db.session.execute(
+        sa.select(sa.func.min(Product.price_from_cents), sa.func.max(Product.price_from_cents))
+        .where(Product.category_id == category.id, Product.is_active.is_(True))
+    ).one()
+    price_bounds = (low, high) if low is not None else None
     return Facets(choices=dict(choices), bounds=bounds, price_bounds=price_bounds)
 
 
