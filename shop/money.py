@@ -6,6 +6,7 @@ where an amount travels with its currency. A float never touches an amount.
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision
 
@@ -80,12 +81,17 @@ class Money:
 
     def format(self, locale: str = DEFAULT_LOCALE, whole: bool = False) -> str:
         """Locale-aware text, e.g. "$42,500.00"; `whole` drops the cents when they are zero."""
-        fmt = None
-        if whole and self.cents % 100 == 0:
-            fmt = "¤#,##0"
-        return format_currency(
-            self.amount, self.currency, format=fmt, locale=locale, currency_digits=fmt is None
-        )
+        return _format(self.cents, self.currency, locale, whole and self.cents % 100 == 0)
 
     def __str__(self) -> str:
         return self.format()
+
+
+# Babel takes tens of microseconds per amount, and a page shows dozens (a cart, an order, a
+# quote), mostly the same few prices again and again. The text depends only on these four
+# values, so a bounded cache is exact.
+@lru_cache(maxsize=8192)
+def _format(cents: int, currency: str, locale: str, whole: bool) -> str:
+    fmt = "¤#,##0" if whole else None
+    amount = Decimal(cents).scaleb(-get_currency_precision(currency))
+    return format_currency(amount, currency, format=fmt, locale=locale, currency_digits=not whole)

@@ -1,6 +1,6 @@
 """The cart page and the forms that change it."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from shop.cart.forms import AddToCartForm, EmptyForm, UpdateLineForm
 from shop.cart.services import add_item, get_or_create_cart, remove_line, set_quantity, view_cart
@@ -12,13 +12,9 @@ bp = Blueprint("cart", __name__)
 
 
 def _render_cart(status: int = 200, errors: dict | None = None):
-    return render_template(
-        "cart/cart.html",
-        view=view_cart(**owner()),
-        line_errors=errors or {},
-        update_form=UpdateLineForm(),
-        remove_form=EmptyForm(),
-    ), status
+    view = view_cart(**owner())
+    g.cart_count = view.units  # the header's count (shop.web): known already, no second query
+    return render_template("cart/cart.html", view=view, line_errors=errors or {}), status
 
 
 @bp.route("/")

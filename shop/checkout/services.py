@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from shop.cart.models import Cart, CartLine
 from shop.catalog import stock
@@ -89,14 +89,35 @@ def address_done(checkout: Checkout) -> bool:
 # --- totals --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Option:
+    """A way a product can reach the buyer, as the checkout offers it: plain values."""
+
+    method: str
+    price_cents: int
+    extra_weeks: int
+    note: str
+
+    @property
+    def label(self) -> str:
+        return DELIVERY_LABELS[DeliveryMethod(self.method)]
+
+
+NOTHING_TO_SHIP = Option(DeliveryMethod.NONE.value, 0, 0, "")
+
+
 @dataclass
 class PricedLine:
-    line: CartLine
-    variant: Variant
-    product: Product
+    """One cart line priced now: plain values read from the catalog, no ORM objects."""
+
+    variant_id: int
+    sku: str
+    variant_name: str
+    product_id: int
+    product_name: str
     unit_cents: int
     quantity: int
-    options: list[DeliveryOption]
+    options: list[Option]
     method: str
     delivery_cents: int
     promise: str
@@ -134,16 +155,6 @@ def tax_rate(region: str) -> Decimal:
     return Decimal(str(rates.get(region, current_app.config["DEFAULT_TAX_RATE"])))
 
 
-def _none_option(product_id: int) -> DeliveryOption:
-    return DeliveryOption(
-        product_id=product_id,
-        method=DeliveryMethod.NONE.value,
-        price_cents=0,
-        extra_weeks=0,
-        note="",
-    )
-
-
 def _promise(method: str, weeks: tuple[int, int]) -> str:
     if method == DeliveryMethod.NONE:
         return "Nothing to ship"
@@ -155,39 +166,66 @@ def _promise(method: str, weeks: tuple[int, int]) -> str:
 def price_cart(cart_id: int, choices: dict, region: str) -> Totals:
     """Price every line of the cart now, with the delivery chosen for it and the region's tax.
 
-    A fixed number of queries whatever the number of lines.
+    Three queries whatever the number of lines (lines, delivery options, stock), reading only
+    the columns priced here: every checkout step and the place-order POST price the cart, and
+    loading whole products and variants (long descriptions and all) was a seventh of a
+    place-order.
     """
-    lines = list(
-        db.session.scalars(
-            sa.select(CartLine)
-            .where(CartLine.cart_id == cart_id)
-            .order_by(CartLine.id)
-            .options(
-                joinedload(CartLine.variant)
-                .joinedload(Variant.product)
-                .selectinload(Product.delivery_options)
-            )
+    rows = db.session.execute(
+        sa.select(
+            CartLine.variant_id,
+            CartLine.quantity,
+            Variant.sku,
+            Variant.name.label("variant_name"),
+            Variant.price_cents,
+            Variant.made_to_order,
+            Variant.build_weeks,
+            Variant.delivery_weeks_min,
+            Variant.delivery_weeks_max,
+            Product.id.label("product_id"),
+            Product.name.label("product_name"),
         )
-    )
-    live = stock.availability([line.variant_id for line in lines])
+        .join(Variant, Variant.id == CartLine.variant_id)
+        .join(Product, Product.id == Variant.product_id)
+        .where(CartLine.cart_id == cart_id)
+        .order_by(CartLine.id)
+    ).all()
     totals = Totals(region=region, tax_rate=tax_rate(region) if region else Decimal(0))
-    for line in lines:
-        variant, product = line.variant, line.variant.product
-        options = list(product.delivery_options) or [_none_option(product.id)]
-        chosen = choices.get(str(line.variant_id))
+    if not rows:
+        return totals
+    offered: dict[int, list[Option]] = {}
+    for product_id, *option in db.session.execute(
+        sa.select(
+            DeliveryOption.product_id,
+            DeliveryOption.method,
+            DeliveryOption.price_cents,
+            DeliveryOption.extra_weeks,
+            DeliveryOption.note,
+        )
+        .where(DeliveryOption.product_id.in_(sorted({row.product_id for row in rows})))
+        .order_by(DeliveryOption.price_cents, DeliveryOption.id)
+    ):
+        offered.setdefault(product_id, []).append(Option(*option))
+    live = stock.availability([row.variant_id for row in rows])
+    for row in rows:
+        options = offered.get(row.product_id) or [NOTHING_TO_SHIP]
+        chosen = choices.get(str(row.variant_id))
         option = next((o for o in options if o.method == chosen), options[0])
-        in_stock = live[variant.id].in_stock if variant.id in live else 0
-        weeks = delivery_lead_weeks(variant, in_stock if in_stock >= line.quantity else 0, option)
+        in_stock = live[row.variant_id].in_stock if row.variant_id in live else 0
+        # The row carries the variant's lead-time columns, all that delivery_lead_weeks reads.
+        weeks = delivery_lead_weeks(row, in_stock if in_stock >= row.quantity else 0, option)
         totals.lines.append(
             PricedLine(
-                line=line,
-                variant=variant,
-                product=product,
-                unit_cents=variant.price_cents,
-                quantity=line.quantity,
+                variant_id=row.variant_id,
+                sku=row.sku,
+                variant_name=row.variant_name,
+                product_id=row.product_id,
+                product_name=row.product_name,
+                unit_cents=row.price_cents,
+                quantity=row.quantity,
                 options=options,
                 method=option.method,
-                delivery_cents=option.price_cents * line.quantity,
+                delivery_cents=option.price_cents * row.quantity,
                 promise=_promise(option.method, weeks),
             )
         )
@@ -204,12 +242,12 @@ def choose_delivery(checkout: Checkout, totals: Totals, chosen: dict[str, str]) 
     """Keep one delivery method per line, among the ones its product offers."""
     choices = dict(checkout.delivery_choices or {})
     for priced in totals.lines:
-        key = str(priced.variant.id)
+        key = str(priced.variant_id)
         method = chosen.get(key)
         if method is None:
             continue
         if method not in {o.method for o in priced.options}:
-            raise DomainError(f"{priced.product.name} cannot be delivered that way.", field=key)
+            raise DomainError(f"{priced.product_name} cannot be delivered that way.", field=key)
         choices[key] = method
     checkout.delivery_choices = choices
     db.session.flush()
@@ -288,11 +326,11 @@ def place_order(
         ),
         lines=[
             NewLine(
-                variant_id=p.variant.id,
-                product_id=p.product.id,
-                product_name=p.product.name,
-                variant_name=p.variant.name,
-                sku=p.variant.sku,
+                variant_id=p.variant_id,
+                product_id=p.product_id,
+                product_name=p.product_name,
+                variant_name=p.variant_name,
+                sku=p.sku,
                 unit_price_cents=p.unit_cents,
                 quantity=p.quantity,
                 delivery_method=p.method,
@@ -308,7 +346,7 @@ def place_order(
     )
     stock.reserve(
         holder(order),
-        {p.variant.id: p.quantity for p in totals.lines},
+        {p.variant_id: p.quantity for p in totals.lines},
         reservation_expiry_for(payment_method),
     )
     payment = payments.create_payment(

@@ -46,9 +46,9 @@ STEPS = [
 ]
 
 
-def _open_checkout():
-    """The current cart's open checkout, or a redirect to the cart when there is nothing to buy."""
-    cart = find_cart(**owner())
+def _open_checkout(cart=None):
+    """The cart's open checkout (the current cart unless given), or None without a cart."""
+    cart = cart or find_cart(**owner())
     if cart is None:
         return None
     user = current_user if current_user.is_authenticated else None
@@ -176,7 +176,7 @@ def review():
         placed = services.pending_order_for_cart(cart.id)
         if placed is not None:
             return redirect(url_for("checkout.pay", token=access_token(placed)), 303)
-    checkout = _open_checkout()
+    checkout = _open_checkout(cart)
     missing = _first_missing(checkout)
     if missing:
         return redirect(url_for(missing))

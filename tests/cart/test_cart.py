@@ -1,8 +1,10 @@
+import re
+
 import pytest
 import sqlalchemy as sa
 
 from shop.cart.models import Cart, CartLine
-from tests.conftest import PASSWORD, post_form
+from tests.conftest import CSRF_RE, PASSWORD, post_form
 
 
 @pytest.fixture
@@ -147,3 +149,48 @@ def test_buyer_cart_survives_a_new_browser_and_a_restart(app, app_config, piano,
     second = restarted.test_client()
     post_form(second, "/account/login", {"email": buyer.email, "password": PASSWORD})
     assert 'data-testid="cart-count">2<' in second.get("/cart/").get_data(as_text=True)
+
+
+def test_every_form_carries_the_pages_one_token_and_each_post_still_checks_it(
+    client, piano, make_product, db
+):
+    other = make_product(piano.category, name="Studio Upright", price_cents=9_800_00)
+    add(client, piano.variants[0].id, 1)
+    add(client, other.variants[0].id, 1)
+    page = client.get("/cart/").get_data(as_text=True)
+    # Update and remove for each line, and the quote request: the token rendered once.
+    tokens = re.findall(r'name="csrf_token" value="([^"]+)"', page)
+    assert len(tokens) == 5 and set(tokens) == {CSRF_RE.search(page).group(1)}
+    ids = re.findall(r' id="([^"]+)"', page)
+    assert len(ids) == len(set(ids))  # no more one id="csrf_token" per form
+    line_id = db.session.scalar(
+        sa.select(CartLine.id).where(CartLine.variant_id == piano.variants[0].id)
+    )
+    for path in (f"/cart/lines/{line_id}", f"/cart/lines/{line_id}/remove"):
+        for forged in ({}, {"csrf_token": "forged"}):
+            r = client.post(path, data={"quantity": "3", **forged})
+            assert r.status_code == 400 and "Your form expired" in r.get_data(as_text=True)
+    assert sorted(lines(db)) == sorted([(piano.variants[0].id, 1), (other.variants[0].id, 1)])
+
+
+def test_the_cart_page_formats_each_amount_with_babel_once(
+    client, piano, make_product, monkeypatch
+):
+    import shop.money
+
+    calls = []
+    babel = shop.money.format_currency
+
+    def counting(amount, *args, **kwargs):
+        calls.append(amount)
+        return babel(amount, *args, **kwargs)
+
+    monkeypatch.setattr(shop.money, "format_currency", counting)
+    odd = make_product(piano.category, price_cents=31_415_92)  # an amount no test showed yet
+    add(client, odd.variants[0].id, 2)
+    first = client.get("/cart/").get_data(as_text=True)
+    assert "$31,415.92" in first and "$62,831.84" in first and calls
+    calls.clear()
+    again = client.get("/cart/").get_data(as_text=True)
+    assert "$31,415.92" in again and "$62,831.84" in again
+    assert calls == []  # the text of an amount is worked out once per worker, then reused

@@ -1,9 +1,13 @@
 """The cart's rules, called directly as later domains (checkout, quotes) will call them."""
 
+from decimal import Decimal
+
 import pytest
+from babel.numbers import format_currency
 
 from shop.cart import services
 from shop.errors import DomainError, NotFound
+from shop.money import Money
 
 
 @pytest.fixture
@@ -62,3 +66,53 @@ def test_merge_moves_lines_and_deletes_the_visitor_cart(db, boat, make_user):
     assert services.cart_count(user_id=buyer.id) == 2
     assert services.merge_visitor_cart("m" * 64, buyer.id) == 0  # nothing left to merge
     assert services.merge_visitor_cart(None, buyer.id) == 0
+
+
+def test_the_cart_is_read_in_two_queries_whatever_its_size(
+    db, sailboats, make_product, query_counter
+):
+    cart = services.get_or_create_cart(visitor_key="q" * 64)
+    boats = [make_product(sailboats, price_cents=10_000_00, stock=5) for _ in range(12)]
+    services.add_item(cart, boats[0].variants[0].id, 1)
+    with query_counter() as one:
+        services.view_cart(visitor_key="q" * 64)
+    for boat in boats[1:]:
+        services.add_item(cart, boat.variants[0].id, 2)
+    with query_counter() as twelve:
+        view = services.view_cart(visitor_key="q" * 64)
+    # The lines with their product and first picture, then the stock: no ORM graph to load.
+    assert len(one) == len(twelve) == 2
+    assert [r.product_name for r in view.rows] == [b.name for b in boats]
+    assert view.units == 23 and view.subtotal == Money(23 * 10_000_00)
+    assert view.rows[0].image_path and view.problems == {}
+    # Quotes and the staff desk still get ORM lines, loaded when they ask for them.
+    assert [line.variant.product.name for line in view.lines] == [b.name for b in boats]
+
+
+@pytest.mark.parametrize(
+    ("cents", "currency", "locale", "whole"),
+    [
+        (4_250_017, "USD", "en_US", False),
+        (4_250_000, "USD", "en_US", True),
+        (4_250_050, "USD", "en_US", True),
+        (-1_999, "USD", "en_US", False),
+        (123_456, "EUR", "de_DE", False),
+        (0, "USD", "fr_FR", True),
+    ],
+)
+def test_amounts_read_as_babel_writes_them_and_are_worked_out_once(
+    monkeypatch, cents, currency, locale, whole
+):
+    import shop.money
+
+    exact = whole and cents % 100 == 0
+    expected = format_currency(
+        Decimal(cents) / 100,
+        currency,
+        format="¤#,##0" if exact else None,
+        locale=locale,
+        currency_digits=not exact,
+    )
+    assert Money(cents, currency).format(locale=locale, whole=whole) == expected
+    monkeypatch.setattr(shop.money, "format_currency", None)  # Babel is not asked again
+    assert Money(cents, currency).format(locale=locale, whole=whole) == expected

@@ -1,18 +1,21 @@
 """Orders seen by buyers and guests, the expiry commands, and the checkout query budget."""
 
+import re
 import threading
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from shop.cart.services import add_item, get_or_create_cart
 from shop.catalog import stock
 from shop.catalog.models import StockReservation, Variant
+from shop.checkout.services import price_cart
 from shop.db import utcnow
 from shop.orders.models import Order
 from shop.payments.models import Payment
 from tests.checkout.conftest import CONTACT, place
-from tests.conftest import PASSWORD, post_form
+from tests.conftest import PASSWORD, csrf_token, post_form
 
 
 @pytest.fixture
@@ -182,3 +185,39 @@ def test_checkout_pages_keep_a_fixed_query_count(
         post_form(client, "/cart/add", {"variant_id": product.variants[0].id, "quantity": 1})
     thirty = measure()
     assert one == thirty <= 12
+
+
+def test_placing_an_order_reads_the_cart_once(client, piano, checkout_to_review, query_counter):
+    checkout_to_review(piano.variants[0].id)
+    data = {"payment_method": "card", "accept_terms": "y", "csrf_token": csrf_token(client)}
+    with query_counter() as statements:
+        r = client.post("/checkout/review", data=data)
+    assert r.status_code == 303 and "/checkout/pay/" in r.headers["Location"]
+    cart_reads = [
+        s for s in statements if s.lstrip().startswith("SELECT") and re.search(r"FROM carts\b", s)
+    ]
+    assert len(cart_reads) == 1
+
+
+def test_pricing_reads_plain_values_in_three_queries(db, piano, make_product, query_counter):
+    cart = get_or_create_cart(visitor_key="p" * 64)
+    bikes = [make_product(piano.category, price_cents=3_000_00, stock=5) for _ in range(5)]
+    for variant_id in [piano.variants[0].id] + [b.variants[0].id for b in bikes]:
+        add_item(cart, variant_id, 1)
+    with query_counter() as statements:
+        totals = price_cart(cart.id, {str(piano.variants[0].id): "white_glove"}, "WA")
+    assert len(statements) == 3  # lines, delivery options, stock
+    db.session.rollback()  # the totals hold plain values: nothing left to reload
+    grand = totals.lines[0]
+    assert (grand.product_name, grand.variant_name, grand.sku) == (
+        piano.name,
+        piano.variants[0].name,
+        piano.variants[0].sku,
+    )
+    assert [o.label for o in grand.options] == [
+        "Collect it yourself",
+        "White-glove delivery and installation",
+    ]
+    assert (grand.method, grand.delivery_cents) == ("white_glove", 1_200_00)
+    assert [p.method for p in totals.lines[1:]] == ["none"] * 5  # no option: nothing to ship
+    assert totals.subtotal_cents == 42_500_00 + 5 * 3_000_00
