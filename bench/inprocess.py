@@ -27,6 +27,32 @@ from bench.run import CATEGORY_PATH, SEARCH_PATH, SECRET_KEY  # noqa: E402
 CSRF_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
 
+def time_sql(app, each=None) -> dict:
+    """Count the app's SQL statements and their time into the dict returned (keys "count",
+    "seconds"); `each(statement, seconds)` is called for every one, if given."""
+    import sqlalchemy as sa
+
+    from shop.extensions import db
+
+    sql = {"count": 0, "seconds": 0.0}
+    with app.app_context():
+        engine = db.engine
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _before(conn, cursor, statement, parameters, context, executemany):
+        conn.info["t0"] = time.perf_counter()
+
+    @sa.event.listens_for(engine, "after_cursor_execute")
+    def _after(conn, cursor, statement, parameters, context, executemany):
+        took = time.perf_counter() - conn.info.pop("t0")
+        sql["count"] += 1
+        sql["seconds"] += took
+        if each is not None:
+            each(" ".join(statement.split()), took)
+
+    return sql
+
+
 class CookielessClient:
     """A test client that forgets its cookies after each request, like wrk's requests."""
 
@@ -69,28 +95,16 @@ def main() -> None:
         OUTBOX_SEND_INLINE="false",
         RATELIMIT_STORAGE_URI="memory://",
     )
-    import sqlalchemy as sa
 
     from shop import create_app
-    from shop.extensions import db
 
     info = json.loads(Path(args.info).read_text())
     app = create_app()
-    sql = {"count": 0, "seconds": 0.0}
-    with app.app_context():
-        engine = db.engine
 
-    @sa.event.listens_for(engine, "before_cursor_execute")
-    def _before(conn, cursor, statement, parameters, context, executemany):
-        conn.info["t0"] = time.perf_counter()
+    def show(statement: str, took: float) -> None:
+        print(f"    {1000 * took:7.2f} ms  {statement[:150]}")
 
-    @sa.event.listens_for(engine, "after_cursor_execute")
-    def _after(conn, cursor, statement, parameters, context, executemany):
-        took = time.perf_counter() - conn.info.pop("t0")
-        sql["count"] += 1
-        sql["seconds"] += took
-        if args.sql:
-            print(f"    {1000 * took:7.2f} ms  {' '.join(statement.split())[:150]}")
+    sql = time_sql(app, show if args.sql else None)
 
     anonymous = CookielessClient(app)  # as wrk: every request from a new visitor
     pages = [

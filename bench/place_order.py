@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.inprocess import time_sql  # noqa: E402
 from bench.run import ADDRESS, CONTACT, SECRET_KEY  # noqa: E402
 
 CSRF_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
@@ -67,28 +68,19 @@ def bench(args, url: str) -> None:
         OUTBOX_SEND_INLINE="false",
         RATELIMIT_STORAGE_URI="memory://",
     )
-    import sqlalchemy as sa
 
     from shop import create_app
-    from shop.extensions import db
 
     info = json.loads(Path(args.info).read_text())
     variants = info["checkout_variants"]
     app = create_app()
-    sql = {"count": 0, "seconds": 0.0, "log": None}
-    with app.app_context():
-        engine = db.engine
+    log: dict[str, list | None] = {"lines": None}
 
-    @sa.event.listens_for(engine, "before_cursor_execute")
-    def _before(conn, cursor, statement, parameters, context, executemany):
-        conn.info["t0"] = time.perf_counter()
+    def keep(statement: str, took: float) -> None:
+        if log["lines"] is not None:
+            log["lines"].append(statement[:160])
 
-    @sa.event.listens_for(engine, "after_cursor_execute")
-    def _after(conn, cursor, statement, parameters, context, executemany):
-        sql["count"] += 1
-        sql["seconds"] += time.perf_counter() - conn.info.pop("t0")
-        if sql["log"] is not None:
-            sql["log"].append(" ".join(statement.split())[:160])
+    sql = time_sql(app, keep)
 
     steps: dict[str, list[float]] = {}
 
@@ -126,10 +118,10 @@ def bench(args, url: str) -> None:
         place(*ready_buyer(1000 + n))
     if args.sql:
         client, data = ready_buyer(2000)
-        sql["log"] = []
+        log["lines"] = []
         place(client, data)
-        print("\n".join(sql["log"]))
-        sql["log"] = None
+        print("\n".join(log["lines"]))
+        log["lines"] = None
 
     steps.clear()
     buyers = [ready_buyer(n) for n in range(args.orders)]
