@@ -74,6 +74,9 @@ class Config:
     OUTBOX_SEND_INLINE = True
     # Links in emails sent outside a request (jobs, commands) start with this.
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    # Keep what catalog pages show the same to everyone in each worker's memory, renewed by the
+    # catalog generation (shop/catalog/cache.py). Off: every page is built from the database.
+    CATALOG_CACHE = True
 
     # Checkout and payments. Amounts are integer cents; rates are percent strings (exact).
     RESERVATION_MINUTES = 15  # units held once the buyer reaches payment
@@ -180,6 +183,7 @@ class Config:
         self.MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", self.MAIL_DEFAULT_SENDER)
         self.MAIL_TIMEOUT = int(env("MAIL_TIMEOUT", self.MAIL_TIMEOUT))
         self.OUTBOX_SEND_INLINE = _bool("OUTBOX_SEND_INLINE", self.OUTBOX_SEND_INLINE)
+        self.CATALOG_CACHE = _bool("CATALOG_CACHE", self.CATALOG_CACHE)
         self.PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", self.PUBLIC_BASE_URL).rstrip("/")
         for name in (
             "STRIPE_SECRET_KEY",
