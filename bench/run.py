@@ -80,7 +80,7 @@ def wait_http(url: str, timeout: float = 60) -> None:
 
 
 class Gunicorn:
-    def __init__(self, app: str, chdir: Path, env: dict, log_path: Path):
+    def __init__(self, app: str, chdir: Path, env: dict, log_path: Path, access_log=False):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.command = [
@@ -95,8 +95,18 @@ class Gunicorn:
             str(chdir),
             "--log-level",
             "warning",
-            app,
         ]
+        self.access_log = log_path.with_suffix(".access")
+        if access_log:
+            # Each request's time inside the worker (%(D)s, microseconds), without the time it
+            # waited for a free worker: what the place-order target is about.
+            self.command += [
+                "--access-logfile",
+                str(self.access_log),
+                "--access-logformat",
+                "%(m)s %(U)s %(s)s %(D)s",
+            ]
+        self.command.append(app)
         self.env = {**os.environ, **env}
         self.log_path = log_path
         self.process = None
@@ -168,6 +178,16 @@ def wrk(url: str, args, cookie: str | None = None) -> dict:
     figures["p50_ms"] = figures["p50_us"] / 1000
     figures["p99_ms"] = figures["p99_us"] / 1000
     return figures
+
+
+def served_ms(access_log: Path, method: str, path: str) -> list[float]:
+    """Milliseconds each such request spent inside a worker, from gunicorn's access log."""
+    out = []
+    for line in access_log.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[0] == method and parts[1] == path and parts[2] == "303":
+            out.append(int(parts[3]) / 1000)
+    return out
 
 
 # --- sessions -------------------------------------------------------------------------------
@@ -311,14 +331,21 @@ def run_group(db: str, size: int, url: str, stripe: StripePeer, work: Path, args
         "RATELIMIT_STORAGE_URI": "memory://",
         **stripe.settings(),
     }
+    checkout_log = work / f"checkout-{db}-{size}.log"
+    with Gunicorn("wsgi:app", ROOT, store_env, checkout_log, access_log=True) as store:
+        group["checkout"] = checkout_bench(store.url, stripe, info["checkout_variants"], args)
+    c = group["checkout"]
+    served = served_ms(store.access_log, "POST", "/checkout/review")
+    c["place_served_p50_ms"] = percentile(served, 50)
+    c["place_served_p99_ms"] = percentile(served, 99)
+    log(
+        f"{db} {size:,}: checkout {c['orders']} orders ({c['failed']} failed), "
+        f"{c['orders_per_s']:.1f}/s, place p50 {c['place_p50_ms']:.1f} ms "
+        f"({c['place_served_p50_ms']:.1f} ms in the worker)"
+    )
+    # The pages are measured without an access log, like the hello ceiling.
     with Gunicorn("wsgi:app", ROOT, store_env, work / f"store-{db}-{size}.log") as store:
         base = store.url
-        group["checkout"] = checkout_bench(base, stripe, info["checkout_variants"], args)
-        c = group["checkout"]
-        log(
-            f"{db} {size:,}: checkout {c['orders']} orders ({c['failed']} failed), "
-            f"{c['orders_per_s']:.1f}/s, place p50 {c['place_p50_ms']:.1f} ms"
-        )
         _, buyer1 = logged_in(base, *info["buyer1"])
         _, buyer30 = logged_in(base, *info["buyer30"])
         _, staff = logged_in(base, *info["staff"])
@@ -379,14 +406,16 @@ def table(groups: list[dict]) -> str:
     rows += [
         "",
         "| database | products | buyers | orders | failed | orders/s | place-order p50 ms | "
-        "place-order p99 ms | card steps p50 ms (with localstripe) | whole checkout p50 ms |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "place-order p99 ms | place-order in the worker p50 / p99 ms | "
+        "card steps p50 ms (with localstripe) | whole checkout p50 ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for g in groups:
         c = g["checkout"]
         rows.append(
             f"| {g['db']} | {g['size']:,} | {c['buyers']} | {c['orders']} | {c['failed']} | "
             f"{c['orders_per_s']:.2f} | {c['place_p50_ms']:.1f} | {c['place_p99_ms']:.1f} | "
+            f"{c['place_served_p50_ms']:.1f} / {c['place_served_p99_ms']:.1f} | "
             f"{c['pay_p50_ms']:.1f} | {c['order_p50_ms']:.1f} |"
         )
     return "\n".join(rows)
@@ -417,8 +446,10 @@ def targets(groups: list[dict]) -> list[str]:
         )
         c = g["checkout"]
         lines.append(
-            f"- {label}: place-order p50 {c['place_p50_ms']:.1f} ms (target under 50 ms, "
-            f"no Stripe call inside it): {mark(c['place_p50_ms'] < 50)}"
+            f"- {label}: place-order p50 {c['place_p50_ms']:.1f} ms as the buyers saw it, "
+            f"{c['place_served_p50_ms']:.1f} ms inside the worker (target under 50 ms, no "
+            f"Stripe call inside it): {mark(c['place_p50_ms'] < 50)} as seen, "
+            f"{mark(c['place_served_p50_ms'] < 50)} in the worker"
         )
     by = {(g["db"], g["size"]): g for g in groups}
     sizes = sorted({g["size"] for g in groups})
