@@ -303,8 +303,9 @@ def _count_facets(category: CategoryInfo) -> Facets:
             bounds[attribute_id] = (nmin, nmax) if nmin is not None else (tmin, tmax)
 
     low, high = db.session.execute(
-        sa.select(sa.func.min(Product.price_from_cents), sa.func.max(Product.price_from_cents))
-        .where(Product.category_id == category.id, Product.is_active.is_(True))
+        sa.select(
+            sa.func.min(Product.price_from_cents), sa.func.max(Product.price_from_cents)
+        ).where(Product.category_id == category.id, Product.is_active.is_(True))
     ).one()
     price_bounds = (low, high) if low is not None else None
     return Facets(choices=dict(choices), bounds=bounds, price_bounds=price_bounds)
