@@ -15,7 +15,7 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 from cachetools import LRUCache
-from flask import current_app, g
+from flask import current_app, g, has_app_context
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -163,3 +163,17 @@ def _note_catalog_change(session: Session, flush_context, instances) -> None:
 def _bump_after_catalog_change(session: Session, flush_context) -> None:
     if session.info.pop("catalog_changed", False):
         bump(session.connection())
+        session.info["catalog_bumped"] = True
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _forget_generation_after_own_change(session: Session) -> None:
+    # The request (or job) that changed the catalog reads the new generation from now on, so
+    # what it shows next is built from its own change.
+    if session.info.pop("catalog_bumped", False) and has_app_context():
+        g.pop("catalog_generation", None)
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _no_change_after_rollback(session: Session) -> None:
+    session.info.pop("catalog_bumped", None)

@@ -210,3 +210,14 @@ def test_a_list_is_read_once_per_generation_and_a_new_product_shows_at_once(
     make_product(sailboats, name="Tern 40", specs={"length": 40})
     page = client.get(url).text
     assert "2 products" in page and "Tern 40" in page
+
+
+def test_whoever_changes_the_catalog_reads_its_own_change_next(app, db, sailboats, make_product):
+    """A job that renames a category and then lists the categories in the same app context."""
+    make_product(sailboats)
+    with app.test_request_context():
+        assert [c.name for c in services.nav_categories()] == ["Sailboats"]
+        category = db.session.get(Category, sailboats.id)
+        category.name = "Sailing yachts"
+        db.session.commit()
+        assert [c.name for c in services.nav_categories()] == ["Sailing yachts"]
