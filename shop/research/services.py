@@ -6,7 +6,6 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from shop.catalog.models import Product
-from shop.catalog.services import load_products
 from shop.db import utcnow
 from shop.extensions import db
 from shop.research.models import ResearchEvent, ResearchKind
@@ -59,13 +58,6 @@ def attach_visitor_trail(visitor_key: str | None, user_id: int) -> int:
         .values(user_id=user_id, visitor_key=None)
     )
     return result.rowcount or 0
-
-
-def recently_viewed(
-    user_id: int | None, visitor_key: str | None, limit: int, exclude: int | None = None
-) -> list[Product]:
-    """Distinct products viewed or compared, latest first; two queries."""
-    return load_products(recently_viewed_ids(user_id, visitor_key, limit, exclude))
 
 
 def recently_viewed_ids(
