@@ -40,14 +40,26 @@ def get_or_create_cart(user_id: int | None = None, visitor_key: str | None = Non
 
 def cart_count(user_id: int | None = None, visitor_key: str | None = None) -> int:
     """Units in the cart, for the header; one query."""
-    if user_id is None and visitor_key is None:
+    if user_id is not None:
+        total = db.session.scalar(_COUNT_FOR_USER, {"owner": user_id})
+    elif visitor_key is not None:
+        total = db.session.scalar(_COUNT_FOR_VISITOR, {"owner": visitor_key})
+    else:
         return 0
-    total = db.session.scalar(
+    return int(total or 0)
+
+
+def _count_units(owner_column):
+    return (
         sa.select(sa.func.coalesce(sa.func.sum(CartLine.quantity), 0))
         .join(Cart, Cart.id == CartLine.cart_id)
-        .where(_owner_clause(user_id, visitor_key))
+        .where(owner_column == sa.bindparam("owner"))
     )
-    return int(total or 0)
+
+
+# Built once: the header runs one of these on nearly every page.
+_COUNT_FOR_USER = _count_units(Cart.user_id)
+_COUNT_FOR_VISITOR = _count_units(Cart.visitor_key)
 
 
 def _check_quantity(quantity: int, available: int, variant: Variant) -> None:

@@ -398,15 +398,7 @@ def card_stock(ids: list[int]) -> dict[int, str]:
     one query."""
     if not ids:
         return {}
-    in_stock = sa.func.max(
-        sa.case((sa.and_(Variant.is_active.is_(True), Variant.stock_on_hand > 0), 1), else_=0)
-    )
-    made = sa.func.max(sa.case((Variant.made_to_order.is_(True), 1), else_=0))
-    rows = db.session.execute(
-        sa.select(Variant.product_id, in_stock, made)
-        .where(Variant.product_id.in_(ids))
-        .group_by(Variant.product_id)
-    )
+    rows = db.session.execute(_CARD_STOCK, {"ids": list(ids)})
     out = dict.fromkeys(ids, CardStock.SOLD_OUT)
     for product_id, has_stock, made_to_order in rows:
         if has_stock:
@@ -414,6 +406,20 @@ def card_stock(ids: list[int]) -> dict[int, str]:
         elif made_to_order:
             out[product_id] = CardStock.MADE_TO_ORDER
     return out
+
+
+# Built once, with a bound list of ids: every list page runs it.
+_CARD_STOCK = (
+    sa.select(
+        Variant.product_id,
+        sa.func.max(
+            sa.case((sa.and_(Variant.is_active.is_(True), Variant.stock_on_hand > 0), 1), else_=0)
+        ),
+        sa.func.max(sa.case((Variant.made_to_order.is_(True), 1), else_=0)),
+    )
+    .where(Variant.product_id.in_(sa.bindparam("ids", expanding=True)))
+    .group_by(Variant.product_id)
+)
 
 
 def load_products(ids: list[int], with_specs: bool = False) -> list[Product]:

@@ -11,14 +11,6 @@ from shop.extensions import db
 from shop.research.models import ResearchEvent, ResearchKind
 
 
-def _owner(user_id: int | None, visitor_key: str | None):
-    if user_id is not None:
-        return ResearchEvent.user_id == user_id
-    if visitor_key is not None:
-        return ResearchEvent.visitor_key == visitor_key
-    return sa.false()
-
-
 def record(
     kind: ResearchKind,
     *,
@@ -65,23 +57,34 @@ def recently_viewed_ids(
 ) -> list[int]:
     """Ids of the products viewed or compared, latest first; one query, none for a visitor
     without a trail yet."""
-    if user_id is None and visitor_key is None:
+    if user_id is not None:
+        stmt, owner = _RECENT_FOR_USER, user_id
+    elif visitor_key is not None:
+        stmt, owner = _RECENT_FOR_VISITOR, visitor_key
+    else:
         return []
-    last_seen = sa.func.max(ResearchEvent.created_at)
-    stmt = (
+    params = {"owner": owner, "exclude": exclude or 0, "limit": limit}  # ids start at 1
+    return list(db.session.scalars(stmt, params))
+
+
+def _recent(owner_column):
+    return (
         sa.select(ResearchEvent.product_id)
         .where(
-            _owner(user_id, visitor_key),
+            owner_column == sa.bindparam("owner"),
             ResearchEvent.product_id.is_not(None),
+            ResearchEvent.product_id != sa.bindparam("exclude"),
             ResearchEvent.kind.in_([ResearchKind.VIEWED.value, ResearchKind.COMPARED.value]),
         )
         .group_by(ResearchEvent.product_id)
-        .order_by(last_seen.desc())
-        .limit(limit + 1)
+        .order_by(sa.func.max(ResearchEvent.created_at).desc())
+        .limit(sa.bindparam("limit"))
     )
-    if exclude is not None:
-        stmt = stmt.where(ResearchEvent.product_id != exclude)
-    return list(db.session.scalars(stmt))[:limit]
+
+
+# Built once: product pages and the home page run one of these on every view.
+_RECENT_FOR_USER = _recent(ResearchEvent.user_id)
+_RECENT_FOR_VISITOR = _recent(ResearchEvent.visitor_key)
 
 
 @dataclass
