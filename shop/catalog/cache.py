@@ -35,6 +35,7 @@ from shop.extensions import db
 
 T = TypeVar("T")
 MAX_ENTRIES = 5000  # a product page's entry is a few kB: at most some tens of MB per worker
+PAGE_ENTRIES = 1000  # whole pages, 10 to 25 kB each: at most about 25 MB per worker
 # Models whose rows pages built from the cache show; `watch` adds others (product questions).
 _watched: tuple[type, ...] = (
     Category,
@@ -99,26 +100,36 @@ def generation() -> int:
 _READ_GENERATION = sa.select(CatalogGeneration.value).where(CatalogGeneration.id == 1)
 
 
-def cached(key, build: Callable[[], T]) -> T:
+def enabled() -> bool:
+    return current_app.config.get("CATALOG_CACHE", True)
+
+
+def _store(name: str) -> CatalogCache:
+    extensions = current_app.extensions
+    if name not in extensions:
+        extensions[name] = CatalogCache(PAGE_ENTRIES if name == "page_cache" else MAX_ENTRIES)
+    return extensions[name]
+
+
+def cached(key, build: Callable[[], T], store: str = "catalog_cache") -> T:
     """The value for `key` under the current generation, built (and kept) when missing.
 
     `build` must return something read-only and detached from the session (plain data or
-    rendered markup), since other requests will read it.
+    rendered markup), since other requests will read it. `store="page_cache"` keeps whole
+    pages apart, in a smaller store, so that they cannot push the fragments out.
     """
-    if not current_app.config.get("CATALOG_CACHE", True):
+    if not enabled():
         return build()
-    cache = current_app.extensions.setdefault("catalog_cache", CatalogCache())
-    return cache.get_or_build(generation(), key, build)
+    return _store(store).get_or_build(generation(), key, build)
 
 
 def cached_many(keys: list, build: Callable[[list], dict]) -> dict:
     """Like `cached` for several keys at once: `build` gets the missing keys, in one call, and
     returns a dict for them (a key it leaves out is not kept and comes back as None)."""
-    if not current_app.config.get("CATALOG_CACHE", True):
+    if not enabled():
         built = build(list(keys))
         return {k: built.get(k) for k in keys}
-    cache = current_app.extensions.setdefault("catalog_cache", CatalogCache())
-    return cache.get_or_build_many(generation(), keys, build)
+    return _store("catalog_cache").get_or_build_many(generation(), keys, build)
 
 
 def bump(connection) -> None:

@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 from functools import partial
 
-from flask import Blueprint, current_app, get_template_attribute, render_template, request
+from flask import Blueprint, current_app, g, get_template_attribute, request
 from markupsafe import Markup
 
 from shop.catalog.cache import cached, cached_many
 from shop.catalog.filters import SORTS, parse_filters
+from shop.catalog.page_cache import render_catalog_page
 from shop.catalog.services import (
     ProductInfo,
     card_stock,
@@ -21,9 +22,9 @@ from shop.catalog.services import (
     variant_availability,
 )
 from shop.errors import NotFound
-from shop.extensions import db
 from shop.research.models import ResearchKind
-from shop.research.services import recently_viewed_ids, record
+from shop.research.services import recently_viewed_ids
+from shop.research.trail import note
 from shop.web import is_new_visitor, owner, parse_id
 
 bp = Blueprint("catalog", __name__)
@@ -35,7 +36,7 @@ def product_cards(ids: list[int], show_category: bool = False) -> list[Markup]:
     A card is rendered once per product, catalog generation and stock state, then kept in the
     catalog cache: a page of cards costs one query (the stock) when they are all cached.
     """
-    stock = card_stock(list(ids))
+    stock = cards_stock(ids)
     keys = [("card", i, show_category, stock[i]) for i in ids]
 
     def build(missing: list) -> dict:
@@ -51,6 +52,21 @@ def product_cards(ids: list[int], show_category: bool = False) -> list[Markup]:
     return [found[key] for key in keys if found[key] is not None]
 
 
+def cards_stock(ids) -> dict:
+    """The cards' stock states, read once per request for a given list of ids: a page cached
+    for visitors with no session is kept under the stock its cards show."""
+    ids = tuple(ids)
+    memo = g.setdefault("cards_stock", {})
+    if ids not in memo:
+        memo[ids] = card_stock(list(ids))
+    return memo[ids]
+
+
+def _stock_key(ids) -> tuple:
+    stock = cards_stock(ids)
+    return tuple(stock[i] for i in ids)
+
+
 @bp.app_context_processor
 def _card_helpers():
     return {"product_cards": product_cards}
@@ -61,8 +77,9 @@ def category(slug: str):
     category = get_category(slug)
     filters = parse_filters(request.args, category.attributes)
     page = list_products(filters, current_app.config["PRODUCTS_PER_PAGE"], category=category)
-    return render_template(
+    return render_catalog_page(
         "catalog/category.html",
+        _stock_key(page.items),
         category=category,
         filters=filters,
         page=page,
@@ -76,9 +93,10 @@ def search():
     filters = parse_filters(request.args)
     page = list_products(filters, current_app.config["PRODUCTS_PER_PAGE"])
     if filters.query and filters.page == 1:
-        record(ResearchKind.SEARCHED, query=filters.query, **owner())
-        db.session.commit()
-    return render_template("catalog/search.html", filters=filters, page=page, sorts=SORTS)
+        note(ResearchKind.SEARCHED, query=filters.query)
+    return render_catalog_page(
+        "catalog/search.html", _stock_key(page.items), filters=filters, page=page, sorts=SORTS
+    )
 
 
 @dataclass(frozen=True)
@@ -118,16 +136,15 @@ def product_page(slug: str) -> ProductPage:
 def product(slug: str):
     page = product_page(slug)
     product = page.product
-    who = owner()
-    record(ResearchKind.VIEWED, product_id=product.id, **who)
-    db.session.commit()
+    note(ResearchKind.VIEWED, product_id=product.id)
     active = [v for v in product.variants if v.is_active]
     availability = variant_availability(active)
     chosen = parse_id(request.args.get("variant"))
     orderable = [v for v in active if availability[v.id][1] > 0]
     selected = next((v for v in orderable if v.id == chosen), None) or next(iter(orderable), None)
-    return render_template(
+    return render_catalog_page(
         "catalog/product.html",
+        tuple(sorted(availability.items())),
         page=page,
         product=product,
         variants=active,
@@ -135,5 +152,5 @@ def product(slug: str):
         selected=selected,
         recently_viewed=[]
         if is_new_visitor()
-        else recently_viewed_ids(limit=4, exclude=product.id, **who),
+        else recently_viewed_ids(limit=4, exclude=product.id, **owner()),
     )

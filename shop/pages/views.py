@@ -6,6 +6,7 @@ import markdown
 from flask import Blueprint, current_app, render_template
 from markupsafe import Markup
 
+from shop.catalog.page_cache import render_catalog_page
 from shop.config import ROOT
 from shop.research.services import recently_viewed_ids
 from shop.web import current_buyer_id, visitor_key
@@ -28,7 +29,7 @@ def home():
     viewed = recently_viewed_ids(
         current_buyer_id(), visitor_key(), current_app.config["RECENTLY_VIEWED"]
     )
-    return render_template("pages/home.html", recently_viewed=viewed)
+    return render_catalog_page("pages/home.html", recently_viewed=viewed)
 
 
 @bp.route("/about")

@@ -14,13 +14,13 @@ from flask import (
 from shop.cart.forms import EmptyForm
 from shop.catalog.services import compare_rows, load_products
 from shop.errors import DomainError, NotFound
-from shop.extensions import db
 from shop.research import compare
 from shop.research.models import ResearchKind
-from shop.research.services import record
-from shop.web import owner, parse_id, safe_next
+from shop.research.trail import note, write_held_events
+from shop.web import parse_id, safe_next
 
 bp = Blueprint("research", __name__)
+bp.before_app_request(write_held_events)
 
 
 def _product_id() -> int:
@@ -53,8 +53,7 @@ def compare_add():
         flash(exc.message, "error")
         return redirect(back), 303
     session["compare"] = ids
-    record(ResearchKind.COMPARED, product_id=product_id, **owner())
-    db.session.commit()
+    note(ResearchKind.COMPARED, product_id=product_id)
     flash("Added to your comparison.", "success")
     return redirect(back), 303
 

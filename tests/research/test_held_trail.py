@@ -1,0 +1,73 @@
+"""A first-time visitor's first event waits in their session and is written when they return."""
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from shop.research.models import ResearchEvent
+from shop.web import hash_token
+
+
+def events(db) -> list[tuple]:
+    return db.session.execute(
+        sa.select(
+            ResearchEvent.kind,
+            ResearchEvent.product_id,
+            ResearchEvent.query,
+            ResearchEvent.visitor_key,
+            ResearchEvent.created_at,
+        ).order_by(ResearchEvent.id)
+    ).all()
+
+
+def test_visitors_who_never_come_back_leave_no_rows(app, db, boats):
+    one_shot = app.test_client(use_cookies=False)  # a crawler, a link preview
+    for boat in boats:
+        assert one_shot.get(f"/p/{boat.slug}").status_code == 200
+    assert one_shot.get("/search?q=wood").status_code == 200
+    assert events(db) == []
+
+
+def test_the_first_view_is_written_with_its_own_time_when_the_visitor_returns(client, db, boats):
+    before = datetime.now(UTC)
+    client.get(f"/p/{boats[0].slug}")
+    after = datetime.now(UTC)
+    assert events(db) == []
+    client.get(f"/p/{boats[1].slug}")
+    (first_kind, first_id, _, key, at), (second_kind, second_id, *_) = events(db)
+    assert (first_kind, first_id, second_kind, second_id) == (
+        "viewed",
+        boats[0].id,
+        "viewed",
+        boats[1].id,
+    )
+    assert before <= at <= after
+    with client.session_transaction() as session:
+        assert key == hash_token(session["visitor"])
+        assert "trail_pending" not in session
+
+
+def test_a_first_search_is_held_the_same_way(client, db, boats):
+    client.get("/search?q=Wooden+hull")
+    assert events(db) == []
+    client.get("/about")
+    [(kind, product_id, query, key, _)] = events(db)
+    assert (kind, product_id, query) == ("searched", None, "Wooden hull")
+    assert key is not None
+
+
+def test_held_events_that_make_no_sense_are_dropped(client, db, boats):
+    client.get("/about")
+    with client.session_transaction() as session:
+        session["visitor"] = "a-visitor-token"
+        session["trail_pending"] = [
+            ["bought", boats[0].id, None, "2026-01-01T00:00:00+00:00"],  # no such kind
+            ["viewed", "x", None, "2026-01-01T00:00:00+00:00"],  # no such product
+            ["viewed", boats[1].id, None, "yesterday"],  # no time
+            "junk",
+            ["viewed", boats[2].id, None, "2026-01-02T00:00:00+00:00"],
+        ]
+    assert client.get("/").status_code == 200
+    rows = events(db)
+    assert [(k, p) for k, p, *_ in rows] == [("viewed", boats[2].id)]
+    assert {key for *_, key, _ in rows} == {hash_token("a-visitor-token")}
