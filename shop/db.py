@@ -85,10 +85,78 @@ def _sqlite_on_begin(conn):
     """BEGIN IMMEDIATE takes the write lock up front, so two writers cannot both read stale stock.
 
     SQLite ignores SELECT ... FOR UPDATE; without this, two checkouts could read the same stock
-    level and both decrement it (see shared/TESTING.md).
+    level and both decrement it (see shared/TESTING.md). A `read` connection (autocommit) opens
+    no transaction and takes no lock.
     """
-    if conn.dialect.name == "sqlite":
+    if conn.dialect.name == "sqlite" and not _autocommit(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+    conn.info["wrote"] = False
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _note_writes(conn, cursor, statement, parameters, context, executemany):
+    """Anything but a plain SELECT (or the BEGIN above) counts as a write to the transaction."""
+    if not conn.info.get("wrote") and statement.lstrip()[:6].upper() not in ("SELECT", "BEGIN "):
+        conn.info["wrote"] = True
+
+
+def end_reading_transaction(error=None) -> None:
+    """At the end of a request that only read, COMMIT its transaction rather than roll it back.
+
+    The two are the same to the database when nothing was written, but psycopg forgets every
+    prepared statement at a ROLLBACK: committing lets it prepare the statements a worker runs
+    on every request (after five runs), which spares PostgreSQL parsing and planning them. A
+    request that wrote anything, failed, or holds unflushed changes is left to the usual
+    rollback: nothing half-written is ever committed here.
+    """
+    from shop.extensions import db
+
+    if error is not None or not db.session.registry.has():
+        return
+    session = db.session()
+    if not session.in_transaction() or session.in_nested_transaction():
+        return
+    if session.new or session.dirty or session.deleted:
+        return
+    if session.connection().info.get("wrote", True):
+        return
+    session.commit()
+
+
+def _autocommit(conn) -> bool:
+    return conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+
+
+def read(statement, params: dict | None = None) -> sa.Result:
+    """Run a read that needs no transaction of its own: a page's stock, the catalog generation.
+
+    In a request that already has a transaction, on the session (the same snapshot). Otherwise
+    on an autocommit connection kept for the rest of the request: a visitor's page that writes
+    nothing then pays no BEGIN and no ROLLBACK round trip, and on SQLite takes no write lock.
+    What it reads is committed data, so it must not decide a write: writes lock and re-read.
+    """
+    from flask import current_app, g, has_app_context
+
+    from shop.extensions import db
+
+    if not has_app_context() or db.session().in_transaction():
+        return db.session.execute(statement, params)
+    connection = g.get("_read_connection")
+    if connection is None:
+        engines = current_app.extensions.setdefault("read_engines", {})
+        engine = engines.get(db.engine)
+        if engine is None:
+            engine = engines[db.engine] = db.engine.execution_options(isolation_level="AUTOCOMMIT")
+        connection = g._read_connection = engine.connect()
+    return connection.execute(statement, params)
+
+
+def close_read_connection(error=None) -> None:
+    from flask import g
+
+    connection = g.pop("_read_connection", None)
+    if connection is not None:
+        connection.close()
 
 
 def include_object(obj, name, type_, reflected, compare_to, dialect: str | None = None) -> bool:

@@ -31,6 +31,7 @@ from shop.catalog.models import (
     SpecAttribute,
     Variant,
 )
+from shop.db import read
 from shop.extensions import db
 
 T = TypeVar("T")
@@ -60,7 +61,7 @@ class CatalogCache:
         self._entries: LRUCache = LRUCache(maxsize=maxsize)
         self._generation: int | None = None
 
-    def get_or_build(self, generation: int, key, build: Callable[[], T]) -> T:
+    def get_or_build(self, generation: int, key, build: Callable[[], T], keep=None) -> T:
         with self._lock:
             if generation != self._generation:
                 self._entries.clear()
@@ -70,11 +71,13 @@ class CatalogCache:
             return value
         value = build()
         with self._lock:
-            if generation == self._generation:
+            if generation == self._generation and (keep is None or keep()):
                 self._entries[key] = value
         return value
 
-    def get_or_build_many(self, generation: int, keys: list, build: Callable[[list], dict]) -> dict:
+    def get_or_build_many(
+        self, generation: int, keys: list, build: Callable[[list], dict], keep=None
+    ) -> dict:
         with self._lock:
             if generation != self._generation:
                 self._entries.clear()
@@ -83,7 +86,7 @@ class CatalogCache:
         missing = [k for k, v in found.items() if v is _MISSING]
         built = build(missing) if missing else {}
         with self._lock:
-            if generation == self._generation:
+            if generation == self._generation and (keep is None or keep()):
                 for k, v in built.items():
                     self._entries[k] = v
         return {k: built.get(k) if v is _MISSING else v for k, v in found.items()}
@@ -92,7 +95,7 @@ class CatalogCache:
 def generation() -> int:
     """The catalog generation this request works with; one query, the first time it is asked."""
     if "catalog_generation" not in g:
-        g.catalog_generation = db.session.scalar(_READ_GENERATION) or 0
+        g.catalog_generation = read(_READ_GENERATION).scalar() or 0
     return g.catalog_generation
 
 
@@ -118,18 +121,34 @@ def cached(key, build: Callable[[], T], store: str = "catalog_cache") -> T:
     rendered markup), since other requests will read it. `store="page_cache"` keeps whole
     pages apart, in a smaller store, so that they cannot push the fragments out.
     """
-    if not enabled():
+    if not enabled() or _own_change_pending():
         return build()
-    return _store(store).get_or_build(generation(), key, build)
+    return _store(store).get_or_build(generation(), key, build, keep=_nothing_pending)
 
 
 def cached_many(keys: list, build: Callable[[list], dict]) -> dict:
     """Like `cached` for several keys at once: `build` gets the missing keys, in one call, and
     returns a dict for them (a key it leaves out is not kept and comes back as None)."""
-    if not enabled():
+    if not enabled() or _own_change_pending():
         built = build(list(keys))
         return {k: built.get(k) for k in keys}
-    return _store("catalog_cache").get_or_build_many(generation(), keys, build)
+    return _store("catalog_cache").get_or_build_many(
+        generation(), keys, build, keep=_nothing_pending
+    )
+
+
+def _own_change_pending() -> bool:
+    """This request's transaction holds a catalog change it has not committed. What it builds
+    then shows that change, and must not be kept: other requests read the generation from
+    committed data (`shop.db.read`), and the change may yet be rolled back."""
+    session = db.session()
+    return bool(session.info.get("catalog_bumped")) or (
+        bool(session.new or session.dirty or session.deleted) and _changes_catalog(session)
+    )
+
+
+def _nothing_pending() -> bool:
+    return not _own_change_pending()
 
 
 def bump(connection) -> None:

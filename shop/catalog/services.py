@@ -23,6 +23,7 @@ from shop.catalog.models import (
     Variant,
 )
 from shop.catalog.stock import availability
+from shop.db import read
 from shop.errors import NotFound
 from shop.extensions import db
 
@@ -398,7 +399,7 @@ def card_stock(ids: list[int]) -> dict[int, str]:
     one query."""
     if not ids:
         return {}
-    rows = db.session.execute(_CARD_STOCK, {"ids": list(ids)})
+    rows = read(_CARD_STOCK, {"ids": list(ids)})
     out = dict.fromkeys(ids, CardStock.SOLD_OUT)
     for product_id, has_stock, made_to_order in rows:
         if has_stock:
@@ -536,7 +537,7 @@ def variant_availability(
     variants: list[Variant] | list[VariantInfo],
 ) -> dict[int, tuple[int, int, str]]:
     """For each variant: units in stock, units a buyer may order now, the delivery promise."""
-    found = availability([v.id for v in variants])
+    found = availability([v.id for v in variants], for_display=True)
     out = {}
     for v in variants:
         a = found.get(v.id)

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from shop.catalog.models import Product, StockReservation, Variant
-from shop.db import UTCDateTime, utcnow
+from shop.db import UTCDateTime, read, utcnow
 from shop.errors import DomainError
 from shop.extensions import db
 
@@ -61,14 +61,17 @@ _AVAILABILITY_EXCEPT = _availability_statement(exclude_holder=True)
 
 
 def availability(
-    variant_ids: list[int], exclude_holder: str | None = None
+    variant_ids: list[int], exclude_holder: str | None = None, for_display: bool = False
 ) -> dict[int, Availability]:
-    """Availability per variant id, net of live reservations, in one query."""
+    """Availability per variant id, net of live reservations, in one query.
+
+    `for_display`: only shown, never acted on, so it may be read outside a transaction.
+    """
     if not variant_ids:
         return {}
     params = {"ids": list(variant_ids), "now": utcnow()}
     if exclude_holder is None:
-        rows = db.session.execute(_AVAILABILITY, params)
+        rows = (read if for_display else db.session.execute)(_AVAILABILITY, params)
     else:
         rows = db.session.execute(_AVAILABILITY_EXCEPT, {**params, "holder": exclude_holder})
     cap = current_app.config["MAX_LINE_QUANTITY"]

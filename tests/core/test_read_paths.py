@@ -1,0 +1,117 @@
+"""Reads without a transaction, read-only requests that commit, and what must never be committed."""
+
+import sqlite3
+
+import pytest
+import sqlalchemy as sa
+
+from shop.catalog.cache import cached
+from shop.catalog.models import Product
+from shop.research.models import ResearchEvent
+
+
+@pytest.fixture
+def transactions(app, db):
+    """The transactions the app's engine begins, commits and rolls back, in order (an
+    autocommit connection's statements are not in a transaction, and are left out)."""
+    seen: list[str] = []
+    engine = db.engine
+
+    def note(what):
+        def listener(conn):
+            if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+                seen.append(what)
+
+        return listener
+
+    listeners = {name: note(name) for name in ("begin", "commit", "rollback")}
+    for name, fn in listeners.items():
+        sa.event.listen(engine, name, fn)
+    yield seen
+    for name, fn in listeners.items():
+        sa.event.remove(engine, name, fn)
+
+
+@pytest.mark.both_dbs
+def test_a_bare_visitors_catalog_pages_open_no_transaction(
+    app, db, sailboats, make_product, transactions
+):
+    boat = make_product(sailboats)
+    bare = app.test_client(use_cookies=False)
+    for url in (f"/p/{boat.slug}", "/c/sailboats", "/search?q=product", "/"):
+        assert bare.get(url).status_code == 200
+    transactions.clear()
+    for url in (f"/p/{boat.slug}", "/c/sailboats", "/search?q=product", "/"):
+        assert bare.get(url).status_code == 200
+    assert transactions == []
+
+
+def test_on_sqlite_a_bare_visitor_is_not_held_up_by_a_writer(
+    app, database_url, sailboats, make_product
+):
+    """Every SQLite transaction takes the write lock; a page that writes nothing opens none."""
+    boat = make_product(sailboats)
+    bare = app.test_client(use_cookies=False)
+    assert bare.get(f"/p/{boat.slug}").status_code == 200  # the catalog cache is warm:
+    assert bare.get("/c/sailboats").status_code == 200  # (building it reads in a transaction)
+    writer = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # a checkout, holding the lock
+    try:  # (were it to wait for the lock, it would fail after the 10 s busy timeout)
+        assert bare.get(f"/p/{boat.slug}").status_code == 200
+        assert bare.get("/c/sailboats").status_code == 200
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
+@pytest.mark.both_dbs
+def test_a_request_that_only_read_commits_and_one_that_wrote_keeps_its_own_commit(
+    app, client, db, login, make_user, sailboats, make_product, transactions
+):
+    boat = make_product(sailboats)
+    login(make_user())
+    client.get(f"/p/{boat.slug}")
+    transactions.clear()
+    assert client.get("/cart/").status_code == 200  # reads only
+    assert transactions == ["begin", "commit"]
+    transactions.clear()
+    assert client.get(f"/p/{boat.slug}").status_code == 200  # writes its trail row, commits it
+    assert "rollback" not in transactions
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ResearchEvent)) >= 2
+
+
+@pytest.mark.both_dbs
+def test_a_failed_request_after_a_write_is_rolled_back_not_committed(
+    app, db, sailboats, make_product
+):
+    boat = make_product(sailboats, name="Tern 30")
+
+    @app.route("/_half_written")
+    def half_written():
+        db.session.execute(sa.update(Product).where(Product.id == boat.id).values(name="Half"))
+        raise RuntimeError("after a write")
+
+    @app.route("/_unflushed")
+    def unflushed():
+        db.session.get(Product, boat.id).name = "Unflushed"
+        return "ok"
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    client = app.test_client()
+    assert client.get("/_half_written").status_code == 500
+    assert client.get("/_unflushed").status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Product.name).where(Product.id == boat.id)) == "Tern 30"
+
+
+def test_a_change_not_yet_committed_is_never_kept_in_the_catalog_cache(db, sailboats, make_product):
+    boat = make_product(sailboats, name="Tern 30")
+
+    def name():
+        return db.session.scalar(sa.select(Product.name).where(Product.id == boat.id))
+
+    assert cached(("name", boat.id), name) == "Tern 30"
+    boat.name = "Tern 31"  # this transaction's own change, not committed
+    assert cached(("name", boat.id), name) == "Tern 31"  # it sees its own change
+    db.session.rollback()
+    assert cached(("name", boat.id), name) == "Tern 30"  # and nobody keeps it
