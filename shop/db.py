@@ -1,5 +1,6 @@
 """Model helpers shared by every domain: UTC timestamps, money columns, SQLite safety."""
 
+import logging
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -118,9 +119,16 @@ def end_reading_transaction(error=None) -> None:
         return
     if session.new or session.dirty or session.deleted:
         return
-    if session.connection().info.get("wrote", True):
-        return
-    session.commit()
+    transaction = session.get_transaction()
+    if transaction is None or not transaction.is_active:
+        return  # a failed flush the view caught: only a rollback ends it
+    try:
+        if not session.connection().info.get("wrote", True):
+            session.commit()
+    except sa.exc.SQLAlchemyError:
+        # The connection went away between the last read and here: nothing was written, and
+        # Flask-SQLAlchemy's rollback (next) cleans up.
+        logging.getLogger(__name__).info("read-only transaction could not commit", exc_info=True)
 
 
 def _autocommit(conn) -> bool:

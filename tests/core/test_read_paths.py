@@ -96,10 +96,21 @@ def test_a_failed_request_after_a_write_is_rolled_back_not_committed(
         db.session.get(Product, boat.id).name = "Unflushed"
         return "ok"
 
+    @app.route("/_caught")
+    def caught():
+        db.session.add(Product(category_id=boat.category_id, slug=boat.slug, name="Twin"))
+        try:
+            db.session.flush()  # the slug is taken
+        except sa.exc.IntegrityError:
+            return "handled"  # without a rollback: the transaction is left inactive
+        return "not reached"
+
     app.config["PROPAGATE_EXCEPTIONS"] = False
     client = app.test_client()
     assert client.get("/_half_written").status_code == 500
     assert client.get("/_unflushed").status_code == 200
+    assert client.get("/_caught").text == "handled"
+    assert client.get(f"/p/{boat.slug}").status_code == 200
     db.session.expire_all()
     assert db.session.scalar(sa.select(Product.name).where(Product.id == boat.id)) == "Tern 30"
 
