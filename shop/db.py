@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -157,6 +158,37 @@ def read(statement, params: dict | None = None) -> sa.Result:
             engine = engines[db.engine] = db.engine.execution_options(isolation_level="AUTOCOMMIT")
         connection = g._read_connection = engine.connect()
     return connection.execute(statement, params)
+
+
+def ids_in(column, name: str = "ids", *, array: bool):
+    """`column IN (...)` for a list of ids bound at run time as `name`.
+
+    With `array` (PostgreSQL) it is `column = ANY(:name)`: one array parameter, so the text of
+    the statement is the same for 1 id or 30, psycopg prepares it once, and SQLAlchemy renders
+    no placeholder per id (which cost more than the query on a 30-line cart). Elsewhere the
+    list is expanded into one placeholder per id.
+    """
+    if array:
+        return column == sa.func.any(sa.bindparam(name, type_=ARRAY(sa.Integer)))
+    return column.in_(sa.bindparam(name, expanding=True))
+
+
+class ForDialect:
+    """A statement built once per database dialect: `build(array)` gets whether to match
+    lists of ids with a PostgreSQL array (see `ids_in`)."""
+
+    def __init__(self, build):
+        self._build = build
+        self._built: dict[str, sa.Executable] = {}
+
+    def __call__(self) -> sa.Executable:
+        from shop.extensions import db
+
+        name = db.engine.dialect.name
+        statement = self._built.get(name)
+        if statement is None:
+            statement = self._built[name] = self._build(name == "postgresql")
+        return statement
 
 
 def close_read_connection(error=None) -> None:

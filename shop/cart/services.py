@@ -9,7 +9,8 @@ from flask import current_app
 from sqlalchemy.orm import joinedload
 
 from shop.cart.models import Cart, CartLine
-from shop.catalog.models import Product, ProductImage, Variant
+from shop.catalog.models import Product, Variant
+from shop.catalog.services import variant_labels
 from shop.catalog.stock import available_units
 from shop.db import utcnow
 from shop.errors import DomainError, NotFound
@@ -237,47 +238,25 @@ class CartView:
         )
 
 
-def _first_image():
-    """The path of the product's first picture, as a column of a select over products."""
-    return (
-        sa.select(ProductImage.path)
-        .where(ProductImage.product_id == Product.id)
-        .order_by(ProductImage.position, ProductImage.id)
-        .limit(1)
-        .correlate(Product)
-        .scalar_subquery()
-    )
-
-
 def view_cart(user_id: int | None = None, visitor_key: str | None = None) -> CartView:
-    """The cart with current prices and a server-side subtotal; two queries whatever its size."""
-    rows = db.session.execute(
-        sa.select(
-            Cart.id,
-            Cart.held_for,
-            CartLine.id,
-            CartLine.variant_id,
-            CartLine.quantity,
-            Variant.sku,
-            Variant.name,
-            Variant.price_cents,
-            Product.name,
-            Product.slug,
-            _first_image(),
-        )
-        .select_from(Cart)
-        .join(CartLine, CartLine.cart_id == Cart.id)
-        .join(Variant, Variant.id == CartLine.variant_id)
-        .join(Product, Product.id == Variant.product_id)
-        .where(_owner_clause(user_id, visitor_key))
-        .order_by(CartLine.id)
-    ).all()
-    if not rows:
+    """The cart with current prices and a server-side subtotal, whatever its size: its lines in
+    one query, what they show of the catalog from the catalog cache (one more query for what
+    it lacks), and their stock, read fresh."""
+    if user_id is None and visitor_key is None:
         return CartView(None, [], {}, Money.zero(), 0, {})
-    cart_id, held_for = rows[0][0], rows[0][1]
-    available = available_units([r[3] for r in rows], held_for)
+    lines = db.session.execute(
+        _LINES_FOR_USER if user_id is not None else _LINES_FOR_VISITOR,
+        {"owner": user_id if user_id is not None else visitor_key},
+    ).all()
+    if not lines:
+        return CartView(None, [], {}, Money.zero(), 0, {})
+    cart_id, held_for = lines[0][0], lines[0][1]
+    variant_ids = [line[3] for line in lines]
+    labels = variant_labels(variant_ids)
+    available = available_units(variant_ids, held_for)
     shown, problems, subtotal = [], {}, 0
-    for _, _, line_id, variant_id, quantity, sku, v_name, cents, p_name, slug, image in rows:
+    for _, _, line_id, variant_id, quantity in lines:
+        sku, v_name, cents, p_name, slug, image = labels[variant_id]
         problem = _problem(quantity, available.get(variant_id, 0))
         if problem:
             problems[line_id] = problem
@@ -305,3 +284,17 @@ def view_cart(user_id: int | None = None, visitor_key: str | None = None) -> Car
         units=sum(row.quantity for row in shown),
         problems=problems,
     )
+
+
+def _lines_statement(owner_column):
+    return (
+        sa.select(Cart.id, Cart.held_for, CartLine.id, CartLine.variant_id, CartLine.quantity)
+        .join(CartLine, CartLine.cart_id == Cart.id)
+        .where(owner_column == sa.bindparam("owner"))
+        .order_by(CartLine.id)
+    )
+
+
+# Built once: every cart page runs one of them.
+_LINES_FOR_USER = _lines_statement(Cart.user_id)
+_LINES_FOR_VISITOR = _lines_statement(Cart.visitor_key)

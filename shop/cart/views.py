@@ -3,12 +3,14 @@
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from shop.cart.forms import AddToCartForm, EmptyForm, UpdateLineForm
+from shop.cart.rendering import lines_html
 from shop.cart.services import add_item, get_or_create_cart, remove_line, set_quantity, view_cart
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
 from shop.web import owner, safe_next
 
 bp = Blueprint("cart", __name__)
+bp.add_app_template_global(lines_html, "cart_lines_html")  # cart.html is also the quote form's page
 
 
 def _render_cart(status: int = 200, errors: dict | None = None):

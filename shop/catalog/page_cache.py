@@ -24,7 +24,7 @@ from shop.web import VISITOR_SESSION_KEY, is_new_visitor
 # What this request itself put into a first-time visitor's session: nothing the page shows.
 _OWN_KEYS = frozenset({VISITOR_SESSION_KEY, "trail_pending"})
 # Random per process: no product name, question or query can contain it by chance or design.
-_TOKEN_PLACEHOLDER = "csrf-placeholder-" + secrets.token_hex(16)
+TOKEN_PLACEHOLDER = "csrf-placeholder-" + secrets.token_hex(16)
 
 
 def is_bare_visitor() -> bool:
@@ -46,11 +46,11 @@ def render_catalog_page(template: str, vary: Hashable = None, **context) -> str:
     field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
 
     def build() -> str:
-        setattr(g, field, _TOKEN_PLACEHOLDER)  # generate_csrf returns it, touching no session
+        setattr(g, field, TOKEN_PLACEHOLDER)  # generate_csrf returns it, touching no session
         try:
             return render_template(template, **context)
         finally:
             g.pop(field, None)
 
     html = cache.cached(("page", request.full_path, vary), build, store="page_cache")
-    return html.replace(_TOKEN_PLACEHOLDER, generate_csrf())
+    return html.replace(TOKEN_PLACEHOLDER, generate_csrf())

@@ -4,26 +4,28 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from math import ceil
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from sqlalchemy.orm import joinedload, selectinload
 
-from shop.catalog.cache import cached
+from shop.catalog.cache import cached, cached_many
 from shop.catalog.filters import ProductFilter
 from shop.catalog.models import (
     Category,
     DeliveryMethod,
     DeliveryOption,
     Product,
+    ProductImage,
     ProductSpec,
     SpecAttribute,
     SpecKind,
     Variant,
 )
 from shop.catalog.stock import availability
-from shop.db import read
+from shop.db import ForDialect, ids_in, read
 from shop.errors import NotFound
 from shop.extensions import db
 
@@ -399,7 +401,7 @@ def card_stock(ids: list[int]) -> dict[int, str]:
     one query."""
     if not ids:
         return {}
-    rows = read(_CARD_STOCK, {"ids": list(ids)})
+    rows = read(_CARD_STOCK(), {"ids": list(ids)})
     out = dict.fromkeys(ids, CardStock.SOLD_OUT)
     for product_id, has_stock, made_to_order in rows:
         if has_stock:
@@ -409,18 +411,71 @@ def card_stock(ids: list[int]) -> dict[int, str]:
     return out
 
 
-# Built once, with a bound list of ids: every list page runs it.
-_CARD_STOCK = (
-    sa.select(
-        Variant.product_id,
-        sa.func.max(
-            sa.case((sa.and_(Variant.is_active.is_(True), Variant.stock_on_hand > 0), 1), else_=0)
-        ),
-        sa.func.max(sa.case((Variant.made_to_order.is_(True), 1), else_=0)),
+def _card_stock_statement(array: bool):
+    in_stock = sa.and_(Variant.is_active.is_(True), Variant.stock_on_hand > 0)
+    return (
+        sa.select(
+            Variant.product_id,
+            sa.func.max(sa.case((in_stock, 1), else_=0)),
+            sa.func.max(sa.case((Variant.made_to_order.is_(True), 1), else_=0)),
+        )
+        .where(ids_in(Variant.product_id, array=array))
+        .group_by(Variant.product_id)
     )
-    .where(Variant.product_id.in_(sa.bindparam("ids", expanding=True)))
-    .group_by(Variant.product_id)
-)
+
+
+# Built once per dialect, with a bound list of ids: every list page runs it.
+_CARD_STOCK = ForDialect(_card_stock_statement)
+
+
+class VariantLabel(NamedTuple):
+    """What a cart line shows of its variant: catalog data, the same for every buyer."""
+
+    sku: str
+    variant_name: str
+    price_cents: int
+    product_name: str
+    product_slug: str
+    image_path: str | None
+
+
+def variant_labels(variant_ids: list[int]) -> dict[int, VariantLabel]:
+    """Each variant's label, kept per catalog generation (a new price is a new generation, so a
+    cart never shows an old one); the missing ones are read in one query."""
+
+    def build(keys: list) -> dict:
+        rows = db.session.execute(_VARIANT_LABELS(), {"ids": [key[1] for key in keys]})
+        return {("variant-label", row[0]): VariantLabel(*row[1:]) for row in rows}
+
+    found = cached_many([("variant-label", vid) for vid in variant_ids], build)
+    return {key[1]: label for key, label in found.items() if label is not None}
+
+
+def _variant_labels_statement(array: bool):
+    first_image = (
+        sa.select(ProductImage.path)
+        .where(ProductImage.product_id == Product.id)
+        .order_by(ProductImage.position, ProductImage.id)
+        .limit(1)
+        .correlate(Product)
+        .scalar_subquery()
+    )
+    return (
+        sa.select(
+            Variant.id,
+            Variant.sku,
+            Variant.name,
+            Variant.price_cents,
+            Product.name,
+            Product.slug,
+            first_image,
+        )
+        .join(Product, Product.id == Variant.product_id)
+        .where(ids_in(Variant.id, array=array))
+    )
+
+
+_VARIANT_LABELS = ForDialect(_variant_labels_statement)
 
 
 def load_products(ids: list[int], with_specs: bool = False) -> list[Product]:

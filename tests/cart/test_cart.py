@@ -194,3 +194,44 @@ def test_the_cart_page_formats_each_amount_with_babel_once(
     again = client.get("/cart/").get_data(as_text=True)
     assert "$31,415.92" in again and "$62,831.84" in again
     assert calls == []  # the text of an amount is worked out once per worker, then reused
+
+
+def test_a_line_is_rendered_once_for_what_it_shows_and_again_when_that_changes(
+    app, client, piano, db
+):
+    from flask import template_rendered
+
+    rendered = []
+
+    def note(sender, template, context, **extra):
+        if template.name == "cart/_line.html":
+            rendered.append(context["line"].quantity)
+
+    template_rendered.connect(note, app)
+    try:
+        add(client, piano.variants[0].id, 1)
+        first = client.get("/cart/").get_data(as_text=True)
+        second = client.get("/cart/").get_data(as_text=True)
+        assert rendered == [1]  # the second page reused the line
+        # Each page carries its own session's token where the line's forms need it.
+        other = app.test_client()
+        add(other, piano.variants[0].id, 1)
+        theirs = other.get("/cart/").get_data(as_text=True)
+        assert rendered == [1, 1]  # their own line (its own id and forms)
+        for page in (first, second, theirs):
+            tokens = set(re.findall(r'name="csrf_token" value="([^"]+)"', page))
+            assert tokens == {CSRF_RE.search(page).group(1)}
+        assert CSRF_RE.search(first).group(1) != CSRF_RE.search(theirs).group(1)
+        line_id = db.session.scalar(sa.select(CartLine.id).order_by(CartLine.id))
+        assert post_form(client, f"/cart/lines/{line_id}", {"quantity": 2}).status_code == 303
+        page = client.get("/cart/").get_data(as_text=True)
+        assert rendered == [1, 1, 2] and 'value="2"' in page and "$85,000.00" in page
+        # A price change shows at once, and so does a refused update's error on its line.
+        piano.variants[0].price_cents = 40_000_00
+        db.session.commit()
+        assert "$80,000.00" in client.get("/cart/").get_data(as_text=True)
+        r = post_form(client, f"/cart/lines/{line_id}", {"quantity": 9})
+        assert r.status_code == 400 and "Only 3 units are available" in r.get_data(as_text=True)
+        assert "Only 3 units are available" not in client.get("/cart/").get_data(as_text=True)
+    finally:
+        template_rendered.disconnect(note, app)
