@@ -32,11 +32,8 @@ def time_sql(app, each=None) -> dict:
     "seconds"); `each(statement, seconds)` is called for every one, if given."""
     import sqlalchemy as sa
 
-    from shop.extensions import db
-
     sql = {"count": 0, "seconds": 0.0}
-    with app.app_context():
-        engine = db.engine
+    engine = sa.engine.Engine  # every engine: shop.db.read has its own on PostgreSQL
 
     @sa.event.listens_for(engine, "before_cursor_execute")
     def _before(conn, cursor, statement, parameters, context, executemany):
@@ -153,6 +150,7 @@ def main() -> None:
             f"{count / len(taken):5.1f} queries  "
             f"{1000 * seconds / len(taken):7.2f} ms SQL"
         )
+
 
 if __name__ == "__main__":
     main()

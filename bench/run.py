@@ -39,6 +39,7 @@ PYTHON = sys.executable
 GUNICORN = str(Path(PYTHON).parent / "gunicorn")
 WORKERS = 2
 WORKER_CLASS = "sync"
+WORKER_THREADS = 1  # --worker-threads: above 1, gunicorn's gthread workers with that many threads
 CSRF_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 SECRET_KEY = "bench-secret-key-not-for-production-0123456789abcdef"  # noqa: S105
 CONTACT = {"name": "Bench Buyer", "phone": "+1 503 555 0100"}
@@ -89,6 +90,8 @@ class Gunicorn:
             str(WORKERS),
             "-k",
             WORKER_CLASS,
+            "--threads",
+            str(WORKER_THREADS),
             "-b",
             f"127.0.0.1:{self.port}",
             "--chdir",
@@ -498,7 +501,9 @@ def write_results(groups: list[dict], args, command: str) -> str:
             f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
             f"- Machine: {machine()}",
             f"- Command: `{command}`",
-            f"- Server: gunicorn, {WORKERS} `{WORKER_CLASS}` workers, 127.0.0.1; the hello "
+            f"- Server: gunicorn, {WORKERS} `{WORKER_CLASS}` workers"
+            + (f" of {WORKER_THREADS} threads" if WORKER_THREADS > 1 else "")
+            + ", 127.0.0.1; the hello "
             "ceiling (bench/hello.py) under the same settings, measured again before each "
             "database and catalog size.",
             f"- Load: `wrk -t{args.threads} -c{args.connections} -d{args.duration}` per page "
@@ -531,8 +536,17 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--checkout-buyers", type=int, default=8)
     parser.add_argument("--checkout-orders", type=int, default=5)
+    parser.add_argument(
+        "--worker-threads",
+        type=int,
+        default=1,
+        help="threads per gunicorn worker (gthread workers); 1: sync workers",
+    )
     parser.add_argument("--no-write", action="store_true", help="do not rewrite RESULTS.md")
     args = parser.parse_args()
+    global WORKER_CLASS, WORKER_THREADS
+    if args.worker_threads > 1:
+        WORKER_CLASS, WORKER_THREADS = "gthread", args.worker_threads
     command = "bench/run.sh " + shlex.join(sys.argv[1:])
     signal.signal(signal.SIGTERM, stop_all)
 

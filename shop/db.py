@@ -144,7 +144,7 @@ def read(statement, params: dict | None = None) -> sa.Result:
     nothing then pays no BEGIN and no ROLLBACK round trip, and on SQLite takes no write lock.
     What it reads is committed data, so it must not decide a write: writes lock and re-read.
     """
-    from flask import current_app, g, has_app_context
+    from flask import g, has_app_context
 
     from shop.extensions import db
 
@@ -152,12 +152,45 @@ def read(statement, params: dict | None = None) -> sa.Result:
         return db.session.execute(statement, params)
     connection = g.get("_read_connection")
     if connection is None:
-        engines = current_app.extensions.setdefault("read_engines", {})
-        engine = engines.get(db.engine)
-        if engine is None:
-            engine = engines[db.engine] = db.engine.execution_options(isolation_level="AUTOCOMMIT")
-        connection = g._read_connection = engine.connect()
-    return connection.execute(statement, params)
+        connection = g._read_connection = _read_engine().connect()
+    try:
+        return connection.execute(statement, params)
+    except sa.exc.DBAPIError as exc:
+        # A connection the server dropped while it was idle in the pool (a restart, a
+        # failover, a killed backend): read once more on a new one. If the database is
+        # really away, that fails too, and the buyer gets the calm 503 page.
+        if not exc.connection_invalidated:
+            raise
+        connection.close()
+        connection = g._read_connection = _read_engine().connect()
+        return connection.execute(statement, params)
+
+
+def _read_engine() -> Engine:
+    """The engine of `read`'s connections, one per app engine.
+
+    On PostgreSQL a small pool of its own, without the pre-ping: the ping is a round trip
+    before each request's first read, as long as the read itself, and `read` retries instead.
+    Elsewhere (SQLite: no network, and an in-memory database must share the app's pool) the
+    app's engine in autocommit mode.
+    """
+    from flask import current_app
+
+    from shop.extensions import db
+
+    engines = current_app.extensions.setdefault("read_engines", {})
+    base = db.engine
+    engine = engines.get(base)
+    if engine is None:
+        if base.dialect.name == "postgresql":
+            own = sa.create_engine(base.url, pool_pre_ping=False)
+            # The app's engine disposed (tests, a fork): so is this one, with its connections.
+            event.listen(base, "engine_disposed", lambda _: own.dispose())
+        else:
+            own = base
+        engine = own.execution_options(isolation_level="AUTOCOMMIT")
+        engines[base] = engine
+    return engine
 
 
 def ids_in(column, name: str = "ids", *, array: bool):

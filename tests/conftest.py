@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from sqlalchemy.engine import Engine
 
 from shop import create_app
 from shop.auth.models import User
@@ -253,12 +254,12 @@ def query_counter(app):
             if not statement.lstrip().upper().startswith(("PRAGMA", "BEGIN", "SAVEPOINT")):
                 statements.append(statement)
 
-        engine = _db.engine
-        sa.event.listen(engine, "before_cursor_execute", before)
+        # Every engine: `shop.db.read` has its own on PostgreSQL.
+        sa.event.listen(Engine, "before_cursor_execute", before)
         try:
             yield statements
         finally:
-            sa.event.remove(engine, "before_cursor_execute", before)
+            sa.event.remove(Engine, "before_cursor_execute", before)
 
     return counting
 

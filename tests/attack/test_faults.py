@@ -455,6 +455,38 @@ def test_postgres_refusing_connections_then_back_and_killed_connections_recover(
     )
 
 
+@pytest.mark.postgres
+def test_a_bare_visitors_read_connection_killed_while_idle_is_replaced_unseen(
+    app, db, piano, postgres_url
+):
+    # A visitor with no session reads on `shop.db.read`'s own pool, which has no pre-ping:
+    # the read itself finds the dead connection and is made again on a new one.
+    bare = app.test_client(use_cookies=False)
+    url = f"/p/{piano.slug}"
+    assert bare.get(url).status_code == 200
+    with _admin(postgres_url) as admin:
+        killed = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = 'postgres' AND pid <> pg_backend_pid()"
+        ).fetchone()[0]
+    assert killed >= 1
+    for _ in range(3):
+        page = bare.get(url)
+        assert page.status_code == 200 and piano.name in page.get_data(as_text=True)
+    # And when the database refuses connections, the read fails calmly, not with a 500.
+    with _admin(postgres_url) as admin:
+        admin.execute("ALTER DATABASE postgres WITH ALLOW_CONNECTIONS false")
+        try:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = 'postgres' AND pid <> pg_backend_pid()"
+            )
+            assert_calm_503(bare.get(url))
+        finally:
+            admin.execute("ALTER DATABASE postgres WITH ALLOW_CONNECTIONS true")
+    assert bare.get(url).status_code == 200
+
+
 def test_proxy_headers_are_believed_only_when_configured(app_config):
     from werkzeug.middleware.proxy_fix import ProxyFix
 

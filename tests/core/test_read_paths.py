@@ -4,6 +4,7 @@ import sqlite3
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from shop.catalog.cache import cached
 from shop.catalog.models import Product
@@ -12,10 +13,10 @@ from shop.research.models import ResearchEvent
 
 @pytest.fixture
 def transactions(app, db):
-    """The transactions the app's engine begins, commits and rolls back, in order (an
-    autocommit connection's statements are not in a transaction, and are left out)."""
+    """The transactions any engine begins, commits and rolls back, in order (an autocommit
+    connection's statements are not in a transaction, and are left out)."""
     seen: list[str] = []
-    engine = db.engine
+    engine = Engine  # the app's, and `shop.db.read`'s own on PostgreSQL
 
     def note(what):
         def listener(conn):
