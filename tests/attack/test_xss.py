@@ -27,8 +27,13 @@ def test_no_template_turns_escaping_off():
     for path in (ROOT / "shop").rglob("*.py"):
         if "Markup(" in path.read_text(encoding="utf-8"):
             markup.append(path.relative_to(ROOT).as_posix())
-    # The about page (our own Markdown, raw HTML disabled) and ticket text (escaped per line).
-    assert sorted(markup) == ["shop/pages/views.py", "shop/support/views.py"]
+    # The about page (our own Markdown, raw HTML disabled), ticket text (escaped per line) and
+    # cart lines (kept as the text an autoescaped template rendered them to).
+    assert sorted(markup) == [
+        "shop/cart/rendering.py",
+        "shop/pages/views.py",
+        "shop/support/views.py",
+    ]
 
 
 def check_outbox(db):
@@ -166,3 +171,16 @@ def test_consultation_requests_are_inert(app, client, db, reps, sailboats):
         assert response.status_code == 200, url
         assert_inert(response.get_data(as_text=True), url)
     check_outbox(db)
+
+
+def test_cart_lines_kept_as_rendered_text_are_inert(client, db, make_category, make_product):
+    shelf = make_category(slug="odd-names", name="Odd names")
+    product = make_product(shelf, name=PAYLOAD, price_cents=4_000_00)
+    product.variants[0].name = IMG
+    db.session.commit()
+    r = post_form(client, "/cart/add", {"variant_id": product.variants[0].id, "quantity": 1})
+    assert r.status_code == 303
+    for _ in range(2):  # rendered, then served from the line cache
+        page = client.get("/cart/").get_data(as_text=True)
+        assert 'data-testid="cart-line"' in page
+        assert_inert(page, "cart")
