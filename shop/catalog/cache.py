@@ -99,6 +99,13 @@ def generation() -> int:
     return g.catalog_generation
 
 
+def note_generation(value: int | None) -> None:
+    """The generation, read by the caller together with something else (a product page reads
+    it with the stock): this request then uses it, unless it read one already."""
+    if "catalog_generation" not in g:
+        g.catalog_generation = value or 0
+
+
 # Built once: this runs on nearly every page, and building a statement costs more than running it.
 _READ_GENERATION = sa.select(CatalogGeneration.value).where(CatalogGeneration.id == 1)
 

@@ -11,9 +11,10 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 from sqlalchemy.orm import joinedload, selectinload
 
-from shop.catalog.cache import cached, cached_many
+from shop.catalog.cache import cached, cached_many, note_generation
 from shop.catalog.filters import ProductFilter
 from shop.catalog.models import (
+    CatalogGeneration,
     Category,
     DeliveryMethod,
     DeliveryOption,
@@ -24,8 +25,8 @@ from shop.catalog.models import (
     SpecKind,
     Variant,
 )
-from shop.catalog.stock import availability
-from shop.db import ForDialect, ids_in, read
+from shop.catalog.stock import Availability, availability, availability_from, held_units
+from shop.db import ForDialect, ids_in, read, utcnow
 from shop.errors import NotFound
 from shop.extensions import db
 
@@ -589,16 +590,46 @@ def delivery_lead_weeks(variant: Variant, in_stock: int, option: DeliveryOption)
 
 
 def variant_availability(
-    variants: list[Variant] | list[VariantInfo],
+    variants: list[Variant] | list[VariantInfo], found: dict[int, Availability] | None = None
 ) -> dict[int, tuple[int, int, str]]:
-    """For each variant: units in stock, units a buyer may order now, the delivery promise."""
-    found = availability([v.id for v in variants], for_display=True)
+    """For each variant: units in stock, units a buyer may order now, the delivery promise.
+    `found`: their availability, when the caller has read it already."""
+    if found is None:
+        found = availability([v.id for v in variants], for_display=True)
     out = {}
     for v in variants:
         a = found.get(v.id)
         in_stock, orderable = (a.in_stock, a.orderable) if a else (0, 0)
         out[v.id] = (in_stock, orderable, delivery_promise(v, in_stock))
     return out
+
+
+def product_stock(slug: str) -> dict[int, Availability] | None:
+    """The availability of the variants of the product at `slug`, read together with the
+    catalog generation the request then uses (one round trip where a product page took two).
+    None when the generation row is missing (a test emptied it): the caller reads apart."""
+    rows = read(_PRODUCT_STOCK, {"slug": slug, "now": utcnow()}).all()
+    if not rows:
+        return None
+    note_generation(rows[0][0])
+    return availability_from(row[1:] for row in rows if row[1] is not None)
+
+
+# Built once: the product page runs it on every view.
+_PRODUCT_STOCK = (
+    sa.select(
+        CatalogGeneration.value,
+        Variant.id,
+        Variant.stock_on_hand,
+        Variant.made_to_order,
+        Variant.is_active,
+        held_units(),
+    )
+    .select_from(CatalogGeneration)
+    .outerjoin(Product, Product.slug == sa.bindparam("slug"))
+    .outerjoin(Variant, Variant.product_id == Product.id)
+    .where(CatalogGeneration.id == 1)
+)
 
 
 def refresh_product(product: Product) -> None:

@@ -35,11 +35,9 @@ class OutOfStock(DomainError):
         super().__init__(f"Sorry, no longer available in the quantity you chose: {listed}.")
 
 
-def _availability_statement(exclude_holder: bool, array: bool):
-    """Stock per variant net of live reservations (of everyone, or of everyone but a holder).
-
-    Built once at import with bound parameters: product and cart pages run it on every view.
-    """
+def held_units(exclude_holder: bool = False):
+    """Units of the outer query's variant held by live reservations (of everyone, or of
+    everyone but the holder bound as `holder`), as a column; the time is bound as `now`."""
     conditions = [
         StockReservation.variant_id == Variant.id,
         StockReservation.status == "active",
@@ -47,14 +45,25 @@ def _availability_statement(exclude_holder: bool, array: bool):
     ]
     if exclude_holder:
         conditions.append(StockReservation.holder != sa.bindparam("holder"))
-    held = (
+    return (
         sa.select(sa.func.coalesce(sa.func.sum(StockReservation.quantity), 0))
         .where(*conditions)
         .correlate(Variant)
         .scalar_subquery()
     )
+
+
+def _availability_statement(exclude_holder: bool, array: bool):
+    """Stock per variant net of live reservations (of everyone, or of everyone but a holder).
+
+    Built once at import with bound parameters: product and cart pages run it on every view.
+    """
     return sa.select(
-        Variant.id, Variant.stock_on_hand, Variant.made_to_order, Variant.is_active, held
+        Variant.id,
+        Variant.stock_on_hand,
+        Variant.made_to_order,
+        Variant.is_active,
+        held_units(exclude_holder),
     ).where(ids_in(Variant.id, array=array))
 
 
@@ -76,6 +85,11 @@ def availability(
         rows = (read if for_display else db.session.execute)(_AVAILABILITY(), params)
     else:
         rows = db.session.execute(_AVAILABILITY_EXCEPT(), {**params, "holder": exclude_holder})
+    return availability_from(rows)
+
+
+def availability_from(rows) -> dict[int, Availability]:
+    """Availability per variant id from rows of (id, on hand, made to order, active, held)."""
     cap = current_app.config["MAX_LINE_QUANTITY"]
     result = {}
     for variant_id, on_hand, made_to_order, active, held in rows:

@@ -18,6 +18,7 @@ from shop.catalog.services import (
     list_products,
     load_products,
     product_info,
+    product_stock,
     spec_rows,
     variant_availability,
 )
@@ -134,11 +135,12 @@ def product_page(slug: str) -> ProductPage:
 
 @bp.route("/p/<slug>")
 def product(slug: str):
+    stock = product_stock(slug)  # first: it reads the catalog generation too
     page = product_page(slug)
     product = page.product
     note(ResearchKind.VIEWED, product_id=product.id)
     active = [v for v in product.variants if v.is_active]
-    availability = variant_availability(active)
+    availability = variant_availability(active, stock)
     chosen = parse_id(request.args.get("variant"))
     orderable = [v for v in active if availability[v.id][1] > 0]
     selected = next((v for v in orderable if v.id == chosen), None) or next(iter(orderable), None)

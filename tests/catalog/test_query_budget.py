@@ -138,3 +138,31 @@ def test_a_first_time_visitor_has_no_cart_or_trail_to_read(
     assert any("cart_lines" in s for s in again)
     assert any(s.lstrip().startswith("SELECT research_events") for s in again)
     assert sum(s.lstrip().startswith("INSERT INTO research_events") for s in again) == 2
+
+
+@pytest.mark.both_dbs
+def test_a_shared_product_page_reads_its_stock_and_the_generation_in_one_query(
+    app, db, sailboats, make_product, query_counter
+):
+    boat = make_product(sailboats, variants=3, stock=4)
+    bare = app.test_client(use_cookies=False)  # a visitor with no session: the shared page
+    assert bare.get(f"/p/{boat.slug}").status_code == 200  # fills the caches
+    with query_counter() as statements:
+        page = bare.get(f"/p/{boat.slug}")
+    assert page.status_code == 200
+    assert len(statements) == 1, statements
+    assert "catalog_generation" in statements[0] and "stock_reservations" in statements[0]
+    # The stock read with it is fresh: sold out shows at once, on the same cached page.
+    for variant in boat.variants:
+        variant.stock_on_hand = 0
+    db.session.commit()
+    assert "sold out right now" in bare.get(f"/p/{boat.slug}").get_data(as_text=True)
+    # With no generation row (emptied by hand), the page still reads its stock apart.
+    db.session.execute(sa.text("DELETE FROM catalog_generation"))
+    db.session.commit()
+    assert bare.get(f"/p/{boat.slug}").status_code == 200  # generation 0: the caches refill
+    with query_counter() as statements:
+        page = bare.get(f"/p/{boat.slug}")
+    assert page.status_code == 200 and "sold out right now" in page.get_data(as_text=True)
+    assert len(statements) == 3  # the combined read, the generation, the stock
+    assert bare.get("/p/no-such-boat").status_code == 404
