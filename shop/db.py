@@ -183,7 +183,11 @@ def _read_engine() -> Engine:
     engine = engines.get(base)
     if engine is None:
         if base.dialect.name == "postgresql":
-            own = sa.create_engine(base.url, pool_pre_ping=False)
+            # The deployment's own engine options (SSL, timeouts in connect_args, pool size)
+            # hold for this pool too; only the pre-ping is left out.
+            options = dict(current_app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+            options["pool_pre_ping"] = False
+            own = sa.create_engine(base.url, **options)
             # The app's engine disposed (tests, a fork): so is this one, with its connections.
             event.listen(base, "engine_disposed", lambda _: own.dispose())
         else:

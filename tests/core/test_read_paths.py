@@ -127,3 +127,24 @@ def test_a_change_not_yet_committed_is_never_kept_in_the_catalog_cache(db, sailb
     assert cached(("name", boat.id), name) == "Tern 31"  # it sees its own change
     db.session.rollback()
     assert cached(("name", boat.id), name) == "Tern 30"  # and nobody keeps it
+
+
+@pytest.mark.postgres
+def test_the_read_pool_keeps_the_deployments_engine_options(app_config, database_url):
+    from flask import g
+
+    from shop import create_app
+    from shop.db import close_read_connection, read
+    from shop.extensions import db as shop_db
+
+    app_config.SQLALCHEMY_ENGINE_OPTIONS = {
+        "connect_args": {"application_name": "shop-read-pool-test"}
+    }
+    app = create_app(app_config)
+    with app.test_request_context("/"):
+        name = read(sa.text("SHOW application_name")).scalar()
+        assert "_read_connection" in g  # it came from the read pool, not the session
+        close_read_connection()
+        shop_db.session.remove()
+        shop_db.engine.dispose()
+    assert name == "shop-read-pool-test"
