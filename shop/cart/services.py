@@ -265,7 +265,10 @@ def view_cart(user_id: int | None = None, visitor_key: str | None = None) -> Car
     available = available_units(variant_ids, held_for)
     shown, problems, subtotal = [], {}, 0
     for _, _, line_id, variant_id, quantity in lines:
-        sku, v_name, cents, p_name, slug, image = labels[variant_id]
+        label = labels.get(variant_id)
+        if label is None:
+            continue  # its variant was deleted (with the line) since the lines were read
+        sku, v_name, cents, p_name, slug, image = label
         problem = _problem(quantity, available.get(variant_id, 0))
         if problem:
             problems[line_id] = problem

@@ -142,3 +142,23 @@ def test_amounts_read_as_babel_writes_them_and_are_worked_out_once(
     assert Money(cents, currency).format(locale=locale, whole=whole) == expected
     monkeypatch.setattr(shop.money, "format_currency", None)  # Babel is not asked again
     assert Money(cents, currency).format(locale=locale, whole=whole) == expected
+
+
+def test_a_line_whose_variant_vanished_meanwhile_is_left_out_not_an_error(
+    db, sailboats, make_product, monkeypatch
+):
+    kept, gone = (make_product(sailboats, price_cents=5_000_00, stock=3) for _ in range(2))
+    cart = services.get_or_create_cart(visitor_key="v" * 64)
+    services.add_item(cart, kept.variants[0].id, 1)
+    services.add_item(cart, gone.variants[0].id, 1)
+    db.session.commit()
+    labels = services.variant_labels
+    # The variant deleted (its line with it) between the lines' read and the labels' read.
+    monkeypatch.setattr(
+        services,
+        "variant_labels",
+        lambda ids: {k: v for k, v in labels(ids).items() if k != gone.variants[0].id},
+    )
+    view = services.view_cart(visitor_key="v" * 64)
+    assert [r.variant_id for r in view.rows] == [kept.variants[0].id]
+    assert view.subtotal == Money(5_000_00) and view.units == 1
