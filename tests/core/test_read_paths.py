@@ -18,9 +18,16 @@ def transactions(app, db):
     seen: list[str] = []
     engine = Engine  # the app's, and `shop.db.read`'s own on PostgreSQL
 
+    def autocommit(conn) -> bool:
+        # Set per connection (SQLite's reads), or on the engine (PostgreSQL's read pool: then
+        # only the driver's connection knows).
+        if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            return True
+        return getattr(conn.connection.dbapi_connection, "autocommit", None) is True
+
     def note(what):
         def listener(conn):
-            if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            if not autocommit(conn):
                 seen.append(what)
 
         return listener
@@ -148,3 +155,22 @@ def test_the_read_pool_keeps_the_deployments_engine_options(app_config, database
         shop_db.session.remove()
         shop_db.engine.dispose()
     assert name == "shop-read-pool-test"
+
+
+@pytest.mark.both_dbs
+def test_session_rows_sees_what_the_session_holds_as_session_execute_does(
+    db, sailboats, make_product
+):
+    """`shop.db.session_rows` skips the ORM's result machinery, not its autoflush: a change
+    pending in the session is in what it reads, unless autoflush is off."""
+    from shop.db import session_rows
+
+    boat = make_product(sailboats, name="Tern 30")
+    boat.name = "Tern 31"  # pending, not flushed
+    names = sa.select(Product.name).where(Product.id == boat.id)
+    with db.session.no_autoflush:
+        assert session_rows(names).scalar_one() == "Tern 30"
+    assert session_rows(names).scalar_one() == "Tern 31"
+    assert db.session.execute(names).scalar_one() == "Tern 31"  # the same as the ORM's
+    db.session.rollback()
+
