@@ -174,3 +174,20 @@ def test_session_rows_sees_what_the_session_holds_as_session_execute_does(
     assert db.session.execute(names).scalar_one() == "Tern 31"  # the same as the ORM's
     db.session.rollback()
 
+
+def test_the_query_counter_counts_only_its_own_threads_statements(app, db, query_counter):
+    """A webhook served on the live server's thread meanwhile must not change a page's count."""
+    import threading
+
+    def elsewhere():
+        with app.app_context():
+            db.session.execute(sa.text("SELECT 2"))
+            db.session.remove()
+
+    with query_counter() as statements:
+        db.session.execute(sa.text("SELECT 1"))
+        db.session.commit()  # SQLite: let the other thread take the lock
+        other = threading.Thread(target=elsewhere)
+        other.start()
+        other.join()
+    assert statements == ["SELECT 1"]
