@@ -5,6 +5,7 @@ import secrets
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, g, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
@@ -107,11 +108,30 @@ def content_security_policy(config) -> str:
     )
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, with its signing serializer built once per secret key.
+
+    Flask builds it twice a request (to read the cookie, to write it), and building one
+    serializes an empty dict to learn that it makes text: 2% of a visitor's product page.
+    The serializer holds only the keys and settings; a new key or fallback list (rotation)
+    gets a new one.
+    """
+
+    def get_signing_serializer(self, app: Flask):
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        built = app.extensions.get("session_serializer")
+        if built is None or built[0] != keys:
+            built = (keys, super().get_signing_serializer(app))
+            app.extensions["session_serializer"] = built
+        return built[1]
+
+
 def register_web(app: Flask) -> None:
     from shop.auth.roles import can
     from shop.cart.services import cart_count
     from shop.catalog.services import nav_categories
 
+    app.session_interface = SessionInterface()
     app.url_map.converters["id"] = IdConverter
 
     @app.before_request

@@ -183,6 +183,30 @@ def test_login_is_throttled_per_client_address(app, client, make_user, login):
     assert results == [401, 401, 401, 429]
 
 
+def test_no_rate_limit_covers_a_page_read(app):
+    """Reads skip the limiter (`shop.extensions`), so a limit that covered a GET would be
+    silently ignored: every limit declared on a route must name its methods, and no GET."""
+    from flask_limiter.util import get_qualified_name
+
+    from shop.extensions import _reads_are_not_limited, limiter
+
+    manager = limiter.limit_manager
+    assert manager.default_limits == [] and manager.application_limits == []
+    declared = {}
+    for rule in app.url_map.iter_rules():
+        name = get_qualified_name(app.view_functions[rule.endpoint])
+        assert manager.blueprint_limits(app, rule.endpoint.rpartition(".")[0]) == []
+        for limit in manager.decorated_limits(name):
+            declared[name] = limit.methods
+            assert limit.methods, f"{name}: a limit on every method, GET included"
+            assert not {"get", "head", "options"} & set(limit.methods), name
+    assert any(".login" in name for name in declared)  # the walk finds the limits it checks
+    with app.test_request_context("/", method="GET"):
+        assert _reads_are_not_limited()
+    with app.test_request_context("/account/login", method="POST"):
+        assert not _reads_are_not_limited()
+
+
 @pytest.mark.parametrize(
     "target",
     [
