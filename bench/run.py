@@ -2,9 +2,9 @@
 
 Run through bench/run.sh. For each database (SQLite, PostgreSQL) and catalog size: build the
 database (bench/make_catalog.py), start the store under gunicorn, run the checkout benchmark
-against localstripe, then drive each page with wrk, measuring the hello ceiling again just
-before, so each ratio compares figures taken minutes apart. Every process started here is
-stopped on the way out (also on Ctrl-C or SIGTERM).
+against localstripe, then drive each page with wrk in short slices taken in turns with slices
+of the hello ceiling, so each ratio compares figures taken seconds apart. Every process started
+here is stopped on the way out (also on Ctrl-C or SIGTERM).
 """
 
 import argparse
@@ -189,6 +189,46 @@ def warm_up(args) -> argparse.Namespace:
     return argparse.Namespace(**{**vars(args), "duration": "1s"})
 
 
+def seconds(duration: str) -> int:
+    """wrk's duration ("6s", "2m", "1h") in seconds."""
+    match = re.fullmatch(r"(\d+)([smh]?)", duration)
+    if not match:
+        raise SystemExit(f"--duration: {duration!r} is not like 6s, 2m or 1h")
+    return int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
+
+
+def paired(page_url: str, hello_url: str, args, cookie: str | None) -> tuple[dict, dict]:
+    """The page and the hello ceiling measured in turns: --slices short runs of each, after a
+    second of untimed load on each (so both workers' caches are warm, hello's alike).
+
+    This machine's speed drifts within seconds. A page and a hello measured in alternating
+    seconds go through the same drift; one run of each, one after the other, did not: over
+    four rounds, the product page's share of hello spread by 1.8 points as two 6-second runs
+    and by 0.55 points as six 1-second slices of each.
+    """
+    wrk(hello_url, warm_up(args))
+    wrk(page_url, warm_up(args), cookie)
+    each = max(1, round(seconds(args.duration) / args.slices))
+    slice_args = argparse.Namespace(**{**vars(args), "duration": f"{each}s"})
+    pages, hellos = [], []
+    for _ in range(args.slices):
+        hellos.append(wrk(hello_url, slice_args))
+        pages.append(wrk(page_url, slice_args, cookie))
+    return combined(pages), combined(hellos)
+
+
+def combined(runs: list[dict]) -> dict:
+    """Slices as one run: all their requests over all their time; the p50 is the median of
+    the slices' p50s and the p99 the highest of their p99s (wrk reports percentiles, not the
+    samples, so the exact percentiles of the whole cannot be had)."""
+    keys = ("requests", "duration_us", "non_2xx_3xx", "socket_errors")
+    out = {key: sum(run[key] for run in runs) for key in keys}
+    out["rps"] = out["requests"] / (out["duration_us"] / 1e6)
+    out["p50_ms"] = statistics.median(run["p50_ms"] for run in runs)
+    out["p99_ms"] = max(run["p99_ms"] for run in runs)
+    return out
+
+
 def served_ms(access_log: Path, method: str, path: str) -> list[float]:
     """Milliseconds each such request spent inside a worker, from gunicorn's access log."""
     out = []
@@ -360,9 +400,9 @@ def run_group(db: str, size: int, url: str, stripe: StripePeer, work: Path, args
             f"{c['place_p50_ms']:.1f} ms ({c['place_served_p50_ms']:.1f} ms in the worker)"
         )
     # The pages are measured without an access log, like the hello ceiling. Hello is measured
-    # again just before each page, and the page's share is of that one: a shared machine's
-    # speed drifts from minute to minute, and a ceiling measured minutes apart would move
-    # every ratio with it. Only one of the two servers is under load at a time.
+    # again with each page, in turns with it (`paired`), and the page's share is of that one:
+    # a shared machine's speed drifts, and a ceiling measured apart would move every ratio
+    # with it. Only one of the two servers is under load at a time.
     hellos = []
     with (
         Gunicorn("hello:app", HERE, {}, work / "hello.log") as hello,
@@ -393,14 +433,11 @@ def run_group(db: str, size: int, url: str, stripe: StripePeer, work: Path, args
                 raise RuntimeError(f"{name} {path}: {r.status_code}")
             if name == "cart, 30 lines" and r.text.count('action="/cart/lines/') < 30:
                 log("warning: the 30-line cart page shows fewer than 30 line forms")
-            # A second of load first, untimed: the single request above warmed one worker's
-            # caches, and the other would build its own inside the measured run (a cold
-            # filtered category at 100k takes half a second).
-            wrk(hello.url + "/", warm_up(args))
-            ceiling = wrk(hello.url + "/", args)
+            # `paired` warms both first: the single request above warmed one worker's caches,
+            # and the other would build its own inside the measured run (a cold filtered
+            # category at 100k takes half a second).
+            figures, ceiling = paired(base + path, hello.url + "/", args, cookie)
             hellos.append(ceiling)
-            wrk(base + path, warm_up(args), cookie)
-            figures = wrk(base + path, args, cookie)
             figures["path"] = path
             figures["hello_rps"] = ceiling["rps"]
             group["pages"][name] = figures
@@ -408,7 +445,7 @@ def run_group(db: str, size: int, url: str, stripe: StripePeer, work: Path, args
                 f"{db} {size:,}: {name}: {figures['rps']:.0f} req/s, "
                 f"p50 {figures['p50_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms"
                 + (f", {figures['non_2xx_3xx']} non-2xx" if figures["non_2xx_3xx"] else "")
-                + f" (hello just before: {ceiling['rps']:.0f} req/s)"
+                + f" (hello in the same turns: {ceiling['rps']:.0f} req/s)"
             )
     # The hello row: the median of the ceilings measured beside the pages.
     group["hello"] = sorted(hellos, key=lambda h: h["rps"])[len(hellos) // 2]
@@ -474,7 +511,7 @@ def targets(groups: list[dict]) -> list[str]:
             f" (15%): {mark(category >= 0.15)}; search "
             f"{share['search']:.1%} (15%): {mark(share['search'] >= 0.15)}"
         )
-        # Each cart in units of the hello measured just before it, as for 100k against 1k:
+        # Each cart in units of the hello measured in turns with it, as for 100k against 1k:
         # the two runs are a minute apart, and the machine's speed moves in a minute.
         one, thirty = p["cart, 1 line"], p["cart, 30 lines"]
         ratio = share["cart, 30 lines"] / share["cart, 1 line"]
@@ -546,11 +583,14 @@ def write_results(groups: list[dict], args, command: str) -> str:
             f"- Server: gunicorn, {WORKERS} `{WORKER_CLASS}` workers"
             + (f" of {WORKER_THREADS} threads" if WORKER_THREADS > 1 else "")
             + ", 127.0.0.1; the hello "
-            "ceiling (bench/hello.py) under the same settings, measured again just before each "
-            "page: a page's share is of the hello measured beside it.",
-            f"- Load: `wrk -t{args.threads} -c{args.connections} -d{args.duration}` per page "
-            "(logged-in pages with the session cookie of a login made once), after one second "
-            "of the same load, untimed, so that both workers' caches are warm (hello alike).",
+            "ceiling (bench/hello.py) under the same settings, measured again with each page, "
+            "in turns with it: a page's share is of the hello measured beside it.",
+            f"- Load: `wrk -t{args.threads} -c{args.connections}` for {args.duration} per page "
+            f"and as long on hello, in {args.slices} slices of each taken in turns (hello, "
+            "page, hello, page...), after one second of the same load on each, untimed, so "
+            "that both workers' caches are warm. Logged-in pages carry the session cookie of "
+            "a login made once. req/s: all the slices' requests over their time; p50: the "
+            "median of the slices' p50s; p99: the highest of their p99s.",
             f"- Checkout: {args.checkout_buyers} guest buyers at once, {args.checkout_orders} "
             f"orders each, paying by card at localstripe; then the same number of orders by "
             f"{WORKERS} buyers, one per worker, so that none waits for a worker busy with "
@@ -577,6 +617,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,100000")
     parser.add_argument("--dbs", default="sqlite,postgresql")
     parser.add_argument("--duration", default="10s")
+    parser.add_argument(
+        "--slices",
+        type=int,
+        default=6,
+        help="each page's --duration is measured in this many slices, in turns with hello",
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--checkout-buyers", type=int, default=8)
