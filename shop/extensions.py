@@ -32,14 +32,12 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+mail = Mail()
 
 
 @limiter.request_filter
 def _reads_are_not_limited() -> bool:
     """Every limit the store sets is on a POST (log in, sign up, ask, request a quote), so a
-    page read skips the limiter's per-request work: 4% of a product page. A limit that
+    page read skips the limiter's per-request work: 3% of a product page. A limit that
     covered a GET would be ignored; tests/auth/test_auth.py fails if one is declared."""
     return request.method in ("GET", "HEAD", "OPTIONS")
-
-
-mail = Mail()
