@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepare a fresh Debian machine (or this checkout) to run the store: system packages,
 # a virtual environment with the project and its dev tools. Safe to run again.
-# Usage: scripts/setup.sh [--test]   (--test also installs PostgreSQL and Chromium)
+# Usage: scripts/setup.sh [--test]   (--test also installs PostgreSQL, Redis and Chromium)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +36,7 @@ fi
 if [ $want_test = 1 ]; then
   command -v chromium >/dev/null || apt_install chromium
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_install postgresql
+  command -v redis-server >/dev/null || apt_install redis-server
   dpkg -s fonts-dejavu-core >/dev/null 2>&1 || apt_install fonts-dejavu-core
 fi
 

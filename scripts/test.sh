@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything the suite needs, lint, and run the whole test suite.
-# The suite starts its own throwaway PostgreSQL, Stripe peer and SMTP server on loopback.
+# The suite starts its own throwaway PostgreSQL, Redis, Stripe peer and SMTP server on loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test

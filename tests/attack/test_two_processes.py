@@ -1,10 +1,14 @@
 # ruff: noqa: F811  (pytest fixtures imported from other conftests are redefined as arguments)
 """Several app servers can share one database: two gunicorn processes on one PostgreSQL keep
 the stock guarantee. Twelve buyers (each alternating between the two servers, over real HTTP
-with the CSRF tokens of the pages) race for the last three units: three orders, stock 0."""
+with the CSRF tokens of the pages) race for the last three units: three orders, stock 0.
+And with the limiter's counts in a shared Redis, as the README's production section says,
+login throttling holds across the two: an attacker gains nothing by spreading guesses."""
 
+import contextlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -15,6 +19,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from shop.auth.models import User
 from shop.catalog.models import Variant
 from shop.orders.models import Order
 from tests.checkout.conftest import (  # noqa: F401  (fixtures used here)
@@ -23,7 +28,7 @@ from tests.checkout.conftest import (  # noqa: F401  (fixtures used here)
     app_config,
     piano,
 )
-from tests.conftest import free_port
+from tests.conftest import PASSWORD, free_port
 from tests.stripe_peer import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET
 
 pytestmark = pytest.mark.postgres
@@ -33,8 +38,8 @@ CSRF_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 BUYERS = 12
 
 
-@pytest.fixture
-def two_servers(app, postgres_url, stripe_peer, tmp_path):
+@contextlib.contextmanager
+def serving_two(postgres_url, stripe_peer, tmp_path, **settings):
     """Two gunicorn processes (one worker, eight threads each) on the test database."""
     env = {
         **os.environ,
@@ -47,6 +52,7 @@ def two_servers(app, postgres_url, stripe_peer, tmp_path):
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "STRIPE_API_BASE": stripe_peer.url,
         "STRIPE_JS_URL": f"{stripe_peer.url}/js.stripe.com/v3/",
+        **settings,
     }
     env.pop("SHOP_ENV", None)
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
@@ -83,6 +89,41 @@ def two_servers(app, postgres_url, stripe_peer, tmp_path):
                 process.kill()
                 process.wait()
             log.close()
+
+
+@pytest.fixture
+def two_servers(app, postgres_url, stripe_peer, tmp_path):
+    with serving_two(postgres_url, stripe_peer, tmp_path) as urls:
+        yield urls
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A throwaway Redis on a free loopback port, keeping nothing on disk."""
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("Redis tests skipped: no redis-server (install the 'redis-server' package)")
+    import redis
+
+    port = free_port()
+    cmd = [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly"]
+    cmd += ["no", "--dir", str(tmp_path)]
+    process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis.from_url(url).ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 class Buyer:
@@ -171,3 +212,29 @@ def test_two_app_processes_sell_the_last_three_units_exactly_once(
     assert db.session.scalar(sa.select(Variant.stock_on_hand).where(Variant.id == variant_id)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).where(Order.status == "placed")) == 3
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 3
+
+
+def test_login_throttling_holds_across_two_processes_sharing_redis(
+    app, db, make_user, postgres_url, stripe_peer, tmp_path, redis_url
+):
+    """Five wrong passwords for one account, spread over both servers, lock it on both: the
+    sixth try, even with the right password, is refused wherever it lands."""
+    user: User = make_user()
+    db.session.commit()
+    settings = {"RATELIMIT_ENABLED": "true", "RATELIMIT_STORAGE_URI": redis_url}
+    with serving_two(postgres_url, stripe_peer, tmp_path, **settings) as urls:
+        http = requests.Session()
+
+        def log_in(server: str, password: str) -> int:
+            page = http.get(server + "/account/login", timeout=10).text
+            data = {"email": user.email, "password": password}
+            data["csrf_token"] = CSRF_RE.search(page).group(1)
+            r = http.post(server + "/account/login", data=data, allow_redirects=False, timeout=30)
+            return r.status_code
+
+        # Three guesses on the first server, two on the second.
+        wrong = [log_in(urls[i % 2], "wrong password!") for i in range(5)]
+        assert wrong == [401] * 5
+        # Alone, neither server has seen the five that lock the account; together they have.
+        assert log_in(urls[1], PASSWORD) == 429
+        assert log_in(urls[0], PASSWORD) == 429
