@@ -304,3 +304,12 @@ def check_config(app) -> None:
             )
         if app.debug:
             raise ConfigError("Debug mode must be off in production.")
+        storage = str(app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
+        if storage.startswith("memory://") and not _bool("ALLOW_PROCESS_LOCAL_RATELIMIT"):
+            # Each gunicorn worker would count login attempts on its own: with two workers,
+            # twice the guesses before an account is locked.
+            raise ConfigError(
+                "RATELIMIT_STORAGE_URI must name a store the app processes share (Redis, "
+                "redis://...) in production; set ALLOW_PROCESS_LOCAL_RATELIMIT=1 to run one "
+                "single-worker process anyway."
+            )

@@ -128,6 +128,7 @@ def production(monkeypatch, sqlite_template, tmp_path):
     monkeypatch.setenv("SECRET_KEY", SECRET)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
     monkeypatch.setenv("ALLOW_SQLITE_IN_PRODUCTION", "1")
+    monkeypatch.setenv("ALLOW_PROCESS_LOCAL_RATELIMIT", "1")  # one process: the test's
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     app = create_app(ProductionConfig())
     with app.app_context():
@@ -193,6 +194,10 @@ def test_production_error_pages_show_no_debugger(production):
         pytest.param({"DATABASE_URL": "sqlite:///prod.db"}, "real database", id="sqlite-file"),
         pytest.param({"DATABASE_URL": "sqlite://"}, "real database", id="sqlite-memory"),
         pytest.param({"FLASK_DEBUG": "1"}, "Debug", id="debug-on"),
+        pytest.param({}, "RATELIMIT_STORAGE_URI", id="throttling-per-process"),
+        pytest.param(
+            {"RATELIMIT_STORAGE_URI": "memory://"}, "RATELIMIT_STORAGE_URI", id="memory-storage"
+        ),
     ],
 )
 def test_production_refuses_to_start_with_unsafe_settings(monkeypatch, env, message):
@@ -200,6 +205,8 @@ def test_production_refuses_to_start_with_unsafe_settings(monkeypatch, env, mess
         "SECRET_KEY": SECRET,
         "DATABASE_URL": "postgresql://db.internal/shop",
         "ALLOW_SQLITE_IN_PRODUCTION": None,
+        "ALLOW_PROCESS_LOCAL_RATELIMIT": None,
+        "RATELIMIT_STORAGE_URI": None,
         "FLASK_DEBUG": None,
     }
     for name, value in (base | env).items():
@@ -214,6 +221,7 @@ def test_production_refuses_to_start_with_unsafe_settings(monkeypatch, env, mess
 def test_production_starts_on_postgresql(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", SECRET)
     monkeypatch.setenv("DATABASE_URL", "postgres://db.internal/shop")
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://cache.internal:6379/0")
     monkeypatch.delenv("ALLOW_SQLITE_IN_PRODUCTION", raising=False)
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     app = create_app(ProductionConfig())
