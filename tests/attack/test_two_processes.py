@@ -2,10 +2,12 @@
 """Several app servers can share one database: two gunicorn processes on one PostgreSQL keep
 the stock guarantee. Twelve buyers (each alternating between the two servers, over real HTTP
 with the CSRF tokens of the pages) race for the last three units: three orders, stock 0.
-And with the limiter's counts in a shared Redis, as the README's production section says,
-login throttling holds across the two: an attacker gains nothing by spreading guesses."""
+One Stripe event delivered to both at once is handled once. And with the limiter's counts in
+a shared Redis, as the README's production section says, login throttling holds across the
+two: an attacker gains nothing by spreading guesses."""
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -18,15 +20,19 @@ from pathlib import Path
 import pytest
 import requests
 import sqlalchemy as sa
+import stripe
 
 from shop.auth.models import User
 from shop.catalog.models import Variant
-from shop.orders.models import Order
+from shop.orders.models import Order, OrderEvent
+from shop.payments.models import Payment, WebhookEvent
 from tests.checkout.conftest import (  # noqa: F401  (fixtures used here)
     ADDRESS,
     CONTACT,
     app_config,
+    checkout_to_review,
     piano,
+    place,
 )
 from tests.conftest import PASSWORD, free_port
 from tests.stripe_peer import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET
@@ -238,3 +244,52 @@ def test_login_throttling_holds_across_two_processes_sharing_redis(
         # Alone, neither server has seen the five that lock the account; together they have.
         assert log_in(urls[1], PASSWORD) == 429
         assert log_in(urls[0], PASSWORD) == 429
+
+
+def test_one_stripe_event_delivered_to_both_processes_at_once_is_handled_once(
+    app, db, client, piano, checkout_to_review, two_servers
+):
+    """Stripe retries an event it thinks was lost, and behind a load balancer the copies can
+    reach different processes at the same moment: one authorizes, the rest are duplicates."""
+    checkout_to_review(piano.variants[0].id, delivery="pickup")
+    place(client)
+    order = db.session.scalar(sa.select(Order))
+    payment = db.session.scalar(sa.select(Payment))
+    payment.stripe_payment_intent_id = "pi_two_processes_1"
+    db.session.commit()
+    intent = {
+        "id": "pi_two_processes_1",
+        "object": "payment_intent",
+        "status": "requires_capture",
+        "amount": order.total_cents,
+        "amount_capturable": order.total_cents,
+        "currency": "usd",
+        "metadata": {"reference": f"order:{order.id}"},
+    }
+    event = {"id": "evt_two_processes_1", "object": "event", "created": int(time.time())}
+    event |= {"type": "payment_intent.amount_capturable_updated", "data": {"object": intent}}
+    payload = json.dumps(event)
+    headers = {
+        "Stripe-Signature": stripe.WebhookSignature.generate_signature_header(
+            payload, WEBHOOK_SECRET
+        ),
+        "Content-Type": "application/json",
+    }
+
+    def deliver(url):
+        return lambda: requests.post(
+            url + "/stripe/webhook", data=payload, headers=headers, timeout=30
+        )
+
+    answers = together([deliver(two_servers[i % 2]) for i in range(8)])
+    assert [r.status_code for r in answers] == [200] * 8, [r.text for r in answers]
+    outcomes = sorted(r.json()["outcome"] for r in answers)
+    assert sum(o.endswith("authorized") for o in outcomes) == 1, outcomes
+    assert outcomes.count("duplicate") == 7, outcomes
+
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookEvent)) == 1
+    placed = sa.select(sa.func.count()).where(OrderEvent.kind == "placed")
+    assert db.session.scalar(placed) == 1
+    assert db.session.scalar(sa.select(Order.status)) == "placed"
+    assert db.session.scalar(sa.select(Payment.status)) == "authorized"
