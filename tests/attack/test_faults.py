@@ -18,11 +18,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import flask
 import pytest
 import sqlalchemy as sa
-import stripe
 
 from shop.catalog.models import StockReservation, Variant
 from shop.orders.models import Order
 from shop.payments.models import Payment, Refund, WebhookEvent
+from tests.attack.conftest import capturable_intent, signed_event
 from tests.checkout.conftest import (  # noqa: F401  (fixtures used here)
     checkout_to_review,
     piano,
@@ -36,7 +36,6 @@ from tests.operations.conftest import (  # noqa: F401  (fixtures used here)
     place_card_order,
     staff,
 )
-from tests.stripe_peer import WEBHOOK_SECRET
 
 VISA = "4242424242424242"
 SLOW = 1.6  # seconds; the store waits 1 (STRIPE_TIMEOUT_SECONDS in these tests)
@@ -330,20 +329,6 @@ class DatabaseDown:
         sa.event.remove(self.engine, "before_cursor_execute", self._refuse)
 
 
-def signed_event(obj: dict, event_id: str, kind: str = "payment_intent.amount_capturable_updated"):
-    payload = json.dumps(
-        {
-            "id": event_id,
-            "object": "event",
-            "type": kind,
-            "created": int(time.time()),
-            "data": {"object": obj},
-        }
-    )
-    header = stripe.WebhookSignature.generate_signature_header(payload, WEBHOOK_SECRET)
-    return payload, {"Stripe-Signature": header}
-
-
 def assert_calm_503(r):
     assert r.status_code == 503
     assert r.headers["Retry-After"].isdigit()
@@ -367,16 +352,7 @@ def test_the_database_down_gives_a_calm_503_then_everything_completes(
     payment.stripe_payment_intent_id = "pi_outage_1"
     db.session.commit()
     token = csrf_token(client)
-    intent = {
-        "id": "pi_outage_1",
-        "object": "payment_intent",
-        "status": "requires_capture",
-        "amount": order.total_cents,
-        "amount_capturable": order.total_cents,
-        "currency": "usd",
-        "metadata": {"reference": f"order:{order.id}"},
-    }
-    payload, headers = signed_event(intent, "evt_outage_1")
+    payload, headers = signed_event(capturable_intent(order, "pi_outage_1"), "evt_outage_1")
 
     with DatabaseDown(db.engine), caplog.at_level("ERROR"):
         page = client.get(f"/p/{slug}")

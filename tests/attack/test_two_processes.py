@@ -7,7 +7,6 @@ a shared Redis, as the README's production section says, login throttling holds 
 two: an attacker gains nothing by spreading guesses."""
 
 import contextlib
-import json
 import os
 import re
 import shutil
@@ -20,12 +19,12 @@ from pathlib import Path
 import pytest
 import requests
 import sqlalchemy as sa
-import stripe
 
 from shop.auth.models import User
 from shop.catalog.models import Variant
 from shop.orders.models import Order, OrderEvent
 from shop.payments.models import Payment, WebhookEvent
+from tests.attack.conftest import capturable_intent, signed_event
 from tests.checkout.conftest import (  # noqa: F401  (fixtures used here)
     ADDRESS,
     CONTACT,
@@ -257,24 +256,9 @@ def test_one_stripe_event_delivered_to_both_processes_at_once_is_handled_once(
     payment = db.session.scalar(sa.select(Payment))
     payment.stripe_payment_intent_id = "pi_two_processes_1"
     db.session.commit()
-    intent = {
-        "id": "pi_two_processes_1",
-        "object": "payment_intent",
-        "status": "requires_capture",
-        "amount": order.total_cents,
-        "amount_capturable": order.total_cents,
-        "currency": "usd",
-        "metadata": {"reference": f"order:{order.id}"},
-    }
-    event = {"id": "evt_two_processes_1", "object": "event", "created": int(time.time())}
-    event |= {"type": "payment_intent.amount_capturable_updated", "data": {"object": intent}}
-    payload = json.dumps(event)
-    headers = {
-        "Stripe-Signature": stripe.WebhookSignature.generate_signature_header(
-            payload, WEBHOOK_SECRET
-        ),
-        "Content-Type": "application/json",
-    }
+    intent = capturable_intent(order, "pi_two_processes_1")
+    payload, headers = signed_event(intent, "evt_two_processes_1")
+    headers["Content-Type"] = "application/json"
 
     def deliver(url):
         return lambda: requests.post(
