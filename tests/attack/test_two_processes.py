@@ -1,10 +1,11 @@
 # ruff: noqa: F811  (pytest fixtures imported from other conftests are redefined as arguments)
 """Several app servers can share one database: two gunicorn processes on one PostgreSQL keep
-the stock guarantee. Twelve buyers (each alternating between the two servers, over real HTTP
-with the CSRF tokens of the pages) race for the last three units: three orders, stock 0.
-One Stripe event delivered to both at once is handled once. And with the limiter's counts in
-a shared Redis, as the README's production section says, login throttling holds across the
-two: an attacker gains nothing by spreading guesses."""
+the guarantees. Twelve buyers (each alternating between the two servers, over real HTTP with
+the CSRF tokens of the pages) race for the last three units: three orders, stock 0. Six
+visitors ask for one rep's same slot through both: one booking. One Stripe event delivered to
+both at once is handled once. And with the limiter's counts in a shared Redis, as the README's
+production section says, login throttling holds across the two: an attacker gains nothing by
+spreading guesses."""
 
 import contextlib
 import os
@@ -22,6 +23,7 @@ import sqlalchemy as sa
 
 from shop.auth.models import User
 from shop.catalog.models import Variant
+from shop.consultations.models import Booking
 from shop.orders.models import Order, OrderEvent
 from shop.payments.models import Payment, WebhookEvent
 from tests.attack.conftest import capturable_intent, signed_event
@@ -277,3 +279,39 @@ def test_one_stripe_event_delivered_to_both_processes_at_once_is_handled_once(
     assert db.session.scalar(placed) == 1
     assert db.session.scalar(sa.select(Order.status)) == "placed"
     assert db.session.scalar(sa.select(Payment.status)) == "authorized"
+
+
+def test_six_visitors_on_two_processes_for_one_slot_make_one_booking(
+    app, db, reps, sailboats, make_product, two_servers
+):
+    """Each fills in the request on one server; all ask for the same time of the same rep at
+    once, spread over both: one booking, and everyone else is told it was just taken."""
+    boat = make_product(sailboats)
+    maya = reps["maya"].id
+    db.session.commit()
+    visitors = [requests.Session() for _ in range(6)]
+
+    def token(http, url: str) -> str:
+        return CSRF_RE.search(http.get(url, timeout=10).text).group(1)
+
+    for i, http in enumerate(visitors):
+        server = two_servers[i % 2]
+        ask = f"{server}/consultations/new?product={boat.slug}"
+        data = {"channel": "video", "rep": str(maya), "timezone": "UTC", "name": f"Visitor {i}"}
+        data |= {"email": f"visitor{i}@example.com", "csrf_token": token(http, ask)}
+        r = http.post(ask, data=data, allow_redirects=False, timeout=30)
+        assert r.status_code == 303, r.text[-500:]
+    times = visitors[0].get(two_servers[0] + "/consultations/new/time", timeout=10).text
+    slot = re.search(r'name="slot" value="([^"]+)"', times).group(1)
+
+    def ask_for_the_slot(i, http):
+        url = f"{two_servers[(i + 1) % 2]}/consultations/new/time"
+        data = {"slot": slot, "csrf_token": token(http, url)}
+        return lambda: http.post(url, data=data, allow_redirects=False, timeout=30)
+
+    answers = together([ask_for_the_slot(i, http) for i, http in enumerate(visitors)])
+    codes = sorted(r.status_code for r in answers)
+    assert codes == [303] + [409] * 5, codes
+    assert all("just taken" in r.text for r in answers if r.status_code == 409)
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Booking)) == 1
