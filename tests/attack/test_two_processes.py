@@ -2,10 +2,11 @@
 """Several app servers can share one database: two gunicorn processes on one PostgreSQL keep
 the guarantees. Twelve buyers (each alternating between the two servers, over real HTTP with
 the CSRF tokens of the pages) race for the last three units: three orders, stock 0. Six
-visitors ask for one rep's same slot through both: one booking. One Stripe event delivered to
-both at once is handled once. And with the limiter's counts in a shared Redis, as the README's
-production section says, login throttling holds across the two: an attacker gains nothing by
-spreading guesses."""
+visitors ask for one rep's same slot through both: one booking. Two managers approve one
+refund at once, one on each: one Stripe refund. One Stripe event delivered to both at once is
+handled once. And with the limiter's counts in a shared Redis, as the README's production
+section says, login throttling holds across the two: an attacker gains nothing by spreading
+guesses."""
 
 import contextlib
 import os
@@ -24,8 +25,9 @@ import sqlalchemy as sa
 from shop.auth.models import User
 from shop.catalog.models import Variant
 from shop.consultations.models import Booking
+from shop.orders import operations
 from shop.orders.models import Order, OrderEvent
-from shop.payments.models import Payment, WebhookEvent
+from shop.payments.models import Payment, Refund, WebhookEvent
 from tests.attack.conftest import capturable_intent, signed_event
 from tests.checkout.conftest import (  # noqa: F401  (fixtures used here)
     ADDRESS,
@@ -36,6 +38,13 @@ from tests.checkout.conftest import (  # noqa: F401  (fixtures used here)
     place,
 )
 from tests.conftest import PASSWORD, free_port
+from tests.operations.card_helpers import audit_rows, fresh, stripe_refunds
+from tests.operations.conftest import (  # noqa: F401  (fixtures used here)
+    card_order,
+    payment_of,
+    place_card_order,
+    staff,
+)
 from tests.stripe_peer import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET
 
 pytestmark = pytest.mark.postgres
@@ -315,3 +324,45 @@ def test_six_visitors_on_two_processes_for_one_slot_make_one_booking(
     assert all("just taken" in r.text for r in answers if r.status_code == 409)
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Booking)) == 1
+
+
+def test_two_managers_on_two_processes_approving_one_refund_make_one_stripe_refund(
+    app, db, card_order, staff, stripe_peer, two_servers
+):
+    """A refund above the approval limit waits for a manager; two approve it at the same
+    moment, each signed in on a different server: Stripe refunds once."""
+    payment = payment_of(db, card_order)
+    operations.capture_payment(card_order.id, payment.id, None, staff["manager"])
+    db.session.commit()
+    outcome = operations.request_refund(
+        card_order.id, payment.id, 20_000_00, "Wrong finish", staff["support"], "two-processes"
+    )
+    db.session.commit()
+    refund_id = outcome.refund.id
+    assert fresh(db, Refund, refund_id).status == "pending_approval"
+
+    def signed_in_on(server: str, user) -> tuple[requests.Session, str]:
+        http = requests.Session()
+        page = http.get(server + "/account/login", timeout=10).text
+        data = {"email": user.email, "password": PASSWORD}
+        data["csrf_token"] = CSRF_RE.search(page).group(1)
+        r = http.post(server + "/account/login", data=data, allow_redirects=False, timeout=30)
+        assert r.status_code == 302, r.status_code
+        token = CSRF_RE.search(http.get(server + "/staff/", timeout=10).text).group(1)
+        return http, token
+
+    managers = [
+        (server, *signed_in_on(server, staff[who]))
+        for server, who in zip(two_servers, ("manager", "manager2"), strict=True)
+    ]
+
+    def approve(server, http, token):
+        url = f"{server}/staff/refunds/{refund_id}/approve"
+        return lambda: http.post(url, data={"csrf_token": token}, allow_redirects=False, timeout=60)
+
+    answers = together([approve(*m) for m in managers])
+    assert [r.status_code for r in answers] == [303, 303], [r.text[-300:] for r in answers]
+    assert len(stripe_refunds(stripe_peer, payment)) == 1
+    assert fresh(db, Refund, refund_id).status == "succeeded"
+    assert fresh(db, Payment, payment.id).amount_refunded_cents == 20_000_00
+    assert len(audit_rows(db, "refund.approve")) == 1
