@@ -3,10 +3,10 @@
 the guarantees. Twelve buyers (each alternating between the two servers, over real HTTP with
 the CSRF tokens of the pages) race for the last three units: three orders, stock 0. Six
 visitors ask for one rep's same slot through both: one booking. Two managers approve one
-refund at once, one on each: one Stripe refund. One Stripe event delivered to both at once is
-handled once. And with the limiter's counts in a shared Redis, as the README's production
-section says, login throttling holds across the two: an attacker gains nothing by spreading
-guesses."""
+refund at once, one on each: one Stripe refund. A buyer accepts and pays one quote in two
+tabs, one on each: one order. One Stripe event delivered to both at once is handled once.
+And with the limiter's counts in a shared Redis, as the README's production section says,
+login throttling holds across the two: an attacker gains nothing by spreading guesses."""
 
 import contextlib
 import os
@@ -45,6 +45,7 @@ from tests.operations.conftest import (  # noqa: F401  (fixtures used here)
     place_card_order,
     staff,
 )
+from tests.quotes.test_closing import quote  # noqa: F401  (a fixture used here)
 from tests.stripe_peer import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET
 
 pytestmark = pytest.mark.postgres
@@ -52,6 +53,7 @@ pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parents[2]
 CSRF_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 BUYERS = 12
+SHARED_SECRET = "two-processes-share-this-secret"
 
 
 @contextlib.contextmanager
@@ -60,7 +62,7 @@ def serving_two(postgres_url, stripe_peer, tmp_path, **settings):
     env = {
         **os.environ,
         "DATABASE_URL": postgres_url,
-        "SECRET_KEY": "two-processes-share-this-secret",
+        "SECRET_KEY": SHARED_SECRET,
         "MAIL_BACKEND": "locmem",
         "RATELIMIT_ENABLED": "false",
         "STRIPE_SECRET_KEY": SECRET_KEY,
@@ -366,3 +368,37 @@ def test_two_managers_on_two_processes_approving_one_refund_make_one_stripe_refu
     assert fresh(db, Refund, refund_id).status == "succeeded"
     assert fresh(db, Payment, payment.id).amount_refunded_cents == 20_000_00
     assert len(audit_rows(db, "refund.approve")) == 1
+
+
+def test_two_tabs_on_two_processes_accepting_and_paying_one_quote_make_one_order(
+    app, db, quote, two_servers
+):
+    """The buyer accepts the quote and goes on to pay in two tabs at once, and a load balancer
+    sends each tab to a different server: one order, one payment."""
+    from shop.quotes.services import quote_link_token
+
+    app.config["SECRET_KEY"] = SHARED_SECRET  # the servers' key signs the buyer's link
+    token = quote_link_token(quote)
+    db.session.commit()
+    address = {"address_line1": "1 Harbor Way", "city": "Seattle", "region": "WA"}
+    address |= {"postal_code": "98101", "phone": "555", "pay": "deposit", "payment_method": "card"}
+
+    def tab(server: str):
+        http = requests.Session()
+        base = f"{server}/quotes/v/{token}"
+        csrf = CSRF_RE.search(http.get(base, timeout=10).text).group(1)
+
+        def accept_and_pay():
+            data = {"typed_name": "Ada Lovelace", "accept_terms": "y", "version": "1"}
+            http.post(base + "/accept", data={**data, "csrf_token": csrf}, timeout=30)
+            return http.post(
+                base + "/pay", data={**address, "csrf_token": csrf}, allow_redirects=False
+            )
+
+        return accept_and_pay
+
+    answers = together([tab(server) for server in two_servers])
+    assert [r.status_code for r in answers] == [303, 303], [r.text[-300:] for r in answers]
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 1
