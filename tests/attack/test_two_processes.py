@@ -144,6 +144,18 @@ def redis_url(tmp_path):
         process.wait(timeout=10)
 
 
+def page_token(http: requests.Session, url: str) -> str:
+    """The CSRF token of the page at `url`, as a browser would read it."""
+    return CSRF_RE.search(http.get(url, timeout=10).text).group(1)
+
+
+def log_in(http: requests.Session, server: str, email: str, password: str) -> int:
+    """Post the login form on `server`; the answer's status (302: in, 401, 429)."""
+    url = server + "/account/login"
+    data = {"email": email, "password": password, "csrf_token": page_token(http, url)}
+    return http.post(url, data=data, allow_redirects=False, timeout=30).status_code
+
+
 class Buyer:
     """A browser over HTTP whose requests alternate between the two servers."""
 
@@ -156,7 +168,7 @@ class Buyer:
         return self.urls[self.turn % len(self.urls)] + path
 
     def token(self) -> str:
-        return CSRF_RE.search(self.http.get(self.url("/about"), timeout=10).text).group(1)
+        return page_token(self.http, self.url("/about"))
 
     def form(self, path: str, data: dict) -> requests.Response:
         body = {**data, "csrf_token": self.token()}
@@ -242,20 +254,12 @@ def test_login_throttling_holds_across_two_processes_sharing_redis(
     settings = {"RATELIMIT_ENABLED": "true", "RATELIMIT_STORAGE_URI": redis_url}
     with serving_two(postgres_url, stripe_peer, tmp_path, **settings) as urls:
         http = requests.Session()
-
-        def log_in(server: str, password: str) -> int:
-            page = http.get(server + "/account/login", timeout=10).text
-            data = {"email": user.email, "password": password}
-            data["csrf_token"] = CSRF_RE.search(page).group(1)
-            r = http.post(server + "/account/login", data=data, allow_redirects=False, timeout=30)
-            return r.status_code
-
         # Three guesses on the first server, two on the second.
-        wrong = [log_in(urls[i % 2], "wrong password!") for i in range(5)]
+        wrong = [log_in(http, urls[i % 2], user.email, "wrong password!") for i in range(5)]
         assert wrong == [401] * 5
         # Alone, neither server has seen the five that lock the account; together they have.
-        assert log_in(urls[1], PASSWORD) == 429
-        assert log_in(urls[0], PASSWORD) == 429
+        assert log_in(http, urls[1], user.email, PASSWORD) == 429
+        assert log_in(http, urls[0], user.email, PASSWORD) == 429
 
 
 def test_one_stripe_event_delivered_to_both_processes_at_once_is_handled_once(
@@ -301,15 +305,11 @@ def test_six_visitors_on_two_processes_for_one_slot_make_one_booking(
     maya = reps["maya"].id
     db.session.commit()
     visitors = [requests.Session() for _ in range(6)]
-
-    def token(http, url: str) -> str:
-        return CSRF_RE.search(http.get(url, timeout=10).text).group(1)
-
     for i, http in enumerate(visitors):
         server = two_servers[i % 2]
         ask = f"{server}/consultations/new?product={boat.slug}"
         data = {"channel": "video", "rep": str(maya), "timezone": "UTC", "name": f"Visitor {i}"}
-        data |= {"email": f"visitor{i}@example.com", "csrf_token": token(http, ask)}
+        data |= {"email": f"visitor{i}@example.com", "csrf_token": page_token(http, ask)}
         r = http.post(ask, data=data, allow_redirects=False, timeout=30)
         assert r.status_code == 303, r.text[-500:]
     times = visitors[0].get(two_servers[0] + "/consultations/new/time", timeout=10).text
@@ -317,7 +317,7 @@ def test_six_visitors_on_two_processes_for_one_slot_make_one_booking(
 
     def ask_for_the_slot(i, http):
         url = f"{two_servers[(i + 1) % 2]}/consultations/new/time"
-        data = {"slot": slot, "csrf_token": token(http, url)}
+        data = {"slot": slot, "csrf_token": page_token(http, url)}
         return lambda: http.post(url, data=data, allow_redirects=False, timeout=30)
 
     answers = together([ask_for_the_slot(i, http) for i, http in enumerate(visitors)])
@@ -345,13 +345,8 @@ def test_two_managers_on_two_processes_approving_one_refund_make_one_stripe_refu
 
     def signed_in_on(server: str, user) -> tuple[requests.Session, str]:
         http = requests.Session()
-        page = http.get(server + "/account/login", timeout=10).text
-        data = {"email": user.email, "password": PASSWORD}
-        data["csrf_token"] = CSRF_RE.search(page).group(1)
-        r = http.post(server + "/account/login", data=data, allow_redirects=False, timeout=30)
-        assert r.status_code == 302, r.status_code
-        token = CSRF_RE.search(http.get(server + "/staff/", timeout=10).text).group(1)
-        return http, token
+        assert log_in(http, server, user.email, PASSWORD) == 302
+        return http, page_token(http, server + "/staff/")
 
     managers = [
         (server, *signed_in_on(server, staff[who]))
@@ -386,14 +381,13 @@ def test_two_tabs_on_two_processes_accepting_and_paying_one_quote_make_one_order
     def tab(server: str):
         http = requests.Session()
         base = f"{server}/quotes/v/{token}"
-        csrf = CSRF_RE.search(http.get(base, timeout=10).text).group(1)
+        csrf = page_token(http, base)
 
         def accept_and_pay():
             data = {"typed_name": "Ada Lovelace", "accept_terms": "y", "version": "1"}
             http.post(base + "/accept", data={**data, "csrf_token": csrf}, timeout=30)
-            return http.post(
-                base + "/pay", data={**address, "csrf_token": csrf}, allow_redirects=False
-            )
+            pay = {**address, "csrf_token": csrf}
+            return http.post(base + "/pay", data=pay, allow_redirects=False, timeout=30)
 
         return accept_and_pay
 
