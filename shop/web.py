@@ -65,8 +65,18 @@ class IdConverter(IntegerConverter):
         super().__init__(map, min=1, max=MAX_ID)
 
 
+# Where Flask-Login keeps the logged-in user's key in the session (`login_user` writes it).
+LOGIN_SESSION_KEY = "_user_id"
+
+
+def is_signed_in() -> bool:
+    """A user is logged in. A session without a login key has no one to load: asking
+    Flask-Login would still run its loader (a visitor's every page), to find no one."""
+    return LOGIN_SESSION_KEY in session and current_user.is_authenticated
+
+
 def current_buyer_id() -> int | None:
-    return current_user.id if current_user.is_authenticated else None
+    return current_user.id if is_signed_in() else None
 
 
 def owner() -> dict:
@@ -197,21 +207,26 @@ def register_web(app: Flask) -> None:
             "can": can,
         }
 
-    csp = content_security_policy(app.config)
+    always = (
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("X-Frame-Options", "DENY"),
+        ("Content-Security-Policy", content_security_policy(app.config)),
+    )
+    hsts = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
     @app.after_request
     def security_headers(response):
         headers = response.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Content-Security-Policy", csp)
-        if app.config.get("SESSION_COOKIE_SECURE"):
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        # A header the view set itself is kept. One pass over those, where a `setdefault` per
+        # header searched them each time.
+        present = {name.lower(): value for name, value in headers.items()}
+        wanted = (*always, hsts) if app.config.get("SESSION_COOKIE_SECURE") else always
+        headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
         # Pages carry a cart, an account menu or personal data: never store them in a cache.
         # (A response that already says no-store, like an attachment's, keeps its own words.)
-        if not request.path.startswith("/static/") and "no-store" not in headers.get(
-            "Cache-Control", ""
+        if not request.path.startswith("/static/") and "no-store" not in present.get(
+            "cache-control", ""
         ):
             headers["Cache-Control"] = "no-store"
         return response

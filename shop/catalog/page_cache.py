@@ -15,11 +15,10 @@ import secrets
 from collections.abc import Hashable
 
 from flask import current_app, g, render_template, request, session
-from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from shop.catalog import cache
-from shop.web import VISITOR_SESSION_KEY, is_new_visitor
+from shop.web import VISITOR_SESSION_KEY, is_new_visitor, is_signed_in
 
 # What this request itself put into a first-time visitor's session: nothing the page shows.
 _OWN_KEYS = frozenset({VISITOR_SESSION_KEY, "trail_pending"})
@@ -29,7 +28,7 @@ TOKEN_PLACEHOLDER = "csrf-placeholder-" + secrets.token_hex(16)
 
 def is_bare_visitor() -> bool:
     """No login, and no session but what this request started."""
-    if current_user.is_authenticated:
+    if is_signed_in():
         return False
     keys = session.keys() - _OWN_KEYS if is_new_visitor() else session.keys()
     return not keys

@@ -207,6 +207,21 @@ def test_no_rate_limit_covers_a_page_read(app):
         assert not _reads_are_not_limited()
 
 
+def test_a_page_read_never_reaches_the_limiters_lookup(client, monkeypatch):
+    """The limiter's own filter is asked only after it has found the view's limits; reads
+    are let through before that (`StoreLimiter`). A POST still goes through it."""
+    from shop.extensions import limiter
+
+    asked = []
+    lookup = limiter.identify_request
+    monkeypatch.setattr(limiter, "identify_request", lambda: asked.append(1) or lookup())
+    assert client.get("/").status_code == 200
+    assert client.head("/").status_code == 200
+    assert asked == []
+    post_form(client, "/account/login", {"email": "no@example.com", "password": "x"})
+    assert asked
+
+
 @pytest.mark.parametrize(
     "target",
     [
