@@ -95,7 +95,8 @@ class CatalogCache:
 def generation() -> int:
     """The catalog generation this request works with; one query, the first time it is asked."""
     if "catalog_generation" not in g:
-        g.catalog_generation = read(_READ_GENERATION).scalar() or 0
+        rows = read(_READ_GENERATION)
+        g.catalog_generation = (rows[0][0] if rows else 0) or 0
     return g.catalog_generation
 
 
@@ -148,6 +149,8 @@ def _own_change_pending() -> bool:
     """This request's transaction holds a catalog change it has not committed. What it builds
     then shows that change, and must not be kept: other requests read the generation from
     committed data (`shop.db.read`), and the change may yet be rolled back."""
+    if not db.session.registry.has():
+        return False  # no session yet in this request, so no change in it
     session = db.session()
     return bool(session.info.get("catalog_bumped")) or (
         bool(session.new or session.dirty or session.deleted) and _changes_catalog(session)

@@ -608,7 +608,7 @@ def product_stock(slug: str) -> dict[int, Availability] | None:
     """The availability of the variants of the product at `slug`, read together with the
     catalog generation the request then uses (one round trip where a product page took two).
     None when the generation row is missing (a test emptied it): the caller reads apart."""
-    rows = read(_PRODUCT_STOCK, {"slug": slug, "now": utcnow()}).all()
+    rows = read(_PRODUCT_STOCK, {"slug": slug, "now": utcnow()})
     if not rows:
         return None
     note_generation(rows[0][0])

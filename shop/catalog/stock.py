@@ -113,8 +113,10 @@ def availability(
     if not variant_ids:
         return {}
     params = {"ids": list(variant_ids), "now": utcnow()}
+    if exclude_holder is None and for_display:
+        return availability_from(read(_AVAILABILITY(), params))
     if exclude_holder is None:
-        found = (read if for_display else session_rows)(_AVAILABILITY(), params)
+        found = session_rows(_AVAILABILITY(), params)
     else:
         found = session_rows(_AVAILABILITY_EXCEPT(), {**params, "holder": exclude_holder})
     return availability_from(found.all())  # one fetch, not one per row

@@ -149,7 +149,7 @@ def test_the_read_pool_keeps_the_deployments_engine_options(app_config, database
     }
     app = create_app(app_config)
     with app.test_request_context("/"):
-        name = read(sa.text("SHOW application_name")).scalar()
+        name = read(sa.text("SHOW application_name"))[0][0]
         assert "_read_connection" in g  # it came from the read pool, not the session
         close_read_connection()
         shop_db.session.remove()
@@ -191,3 +191,55 @@ def test_the_query_counter_counts_only_its_own_threads_statements(app, db, query
         other.start()
         other.join()
     assert statements == ["SELECT 1"]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_page_reads_run_on_the_driver_and_read_what_sqlalchemy_reads(
+    app, db, sailboats, make_product, query_counter
+):
+    """`shop.db.read` runs the pages' reads on psycopg's cursor (`_DriverRead`): the same rows
+    as SQLAlchemy's execution, with each parameter's bind processing (a timezone-aware `now`,
+    ids as an array's text), and seen by whoever counts statements."""
+    from datetime import timedelta
+
+    from shop.catalog import stock
+    from shop.catalog.cache import _READ_GENERATION
+    from shop.catalog.services import _CARD_STOCK, _PRODUCT_STOCK
+    from shop.db import _DriverRead, close_read_connection, read, utcnow
+
+    boat = make_product(sailboats, variants=3, stock=4)
+    sold_out = make_product(sailboats, variants=1, stock=0)
+    stock.reserve("test:driver", {boat.variants[0].id: 3}, utcnow() + timedelta(minutes=15))
+    db.session.commit()
+    reads = [
+        (_PRODUCT_STOCK, {"slug": boat.slug, "now": utcnow()}),
+        (_CARD_STOCK(), {"ids": [boat.id, sold_out.id]}),
+        (_READ_GENERATION, None),
+    ]
+    dialect = db.engine.dialect
+    found = []
+    for statement, params in reads:
+        assert _DriverRead.of(statement, dialect) is not None  # else the pages lost the speed
+        expected = [tuple(row) for row in db.session.execute(statement, params)]
+        db.session.commit()
+        with app.test_request_context("/"), query_counter() as statements:
+            found.append(read(statement, params))
+            close_read_connection()  # the test's app context outlives this request's
+        assert found[-1] == expected and len(statements) == 1
+    held = {row[1]: row[5] for row in found[0]}
+    assert held == {boat.variants[0].id: 3, boat.variants[1].id: 0, boat.variants[2].id: 0}
+
+
+@pytest.mark.postgres
+def test_a_driver_reads_error_arrives_as_sqlalchemys(app, db):
+    """So that the outage handler (a calm 503) and `read`'s retry see what they expect."""
+    from shop.db import _DriverRead, close_read_connection, read
+
+    bad = sa.select(sa.cast(sa.bindparam("n", type_=sa.String), sa.Integer))
+    assert _DriverRead.of(bad, db.engine.dialect) is not None
+    with app.test_request_context("/"):
+        with pytest.raises(sa.exc.DataError) as caught:
+            read(bad, {"n": "not a number"})
+        assert not caught.value.connection_invalidated
+        assert read(bad, {"n": "12"}) == [(12,)]  # and the connection is still good
+        close_read_connection()
