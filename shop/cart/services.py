@@ -256,7 +256,7 @@ def view_cart(user_id: int | None = None, visitor_key: str | None = None) -> Car
     lines = session_rows(
         _LINES_FOR_USER if user_id is not None else _LINES_FOR_VISITOR,
         {"owner": user_id if user_id is not None else visitor_key},
-    ).all()
+    )
     if not lines:
         return CartView(None, [], {}, Money.zero(), 0, {})
     cart_id, held_for = lines[0][0], lines[0][1]

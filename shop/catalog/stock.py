@@ -119,7 +119,7 @@ def availability(
         found = session_rows(_AVAILABILITY(), params)
     else:
         found = session_rows(_AVAILABILITY_EXCEPT(), {**params, "holder": exclude_holder})
-    return availability_from(found.all())  # one fetch, not one per row
+    return availability_from(found)
 
 
 def availability_from(rows) -> dict[int, Availability]:

@@ -169,8 +169,8 @@ def test_session_rows_sees_what_the_session_holds_as_session_execute_does(
     boat.name = "Tern 31"  # pending, not flushed
     names = sa.select(Product.name).where(Product.id == boat.id)
     with db.session.no_autoflush:
-        assert session_rows(names).scalar_one() == "Tern 30"
-    assert session_rows(names).scalar_one() == "Tern 31"
+        assert session_rows(names) == [("Tern 30",)]
+    assert session_rows(names) == [("Tern 31",)]
     assert db.session.execute(names).scalar_one() == "Tern 31"  # the same as the ORM's
     db.session.rollback()
 
