@@ -195,12 +195,13 @@ class _DriverRead:
     """A read statement run on psycopg's own cursor, compiled once by SQLAlchemy.
 
     Measured under gunicorn (two workers, PostgreSQL on loopback), SQLAlchemy's execution of
-    the product page's one read cost about 12% of the page, on top of psycopg: its execution
-    context, its result and its events. These reads return plain columns, so they skip it.
-    What SQLAlchemy would do that matters is kept: the same SQL, each parameter's own bind
-    processing, the statement events that query counters listen to, a dropped connection
-    invalidated (so `read` retries it) and the driver's errors raised as SQLAlchemy's (so an
-    outage is the calm 503). A statement this cannot run the same way is left to SQLAlchemy.
+    the product page's one read (its execution context, its result and its events) cost about
+    0.2 ms on top of psycopg's: running it here made the page some 15% faster. These reads
+    return plain columns, so they need none of it. What SQLAlchemy would do that matters is
+    kept: the same SQL, each parameter's own bind processing, the statement events that query
+    counters listen to, a dropped connection invalidated (so `read` retries it) and the
+    driver's errors raised as SQLAlchemy's (so an outage is the calm 503). A statement this
+    cannot run the same way is left to SQLAlchemy.
     """
 
     def __init__(self, statement, dialect) -> None:

@@ -47,8 +47,8 @@ def _reads_are_not_limited() -> bool:
 class StoreLimiter(Limiter):
     """Flask-Limiter, which lets a page read through before doing any of its work.
 
-    Its request filter (registered below too) is only asked after the limiter has looked up
-    the view and gathered its limits: 3% of a product page, for nothing."""
+    Its own way, a request filter, is only asked after the limiter has looked up the view and
+    gathered its limits: 3% of a product page, for nothing."""
 
     def _check_request_limit(self, callable_name=None, in_middleware=True) -> None:
         if _reads_are_not_limited():
@@ -57,4 +57,3 @@ class StoreLimiter(Limiter):
 
 
 limiter = StoreLimiter(key_func=get_remote_address, default_limits=[])
-limiter.request_filter(_reads_are_not_limited)

@@ -96,7 +96,7 @@ def generation() -> int:
     """The catalog generation this request works with; one query, the first time it is asked."""
     if "catalog_generation" not in g:
         rows = read(_READ_GENERATION)
-        g.catalog_generation = (rows[0][0] if rows else 0) or 0
+        g.catalog_generation = (rows[0][0] if rows else None) or 0
     return g.catalog_generation
 
 

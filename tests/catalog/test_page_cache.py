@@ -146,3 +146,31 @@ def test_a_shared_page_adds_nothing_to_the_database(
             assert bare.get(url).status_code == 200
     assert not [s for s in statements if not s.lstrip().upper().startswith("SELECT")]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CartLine)) == 0
+
+
+def test_a_shared_page_makes_no_orm_session_and_asks_for_no_user(
+    app, bare, db, sailboats, make_product
+):
+    """A bare visitor's pages read on `shop.db.read`'s connection only: nothing creates the
+    request's ORM session (once, just to ask whether it was in a transaction), and nothing
+    asks Flask-Login for a user the session cannot hold."""
+    from flask import request_finished
+    from flask_login import user_accessed
+
+    boat = make_product(sailboats)
+    urls = (f"/p/{boat.slug}", "/c/sailboats", "/search?q=product", "/")
+    for url in urls:
+        bare.get(url)  # fills the caches
+    sessions, users = [], []
+
+    def finished(sender, **extra):  # before the request's context (and session) is torn down
+        sessions.append(db.session.registry.has())
+
+    def accessed(sender, **extra):
+        users.append(sender)
+
+    with request_finished.connected_to(finished, app), user_accessed.connected_to(accessed):
+        for url in urls:
+            assert bare.get(url).status_code == 200
+    assert sessions == [False] * len(urls)
+    assert users == []
