@@ -308,30 +308,47 @@ class IdArray(TypeDecorator):
 
     impl = sa.Text
     cache_ok = True
+    brackets = "{}"
 
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        return "{" + ",".join([str(int(v)) for v in value]) + "}"
+        opening, closing = self.brackets
+        return opening + ",".join([str(int(v)) for v in value]) + closing
 
 
-def ids_in(column, name: str = "ids", *, array: bool):
-    """`column IN (...)` for a list of ids bound at run time as `name`.
+class IdJson(IdArray):
+    """A list of ids bound as the text of one JSON array, `[1,2,3]`, for SQLite's `json_each`."""
 
-    With `array` (PostgreSQL) it is `column = ANY(:name)`: one array parameter, so the text of
-    the statement is the same for 1 id or 30, psycopg prepares it once, and SQLAlchemy renders
-    no placeholder per id (which cost more than the query on a 30-line cart). Elsewhere the
-    list is expanded into one placeholder per id.
+    cache_ok = True
+    brackets = "[]"
+
+
+def ids_in(column, name: str = "ids", *, dialect: str):
+    """`column IN (...)` for a list of ids bound at run time as `name`, as one parameter.
+
+    On PostgreSQL `column = ANY(:name)`, the ids as one array; on SQLite `column IN (SELECT
+    value FROM json_each(:name))`, the ids as one JSON array. Either way the text of the
+    statement is the same for 1 id or 30: the driver prepares it once, and SQLAlchemy renders
+    no placeholder per id, which cost more than the query on a 30-line cart (an expanding IN
+    of 30 ids took 190 µs on SQLite, the JSON array 150 µs, and 110 against 97 for one id).
     """
-    if array:
-        ids = sa.cast(sa.bindparam(name, type_=IdArray()), ARRAY(sa.Integer))
-        return column == sa.func.any(ids)
+    if dialect == "postgresql":
+        # The array's text is made an array once per statement, in a sub-select (an InitPlan):
+        # a cast in the condition itself is redone for every row it filters, which made the
+        # stock read of a 30-line cart 0.33 ms instead of 0.16 (a seq scan of 108 reservations
+        # parsing 30 ids each time).
+        array = sa.select(sa.cast(sa.bindparam(name, type_=IdArray()), ARRAY(sa.Integer)))
+        return column == sa.func.any(sa.cast(array.scalar_subquery(), ARRAY(sa.Integer)))
+    if dialect == "sqlite":
+        listed = sa.func.json_each(sa.bindparam(name, type_=IdJson()))
+        return column.in_(sa.select(sa.column("value")).select_from(listed).scalar_subquery())
     return column.in_(sa.bindparam(name, expanding=True))
 
 
 class ForDialect:
-    """A statement built once per database dialect: `build(array)` gets whether to match
-    lists of ids with a PostgreSQL array (see `ids_in`)."""
+    """A statement built once per database dialect: `build(dialect)` gets the dialect's name,
+    for `ids_in`."""
 
     def __init__(self, build):
         self._build = build
@@ -343,7 +360,7 @@ class ForDialect:
         name = db.engine.dialect.name
         statement = self._built.get(name)
         if statement is None:
-            statement = self._built[name] = self._build(name == "postgresql")
+            statement = self._built[name] = self._build(name)
         return statement
 
 

@@ -412,7 +412,7 @@ def card_stock(ids: list[int]) -> dict[int, str]:
     return out
 
 
-def _card_stock_statement(array: bool):
+def _card_stock_statement(dialect: str):
     in_stock = sa.and_(Variant.is_active.is_(True), Variant.stock_on_hand > 0)
     return (
         sa.select(
@@ -420,7 +420,7 @@ def _card_stock_statement(array: bool):
             sa.func.max(sa.case((in_stock, 1), else_=0)),
             sa.func.max(sa.case((Variant.made_to_order.is_(True), 1), else_=0)),
         )
-        .where(ids_in(Variant.product_id, array=array))
+        .where(ids_in(Variant.product_id, dialect=dialect))
         .group_by(Variant.product_id)
     )
 
@@ -452,7 +452,7 @@ def variant_labels(variant_ids: list[int]) -> dict[int, VariantLabel]:
     return {key[1]: label for key, label in found.items() if label is not None}
 
 
-def _variant_labels_statement(array: bool):
+def _variant_labels_statement(dialect: str):
     first_image = (
         sa.select(ProductImage.path)
         .where(ProductImage.product_id == Product.id)
@@ -472,7 +472,7 @@ def _variant_labels_statement(array: bool):
             first_image,
         )
         .join(Product, Product.id == Variant.product_id)
-        .where(ids_in(Variant.id, array=array))
+        .where(ids_in(Variant.id, dialect=dialect))
     )
 
 

@@ -61,7 +61,7 @@ def held_units(exclude_holder: bool = False):
     )
 
 
-def _held_per_variant(exclude_holder: bool, array: bool):
+def _held_per_variant(exclude_holder: bool, dialect: str):
     """(variant_id, held) for the variants bound as `ids`, to outer-join to the variants.
 
     Not a correlated sum per variant (`held_units`): on a small reservations table PostgreSQL
@@ -74,18 +74,18 @@ def _held_per_variant(exclude_holder: bool, array: bool):
             StockReservation.variant_id.label("variant_id"),
             sa.func.sum(StockReservation.quantity).label("held"),
         )
-        .where(ids_in(StockReservation.variant_id, array=array), *_live(exclude_holder))
+        .where(ids_in(StockReservation.variant_id, dialect=dialect), *_live(exclude_holder))
         .group_by(StockReservation.variant_id)
         .subquery("held")
     )
 
 
-def _availability_statement(exclude_holder: bool, array: bool):
+def _availability_statement(exclude_holder: bool, dialect: str):
     """Stock per variant net of live reservations (of everyone, or of everyone but a holder).
 
     Built once at import with bound parameters: product and cart pages run it on every view.
     """
-    held = _held_per_variant(exclude_holder, array)
+    held = _held_per_variant(exclude_holder, dialect)
     return (
         sa.select(
             Variant.id,
@@ -95,12 +95,12 @@ def _availability_statement(exclude_holder: bool, array: bool):
             sa.func.coalesce(held.c.held, 0),
         )
         .outerjoin(held, held.c.variant_id == Variant.id)
-        .where(ids_in(Variant.id, array=array))
+        .where(ids_in(Variant.id, dialect=dialect))
     )
 
 
-_AVAILABILITY = ForDialect(lambda array: _availability_statement(False, array))
-_AVAILABILITY_EXCEPT = ForDialect(lambda array: _availability_statement(True, array))
+_AVAILABILITY = ForDialect(lambda dialect: _availability_statement(False, dialect))
+_AVAILABILITY_EXCEPT = ForDialect(lambda dialect: _availability_statement(True, dialect))
 
 
 def availability(

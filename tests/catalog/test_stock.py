@@ -89,8 +89,8 @@ def test_unknown_and_empty_lists(app):
 @pytest.mark.both_dbs
 @pytest.mark.parametrize("count", [1, 2, 30])
 def test_a_list_of_ids_is_matched_whatever_its_length(app, db, sailboats, make_product, count):
-    """On PostgreSQL the ids go as the text of one array (shop.db.IdArray), elsewhere as one
-    placeholder each; either way exactly the listed variants come back."""
+    """The ids go as one parameter (on PostgreSQL the text of one array, shop.db.IdArray; on
+    SQLite one JSON array, shop.db.IdJson); either way exactly the listed variants come back."""
     variants = [make_product(sailboats, stock=n + 1).variants[0] for n in range(count + 1)]
     asked = [v.id for v in variants[:count]]  # the last one is not asked for
 
@@ -100,12 +100,37 @@ def test_a_list_of_ids_is_matched_whatever_its_length(app, db, sailboats, make_p
     assert [found[v.id].in_stock for v in variants[:count]] == list(range(1, count + 1))
 
 
-def test_the_id_array_is_built_from_integers_only():
-    from shop.db import IdArray
+@pytest.mark.parametrize("kind, empty", [("IdArray", "{}"), ("IdJson", "[]")])
+def test_a_bound_id_list_is_built_from_integers_only(kind, empty):
+    import shop.db
 
-    bind = IdArray().process_bind_param
-    assert bind([3, 1, 2], None) == "{3,1,2}"
-    assert bind([], None) == "{}"
+    bind = getattr(shop.db, kind)().process_bind_param
+    assert bind([3, 1, 2], None) == empty[0] + "3,1,2" + empty[1]
+    assert bind([], None) == empty
     assert bind(None, None) is None
     with pytest.raises(ValueError):
-        bind(["1}", "2"], None)
+        bind(["1" + empty[1], "2"], None)
+
+
+@pytest.mark.both_dbs
+def test_a_list_of_ids_is_one_parameter_whatever_its_length(app, db, sailboats, make_product):
+    """The statement's text is the same for 1 id and for 30: prepared once by the driver, and
+    no placeholder rendered per id."""
+    import sqlalchemy as sa
+
+    variants = [make_product(sailboats).variants[0] for _ in range(30)]
+    seen = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        stock.availability([variants[0].id])
+        stock.availability([v.id for v in variants])
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", keep)
+
+    reads = [s for s in seen if "stock_on_hand" in s]
+    assert len(reads) == 2 and reads[0] == reads[1]
+    assert reads[0].count("?") + reads[0].count("%(") < 10  # not one per id
