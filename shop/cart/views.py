@@ -10,6 +10,10 @@ from shop.extensions import db
 from shop.web import owner, safe_next
 
 bp = Blueprint("cart", __name__)
+# The flash category of a refused add to cart: shown as an error, and the product page also
+# shows it beside its quantity field (other errors flashed there, a full compare list, are not
+# about the quantity).
+QUANTITY_REFUSED = "quantity"
 bp.add_app_template_global(lines_html, "cart_lines_html")  # cart.html is also the quote form's page
 
 
@@ -37,7 +41,7 @@ def add():
             raise
         except DomainError as exc:
             db.session.rollback()
-            flash(exc.message, "error")
+            flash(exc.message, QUANTITY_REFUSED)
             return redirect(back), 303
         db.session.commit()
         flash(f"Added to your cart ({line.quantity} in cart).", "success")
@@ -45,7 +49,7 @@ def add():
     if variant_id is None:
         raise NotFound("No such item.")
     for message in form.quantity.errors:
-        flash(message, "error")
+        flash(message, QUANTITY_REFUSED)
     return redirect(back), 303
 
 

@@ -70,6 +70,28 @@ def test_bad_quantities_are_refused_and_change_nothing(client, piano, db, quanti
     assert message in page and 'class="field-error"' in page
 
 
+def test_only_a_refused_quantity_is_shown_beside_the_quantity_field(
+    client, piano, app, monkeypatch
+):
+    """Other errors flashed back to the product page (a full compare list) are not about the
+    quantity: they show above the page, and the field stays as it was."""
+    monkeypatch.setitem(app.config, "COMPARE_MAX", 0)  # the compare list is full at once
+    refused = post_form(
+        client, "/compare/add", {"product_id": piano.id, "next": f"/p/{piano.slug}"}
+    )
+    assert refused.status_code == 303
+
+    page = client.get(f"/p/{piano.slug}").get_data(as_text=True)
+
+    assert 'class="flash flash-error"' in page
+    assert 'class="field-error"' not in page and 'aria-invalid="true"' not in page
+
+    add(client, piano.variants[0].id, "0", next=f"/p/{piano.slug}")
+    page = client.get(f"/p/{piano.slug}").get_data(as_text=True)
+    assert 'class="flash flash-quantity"' in page  # styled as an error (shop.css)
+    assert 'id="quantity-error">Enter a whole number of at least 1.<' in page
+
+
 def test_update_above_stock_shows_error_next_to_the_line(client, piano, db):
     add(client, piano.variants[0].id, 1)
     line_id = db.session.scalar(sa.select(CartLine.id))
