@@ -83,6 +83,22 @@ def test_bad_quantity_shows_an_error_next_to_the_field(page, live_server, shot):
     shot(page, "09-quantity-error")
 
 
+def test_a_full_compare_list_is_not_shown_as_a_quantity_error(page, live_server, shot):
+    """Five products into a compare list of four: the fifth product's page says why above
+    the page, and leaves its quantity field alone."""
+    page.goto(live_server + "/c/sailboats")
+    links = page.locator(".product-card a.card-link")
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    assert len(hrefs) >= 5
+    for href in hrefs[:5]:
+        page.goto(live_server + href)
+        page.get_by_role("button", name="Add to compare").click()
+    expect(page.locator(".flash-error")).to_contain_text("compare up to 4 products")
+    expect(page.locator(".quantity-field .field-error")).to_have_count(0)
+    expect(page.locator("#quantity")).not_to_have_attribute("aria-invalid", "true")
+    shot(page, "09b-compare-full")
+
+
 def test_search_finds_spec_values(page, live_server):
     page.goto(live_server + "/")
     page.get_by_label("Search the catalog").fill("carbon")
