@@ -2,6 +2,8 @@
 
 import functools
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -92,15 +94,45 @@ def _sqlite_on_begin(conn):
     no transaction and takes no lock.
     """
     if conn.dialect.name == "sqlite" and not _autocommit(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Reading only: a deferred BEGIN, which takes no write lock (readers of a WAL database
+        # do not wait for anyone, nor anyone for them).
+        conn.exec_driver_sql("BEGIN" if _reading_only.get() else "BEGIN IMMEDIATE")
     conn.info["wrote"] = False
+
+
+class WriteWhileReadingOnly(RuntimeError):
+    """A statement that writes, run while `reading_only` is in force: a bug in the caller."""
+
+
+_reading_only: ContextVar[bool] = ContextVar("reading_only", default=False)
+
+
+@contextmanager
+def reading_only():
+    """Run a block that only reads (a page that shows data and changes none).
+
+    Its transactions begin deferred on SQLite, so that it does not queue for the write lock
+    behind every other request, nor make them queue behind it. What it reads is then not
+    locked against writers, so it must decide no write: any statement that writes, on either
+    database, raises `WriteWhileReadingOnly`.
+    """
+    token = _reading_only.set(True)
+    try:
+        yield
+    finally:
+        _reading_only.reset(token)
 
 
 @event.listens_for(Engine, "before_cursor_execute")
 def _note_writes(conn, cursor, statement, parameters, context, executemany):
     """Anything but a plain SELECT (or the BEGIN above) counts as a write to the transaction."""
-    if not conn.info.get("wrote") and statement.lstrip()[:6].upper() not in ("SELECT", "BEGIN "):
+    if not conn.info.get("wrote") and statement.lstrip()[:6].upper() not in _READS:
+        if _reading_only.get():
+            raise WriteWhileReadingOnly(statement.split(None, 1)[0])
         conn.info["wrote"] = True
+
+
+_READS = ("SELECT", "BEGIN ", "BEGIN")
 
 
 def end_reading_transaction(error=None) -> None:

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from functools import wraps
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, g, request, session
@@ -9,6 +10,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
+from shop.db import reading_only
 from shop.money import Money
 
 VISITOR_SESSION_KEY = "visitor"
@@ -87,6 +89,18 @@ def owner() -> dict:
     return {"user_id": None, "visitor_key": visitor_key(create=True)}
 
 
+def reads_only(view):
+    """A view that shows data and changes none (shop.db.reading_only): on SQLite it takes no
+    write lock, and a write while it runs is refused."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        with reading_only():
+            return view(*args, **kwargs)
+
+    return wrapped
+
+
 def safe_next(target: str | None, default: str) -> str:
     """A `next` URL only if it stays on this site; otherwise the default (no open redirect)."""
     if not target:
@@ -140,9 +154,11 @@ def register_web(app: Flask) -> None:
     from shop.auth.roles import can
     from shop.cart.services import cart_count
     from shop.catalog.services import nav_categories
+    from shop.templating import AsciiHtml
 
     app.session_interface = SessionInterface()
     app.url_map.converters["id"] = IdConverter
+    app.jinja_env.add_extension(AsciiHtml)
 
     @app.before_request
     def bind_audit_address():

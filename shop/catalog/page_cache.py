@@ -18,6 +18,7 @@ from flask import current_app, g, render_template, request, session
 from flask_wtf.csrf import generate_csrf
 
 from shop.catalog import cache
+from shop.templating import ascii_html
 from shop.web import VISITOR_SESSION_KEY, is_new_visitor, is_signed_in
 
 # What this request itself put into a first-time visitor's session: nothing the page shows.
@@ -47,7 +48,7 @@ def render_catalog_page(template: str, vary: Hashable = None, **context) -> str:
     def build() -> str:
         setattr(g, field, TOKEN_PLACEHOLDER)  # generate_csrf returns it, touching no session
         try:
-            return render_template(template, **context)
+            return ascii_html(render_template(template, **context))  # its names too, once
         finally:
             g.pop(field, None)
 

@@ -112,14 +112,16 @@ def availability(
     """
     if not variant_ids:
         return {}
+    return availability_from(_availability_rows(variant_ids, exclude_holder, for_display))
+
+
+def _availability_rows(variant_ids: list[int], exclude_holder: str | None, for_display: bool):
     params = {"ids": list(variant_ids), "now": utcnow()}
     if exclude_holder is None and for_display:
-        return availability_from(read(_AVAILABILITY(), params))
+        return read(_AVAILABILITY(), params)
     if exclude_holder is None:
-        found = session_rows(_AVAILABILITY(), params)
-    else:
-        found = session_rows(_AVAILABILITY_EXCEPT(), {**params, "holder": exclude_holder})
-    return availability_from(found)
+        return session_rows(_AVAILABILITY(), params)
+    return session_rows(_AVAILABILITY_EXCEPT(), {**params, "holder": exclude_holder})
 
 
 def availability_from(rows) -> dict[int, Availability]:
@@ -134,8 +136,25 @@ def availability_from(rows) -> dict[int, Availability]:
 
 
 def available_units(variant_ids: list[int], exclude_holder: str | None = None) -> dict[int, int]:
-    """Orderable units per variant id, in one query (not counting `exclude_holder`'s hold)."""
-    return {k: v.orderable for k, v in availability(variant_ids, exclude_holder).items()}
+    """Orderable units per variant id, in one query (not counting `exclude_holder`'s hold).
+
+    `availability_from`'s `orderable`, worked out without the rest: a cart page asks for it for
+    each of its lines on every view, and making an `Availability` per line cost it more than
+    the rule itself.
+    """
+    if not variant_ids:
+        return {}
+    cap = current_app.config["MAX_LINE_QUANTITY"]
+    return {
+        variant_id: (
+            max(on_hand - int(held), 0, cap) if made_to_order else max(on_hand - int(held), 0)
+        )
+        if active
+        else 0
+        for variant_id, on_hand, made_to_order, active, held in _availability_rows(
+            variant_ids, exclude_holder, False
+        )
+    }
 
 
 def _lock_variants(variant_ids: list[int]) -> dict[int, Variant]:

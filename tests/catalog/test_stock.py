@@ -49,6 +49,43 @@ def test_only_live_reservations_count_and_a_holder_can_be_left_out(
     assert stock.available_units([held.id, 999_999]) == {held.id: 5}
 
 
+@pytest.mark.both_dbs
+def test_orderable_units_are_availabilitys_orderable_in_every_case(
+    app, db, sailboats, make_product
+):
+    """`available_units` works the orderable figure out on its own (the cart page's hot path):
+    it must agree with `availability` for every kind of variant."""
+    cap = app.config["MAX_LINE_QUANTITY"]
+    cases = {
+        "held in part": make_product(sailboats, stock=9),
+        "held beyond its stock": make_product(sailboats, stock=2),
+        "retired": make_product(sailboats, stock=5),
+        "retired, made to order": make_product(sailboats, stock=5, made_to_order=True),
+        "made to order, none on hand": make_product(sailboats, stock=0, made_to_order=True),
+        "made to order, more than a line": make_product(
+            sailboats, stock=cap + 7, made_to_order=True
+        ),
+        "made to order, held": make_product(sailboats, stock=3, made_to_order=True),
+    }
+    cases = {case: product.variants[0] for case, product in cases.items()}
+    hold(cases["held in part"], "order:1", 4)
+    hold(cases["held beyond its stock"], "order:2", 2)
+    cases["held beyond its stock"].stock_on_hand = 1  # a recount after the hold
+    hold(cases["made to order, held"], "order:3", 3)
+    cases["retired"].is_active = False
+    cases["retired, made to order"].is_active = False
+    db.session.commit()
+    ids = [v.id for v in cases.values()]
+
+    for holder in (None, "order:1", "order:3"):
+        units = stock.available_units(ids, holder)
+        assert units == {k: v.orderable for k, v in stock.availability(ids, holder).items()}
+    units = stock.available_units(ids)
+    assert [units[v.id] for v in cases.values()] == [5, 0, 0, 0, cap, cap + 7, cap]
+    assert stock.available_units(ids, "order:1")[cases["held in part"].id] == 9
+    assert stock.available_units([]) == {}
+
+
 @pytest.mark.postgres
 def test_a_long_list_reads_the_reservations_in_one_pass(app, db, sailboats, make_product):
     """Thirty variants, a small reservations table: PostgreSQL once scanned it per variant."""

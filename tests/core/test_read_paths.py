@@ -8,7 +8,9 @@ from sqlalchemy.engine import Engine
 
 from shop.catalog.cache import cached
 from shop.catalog.models import Product
+from shop.db import WriteWhileReadingOnly, reading_only
 from shop.research.models import ResearchEvent
+from tests.conftest import post_form
 
 
 @pytest.fixture
@@ -70,6 +72,41 @@ def test_on_sqlite_a_bare_visitor_is_not_held_up_by_a_writer(
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+def test_on_sqlite_a_buyers_cart_page_is_not_held_up_by_a_writer(
+    client, database_url, sailboats, make_product, make_user, login
+):
+    """A signed-in page reads in a transaction; the cart page's reads only (`reads_only`), so
+    on SQLite it begins deferred and takes no write lock."""
+    boat = make_product(sailboats, name="Tern 30")
+    assert login(make_user(email="ada@example.com")).status_code == 302
+    post_form(client, "/cart/add", {"variant_id": boat.variants[0].id, "quantity": 1})
+    assert client.get("/cart/").status_code == 200  # the caches warm
+    writer = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # a checkout, holding the lock
+    try:  # (were it to wait for the lock, it would fail after the 10 s busy timeout)
+        page = client.get("/cart/")
+        assert page.status_code == 200 and "Tern 30" in page.text
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
+@pytest.mark.both_dbs
+def test_a_write_while_reading_only_is_refused_before_it_reaches_the_database(
+    db, sailboats, make_product
+):
+    boat = make_product(sailboats, name="Tern 30")
+    rename = sa.update(Product).where(Product.id == boat.id).values(name="Renamed")
+    with reading_only():
+        assert db.session.scalar(sa.select(Product.name).where(Product.id == boat.id)) == "Tern 30"
+        with pytest.raises(WriteWhileReadingOnly, match="UPDATE"):
+            db.session.execute(rename)
+        db.session.rollback()
+    db.session.execute(rename)  # outside the block, a write is a write again
+    db.session.commit()
+    assert db.session.scalar(sa.select(Product.name).where(Product.id == boat.id)) == "Renamed"
 
 
 @pytest.mark.both_dbs

@@ -99,6 +99,36 @@ def test_a_full_compare_list_is_not_shown_as_a_quantity_error(page, live_server,
     shot(page, "09b-compare-full")
 
 
+def test_a_cart_line_is_updated_with_enter_and_removed_with_its_own_button(page, live_server, shot):
+    """Each line is one form: Enter in its quantity field updates it, and its Remove button
+    (the form's second button) removes that line and no other."""
+    page.goto(live_server + "/c/pianos")
+    links = page.locator(".product-card a.card-link")
+    hrefs = [links.nth(i).get_attribute("href") for i in range(2)]
+    names = []
+    for href in hrefs:
+        page.goto(live_server + href)
+        names.append(page.get_by_role("heading", level=1).inner_text())
+        page.get_by_role("button", name="Add to cart").click()
+    lines = page.get_by_test_id("cart-line")
+    expect(lines).to_have_count(2)
+    # The page is sent in ASCII; the browser shows the characters written as references.
+    expect(lines.first.locator(".muted")).to_contain_text(" \N{MIDDLE DOT} SKU ")
+
+    page.get_by_label(f"Quantity of {names[0]}").fill("2")
+    page.get_by_label(f"Quantity of {names[0]}").press("Enter")
+    expect(page.locator(".flash-success")).to_contain_text("Quantity updated")
+    expect(page.get_by_label(f"Quantity of {names[0]}")).to_have_value("2")
+    expect(page.get_by_test_id("cart-count")).to_have_text("3")
+
+    lines.filter(has_text=names[1]).get_by_role("button", name="Remove").click()
+    expect(page.locator(".flash-info")).to_contain_text("Removed from your cart")
+    expect(lines).to_have_count(1)
+    expect(lines.first).to_contain_text(names[0])
+    expect(page.get_by_label(f"Quantity of {names[0]}")).to_have_value("2")
+    shot(page, "06b-cart-update-remove")
+
+
 def test_search_finds_spec_values(page, live_server):
     page.goto(live_server + "/")
     page.get_by_label("Search the catalog").fill("carbon")
