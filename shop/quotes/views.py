@@ -17,7 +17,7 @@ from shop.errors import DomainError
 from shop.extensions import db, limiter
 from shop.quotes import buyer
 from shop.quotes.services import quote_for_token, quote_link_token
-from shop.web import owner
+from shop.web import owner, reads_only
 
 bp = Blueprint("quotes", __name__)
 
@@ -180,6 +180,7 @@ def _render(token: str, status: int = 200, message_form=None, decline_form=None)
 
 
 @bp.route("/v/<token>")
+@reads_only
 def view(token: str):
     return _render(token)
 

@@ -1,6 +1,7 @@
 """The buyer's side of a quote: asking from the cart, routing, the page, the thread, declining."""
 
 import re
+import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -282,6 +283,24 @@ def test_the_buyer_reads_lines_totals_terms_and_the_reps_note(client, db, desk, 
     assert "Delivered to Seattle, commissioning included." in html
     assert "both boats, 5% off." in html and "Maya Okafor" in html
     assert "Ready for your answer" in html and 'data-testid="valid-until"' in html
+
+
+def test_on_sqlite_the_quote_page_is_not_held_up_by_a_writer(
+    client, db, desk, boat, database_url, login
+):
+    """The quote page only reads (`reads_only`): on SQLite it takes no write lock, so a
+    checkout holding the lock does not keep the buyer waiting."""
+    quote = sent_quote(db, desk, boat)
+    assert login(desk["ada"]).status_code == 302
+    assert page(client, quote).status_code == 200
+    writer = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:  # (were it to wait for the lock, it would fail after the 10 s busy timeout)
+        r = page(client, quote)
+        assert r.status_code == 200 and quote.number in r.text
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
 
 
 def test_buyers_never_see_cost_or_margin(client, db, desk, boat):
