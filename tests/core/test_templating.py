@@ -1,6 +1,8 @@
 """Pages are sent in ASCII (shop/templating.py), and read the same in a browser."""
 
 import html
+import re
+from pathlib import Path
 
 from jinja2 import DictLoader, Environment
 
@@ -61,3 +63,14 @@ def test_catalog_and_cart_pages_with_non_ascii_names_are_sent_in_ascii(
         text = html.unescape(cart)
         assert "Blüthner Model 1" in text and "Walnut · satin · SKU" in text
         assert "the budget you have in mind…" in text
+
+
+def test_no_template_has_inline_script_or_style():
+    """References are not decoded inside <script> or <style>: AsciiHtml relies on there being
+    none inline (the Content-Security-Policy forbids them too)."""
+    templates = Path(__file__).resolve().parents[2] / "templates"
+    for path in templates.rglob("*.html"):
+        source = path.read_text()
+        assert not re.search(r"<style\b", source), path
+        for tag in re.findall(r"<script\b[^>]*>", source):
+            assert "src=" in tag, (path, tag)
