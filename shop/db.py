@@ -123,6 +123,10 @@ def reading_only():
         _reading_only.reset(token)
 
 
+# Statement openings that write nothing: a read, or the BEGIN above (IMMEDIATE or deferred).
+_READS = ("SELECT", "BEGIN ", "BEGIN")
+
+
 @event.listens_for(Engine, "before_cursor_execute")
 def _note_writes(conn, cursor, statement, parameters, context, executemany):
     """Anything but a plain SELECT (or the BEGIN above) counts as a write to the transaction."""
@@ -130,9 +134,6 @@ def _note_writes(conn, cursor, statement, parameters, context, executemany):
         if _reading_only.get():
             raise WriteWhileReadingOnly(statement.split(None, 1)[0])
         conn.info["wrote"] = True
-
-
-_READS = ("SELECT", "BEGIN ", "BEGIN")
 
 
 def end_reading_transaction(error=None) -> None:
