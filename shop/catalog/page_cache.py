@@ -15,9 +15,9 @@ import secrets
 from collections.abc import Hashable
 
 from flask import current_app, g, render_template, request, session
-from flask_wtf.csrf import generate_csrf
 
 from shop.catalog import cache
+from shop.signing import csrf_token
 from shop.templating import ascii_html
 from shop.web import VISITOR_SESSION_KEY, is_new_visitor, is_signed_in
 
@@ -46,11 +46,13 @@ def render_catalog_page(template: str, vary: Hashable = None, **context) -> str:
     field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
 
     def build() -> str:
-        setattr(g, field, TOKEN_PLACEHOLDER)  # generate_csrf returns it, touching no session
+        setattr(
+            g, field, TOKEN_PLACEHOLDER
+        )  # csrf_token (or generate_csrf) returns it, touching no session
         try:
             return ascii_html(render_template(template, **context))  # its names too, once
         finally:
             g.pop(field, None)
 
     html = cache.cached(("page", request.full_path, vary), build, store="page_cache")
-    return html.replace(TOKEN_PLACEHOLDER, generate_csrf())
+    return html.replace(TOKEN_PLACEHOLDER, csrf_token())
