@@ -13,6 +13,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from shop import held_reads
+
 
 def utcnow() -> datetime:
     """The current time, timezone-aware, in UTC."""
@@ -201,7 +203,7 @@ def read(statement, params: dict | None = None) -> list:
         return db.session.execute(statement, params).all()
     connection = g.get("_read_connection")
     if connection is None:
-        connection = g._read_connection = _read_engine().connect()
+        connection = g._read_connection = held_reads.take(_read_engine())
     try:
         return _run_read(connection, statement, params)
     except sa.exc.DBAPIError as exc:
@@ -301,8 +303,9 @@ class _DriverRead:
 def _read_engine() -> Engine:
     """The engine of `read`'s connections, one per app engine.
 
-    On PostgreSQL a small pool of its own, without the pre-ping: the ping is a round trip
-    before each request's first read, as long as the read itself, and `read` retries instead.
+    On PostgreSQL a small pool of its own (a thread keeps its connection between requests:
+    shop.held_reads), without the pre-ping: the ping is a round trip before each request's
+    first read, as long as the read itself, and `read` retries instead.
     Elsewhere (SQLite: no network, and an in-memory database must share the app's pool) the
     app's engine in autocommit mode.
     """
@@ -328,6 +331,7 @@ def _read_engine() -> Engine:
             engine = sa.create_engine(base.url, **options)
             # The app's engine disposed (tests, a fork): so is this one, with its connections.
             event.listen(base, "engine_disposed", lambda _: engine.dispose())
+            held_reads.watch(engine)
         else:
             engine = base.execution_options(isolation_level="AUTOCOMMIT")
         engines[base] = engine
@@ -398,11 +402,13 @@ class ForDialect:
 
 
 def close_read_connection(error=None) -> None:
+    """At the end of a request: its read connection kept for the thread's next (PostgreSQL,
+    shop.held_reads) or closed."""
     from flask import g
 
     connection = g.pop("_read_connection", None)
     if connection is not None:
-        connection.close()
+        held_reads.keep(connection, error)
 
 
 def include_object(obj, name, type_, reflected, compare_to, dialect: str | None = None) -> bool:
