@@ -1,4 +1,4 @@
-"""`shop.db.read`'s PostgreSQL connection, kept checked out between one thread's requests.
+"""`shop.db.read`'s connection, kept checked out between one thread's requests.
 
 A visitor's product page makes one read. Checking its connection out of SQLAlchemy's pool and
 back (a `Connection` made and closed, the pool's queue, its events) cost 75 µs of the page
@@ -15,8 +15,10 @@ server, not closed or invalidated, and of the pool it came from. What can end it
 - the process forks: the child never uses or closes its parent's connection (closing would
   end the parent's session on the server).
 
-Only on PostgreSQL. On SQLite `read` shares the app's pool, and a held connection would be
-one fewer for the app's sessions.
+On SQLite (a database file) `read`'s connections come from the app's own pool: a held one is
+one fewer for the app's sessions, of the pool's 5 (and 10 more on demand), and a sync worker's
+request uses at most one of those besides. Idle, in autocommit mode, it holds no lock and no
+snapshot, so writers and checkpoints do not wait for it.
 """
 
 import contextlib
@@ -25,6 +27,7 @@ import threading
 
 from psycopg import pq
 from sqlalchemy import Connection, Engine, event
+from sqlalchemy.pool import QueuePool
 
 
 class _Holder:
@@ -83,19 +86,26 @@ def keep(connection: Connection, error: BaseException | None = None) -> None:
 
 
 def _is_idle(connection: Connection) -> bool:
-    if connection.closed or connection.invalidated or connection.dialect.name != "postgresql":
+    if connection.closed or connection.invalidated:
         return False
     driver = connection.connection.driver_connection
-    return not driver.closed and driver.info.transaction_status == pq.TransactionStatus.IDLE
+    if connection.dialect.name == "postgresql":
+        return not driver.closed and driver.info.transaction_status == pq.TransactionStatus.IDLE
+    if connection.dialect.name == "sqlite":
+        # A database file's connections are each their own (QueuePool); an in-memory
+        # database has one per thread, which the thread's session uses too.
+        return isinstance(connection.engine.pool, QueuePool) and not driver.in_transaction
+    return False
 
 
 def watch(engine: Engine) -> None:
-    """Close this thread's held connection when `engine` is disposed."""
+    """Close this thread's held connection when `engine` is disposed (then a new pool
+    replaces the one it came from)."""
 
     @event.listens_for(engine, "engine_disposed")
     def _disposed(_engine) -> None:
         holder = _slot.holder
-        if holder is not None and holder.connection.engine is engine:
+        if holder is not None and holder.pool is not holder.connection.engine.pool:
             _slot.holder = None
             holder.discard()
 

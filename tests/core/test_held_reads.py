@@ -7,6 +7,7 @@ import threading
 
 import psycopg
 import pytest
+import sqlalchemy as sa
 
 from shop import held_reads
 from shop.db import _read_engine
@@ -113,6 +114,19 @@ def test_a_forked_child_neither_uses_nor_closes_its_parents_connection(app, kaya
     assert held_backend() == backend  # the parent's connection, still sound
 
 
-def test_on_sqlite_nothing_is_held(app, kayak):
-    assert app.test_client(use_cookies=False).get(f"/p/{kayak.slug}").status_code == 200
-    assert held_reads._slot.holder is None
+def test_a_connection_of_an_in_memory_sqlite_database_is_never_held(app):
+    # Its pool has one connection per thread, which the thread's session uses too.
+    engine = sa.create_engine("sqlite://")
+    connection = engine.connect()
+    held_reads.keep(connection)
+    assert held_reads._slot.holder is None and connection.closed
+    engine.dispose()
+
+
+def test_on_a_sqlite_file_the_read_connection_is_held_too(app, kayak):
+    visitor = app.test_client(use_cookies=False)
+    assert visitor.get(f"/p/{kayak.slug}").status_code == 200
+    first = held_reads._slot.holder.connection.connection.driver_connection
+    assert not first.in_transaction  # idle: no lock, no snapshot
+    assert visitor.get(f"/p/{kayak.slug}").status_code == 200
+    assert held_reads._slot.holder.connection.connection.driver_connection is first

@@ -230,13 +230,14 @@ def test_the_query_counter_counts_only_its_own_threads_statements(app, db, query
     assert statements == ["SELECT 1"]
 
 
-@pytest.mark.postgres
-def test_on_postgresql_the_page_reads_run_on_the_driver_and_read_what_sqlalchemy_reads(
+@pytest.mark.both_dbs
+def test_the_page_reads_run_on_the_driver_and_read_what_sqlalchemy_reads(
     app, db, sailboats, make_product, query_counter
 ):
-    """`shop.db.read` runs the pages' reads on psycopg's cursor (`_DriverRead`): the same rows
-    as SQLAlchemy's execution, with each parameter's bind processing (a timezone-aware `now`,
-    ids as an array's text), and seen by whoever counts statements."""
+    """`shop.db.read` runs the pages' reads on the driver's cursor (`_DriverRead`): the same
+    rows as SQLAlchemy's execution, with each parameter's bind processing (a timezone-aware
+    `now`, ids as an array's text) and, on SQLite, each column's conversion (its booleans are
+    integers), and seen by whoever counts statements."""
     from datetime import timedelta
 
     from shop.catalog import stock
@@ -265,6 +266,7 @@ def test_on_postgresql_the_page_reads_run_on_the_driver_and_read_what_sqlalchemy
         assert found[-1] == expected and len(statements) == 1
     held = {row[1]: row[5] for row in found[0]}
     assert held == {boat.variants[0].id: 3, boat.variants[1].id: 0, boat.variants[2].id: 0}
+    assert {type(row[3]) for row in found[0]} == {bool}  # made to order: True or False
 
 
 @pytest.mark.postgres
