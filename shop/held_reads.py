@@ -31,12 +31,18 @@ from sqlalchemy.pool import QueuePool
 
 
 class _Holder:
+    """One thread's holder, made once and refilled after each request."""
+
     __slots__ = ("connection", "pid", "pool")
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self) -> None:
+        self.connection: Connection | None = None
+        self.pool = None
+        self.pid = os.getpid()
+
+    def hold(self, connection: Connection) -> None:
         self.connection = connection
         self.pool = connection.engine.pool
-        self.pid = os.getpid()
 
     def __del__(self) -> None:
         # Its thread ended (or the holder was replaced): back to the pool, in this process.
@@ -67,8 +73,8 @@ _inherited: list[_Holder] = []  # a forked child's copies of its parent's: never
 
 def take(engine: Engine) -> Connection:
     """This thread's held connection to `engine`, or a new one from its pool."""
-    holder, _slot.holder = _slot.holder, None
-    if holder is not None:
+    holder = _slot.holder
+    if holder is not None and holder.connection is not None:
         if holder.pool is engine.pool and _is_idle(holder.connection):
             return holder.take()
         holder.discard()
@@ -77,10 +83,13 @@ def take(engine: Engine) -> Connection:
 
 def keep(connection: Connection, error: BaseException | None = None) -> None:
     """At the end of a request: hold `connection` for this thread's next one, or close it."""
-    if error is None and _slot.holder is None and _is_idle(connection):
+    holder = _slot.holder
+    if holder is None:
+        holder = _slot.holder = _Holder()
+    if error is None and holder.connection is None and _is_idle(connection):
         if connection.in_transaction():  # SQLAlchemy's own, begun by an execute: nothing
             connection.rollback()  # on the server in autocommit mode, so nothing sent
-        _slot.holder = _Holder(connection)
+        holder.hold(connection)
         return
     connection.close()
 
@@ -104,15 +113,20 @@ def watch(engine: Engine) -> None:
 
     @event.listens_for(engine, "engine_disposed")
     def _disposed(_engine) -> None:
-        holder = _slot.holder
-        if holder is not None and holder.pool is not holder.connection.engine.pool:
-            _slot.holder = None
-            holder.discard()
+        connection = held()
+        if connection is not None and _slot.holder.pool is not connection.engine.pool:
+            _slot.holder.discard()
+
+
+def held() -> Connection | None:
+    """This thread's held connection, if any (for tests and diagnostics)."""
+    holder = _slot.holder
+    return None if holder is None else holder.connection
 
 
 def _forget_in_child() -> None:
     holder, _slot.holder = _slot.holder, None
-    if holder is not None:
+    if holder is not None and holder.connection is not None:
         _inherited.append(holder)  # its connection is the parent's: not to be touched
 
 

@@ -21,16 +21,19 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def visitor_key(create: bool = False) -> str | None:
-    """The anonymous visitor's key (a hash of a random token kept in the signed session)."""
+def visitor_token(create: bool = False) -> str | None:
+    """The anonymous visitor's random token, kept in the signed session (made if asked)."""
     token = session.get(VISITOR_SESSION_KEY)
-    if token is None:
-        if not create:
-            return None
-        token = secrets.token_urlsafe(32)
-        session[VISITOR_SESSION_KEY] = token
+    if token is None and create:
+        token = session[VISITOR_SESSION_KEY] = secrets.token_urlsafe(32)
         g.new_visitor = True
-    return hash_token(token)
+    return token
+
+
+def visitor_key(create: bool = False) -> str | None:
+    """The anonymous visitor's key (a hash of their token): what their rows are stored under."""
+    token = visitor_token(create)
+    return None if token is None else hash_token(token)
 
 
 def is_new_visitor() -> bool:

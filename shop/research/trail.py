@@ -18,7 +18,15 @@ from shop.db import utcnow
 from shop.extensions import db
 from shop.research.models import ResearchEvent, ResearchKind
 from shop.research.services import record
-from shop.web import VISITOR_SESSION_KEY, hash_token, is_new_visitor, owner, parse_id
+from shop.web import (
+    VISITOR_SESSION_KEY,
+    hash_token,
+    is_new_visitor,
+    is_signed_in,
+    owner,
+    parse_id,
+    visitor_token,
+)
 
 PENDING_KEY = "trail_pending"
 MAX_PENDING = 5  # one request notes at most one event; this only bounds the cookie
@@ -27,13 +35,16 @@ log = logging.getLogger(__name__)
 
 def note(kind: ResearchKind, *, product_id: int | None = None, query: str | None = None) -> None:
     """One event on the trail of whoever is asking, committed (or held for a first-time visitor)."""
-    who = owner()
-    if who["user_id"] is None and is_new_visitor():
-        held = list(session.get(PENDING_KEY, []))
-        held.append([kind.value, product_id, (query or None) and query[:200], utcnow().isoformat()])
-        session[PENDING_KEY] = held[-MAX_PENDING:]
-        return
-    record(kind, product_id=product_id, query=query, **who)
+    if not is_signed_in():
+        visitor_token(create=True)  # not yet its hash (owner): a held event has no use for it
+        if is_new_visitor():
+            held = list(session.get(PENDING_KEY, []))
+            held.append(
+                [kind.value, product_id, (query or None) and query[:200], utcnow().isoformat()]
+            )
+            session[PENDING_KEY] = held[-MAX_PENDING:]
+            return
+    record(kind, product_id=product_id, query=query, **owner())
     db.session.commit()
 
 

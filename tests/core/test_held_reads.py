@@ -20,10 +20,10 @@ def kayak(make_category, make_product):
 
 def held_backend() -> int | None:
     """The server process behind this thread's held read connection, if one is held."""
-    holder = held_reads._slot.holder
-    if holder is None:
+    connection = held_reads.held()
+    if connection is None:
         return None
-    return holder.connection.connection.driver_connection.info.backend_pid
+    return connection.connection.driver_connection.info.backend_pid
 
 
 def server_has(postgres_url: str, backend: int) -> bool:
@@ -72,7 +72,7 @@ def test_a_connection_left_in_a_transaction_is_closed_not_held(app):
     connection = _read_engine().connect()
     connection.exec_driver_sql("BEGIN")  # on the server: the autocommit engine would not
     held_reads.keep(connection)
-    assert held_reads._slot.holder is None
+    assert held_reads.held() is None
     assert connection.closed
 
 
@@ -80,7 +80,7 @@ def test_a_connection_left_in_a_transaction_is_closed_not_held(app):
 def test_a_connection_of_a_request_that_failed_is_closed_not_held(app):
     connection = _read_engine().connect()
     held_reads.keep(connection, RuntimeError("the request failed"))
-    assert held_reads._slot.holder is None and connection.closed
+    assert held_reads.held() is None and connection.closed
 
 
 @pytest.mark.postgres
@@ -91,7 +91,7 @@ def test_disposing_the_engine_closes_the_held_connection_on_the_server(
     backend = held_backend()
     assert backend is not None and server_has(postgres_url, backend)
     db.engine.dispose()  # the read engine with it, and this thread's held connection
-    assert held_reads._slot.holder is None
+    assert held_reads.held() is None
     assert not server_has(postgres_url, backend)
     # The next page reads on a new connection.
     assert app.test_client(use_cookies=False).get(f"/p/{kayak.slug}").status_code == 200
@@ -105,7 +105,7 @@ def test_a_forked_child_neither_uses_nor_closes_its_parents_connection(app, kaya
     backend = held_backend()
     child = os.fork()
     if child == 0:  # the child: its slot is empty, and it exits without closing anything
-        os._exit(0 if held_reads._slot.holder is None else 1)
+        os._exit(0 if held_reads.held() is None else 1)
     _, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     gc.collect()
@@ -119,14 +119,14 @@ def test_a_connection_of_an_in_memory_sqlite_database_is_never_held(app):
     engine = sa.create_engine("sqlite://")
     connection = engine.connect()
     held_reads.keep(connection)
-    assert held_reads._slot.holder is None and connection.closed
+    assert held_reads.held() is None and connection.closed
     engine.dispose()
 
 
 def test_on_a_sqlite_file_the_read_connection_is_held_too(app, kayak):
     visitor = app.test_client(use_cookies=False)
     assert visitor.get(f"/p/{kayak.slug}").status_code == 200
-    first = held_reads._slot.holder.connection.connection.driver_connection
+    first = held_reads.held().connection.driver_connection
     assert not first.in_transaction  # idle: no lock, no snapshot
     assert visitor.get(f"/p/{kayak.slug}").status_code == 200
-    assert held_reads._slot.holder.connection.connection.driver_connection is first
+    assert held_reads.held().connection.driver_connection is first
