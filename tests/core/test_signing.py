@@ -1,13 +1,14 @@
 """The session cookie and the CSRF token signed without zlib, read as the libraries read them."""
 
 import pytest
-from flask import g, session
+from flask import Response, g, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import ValidationError
 
 from shop.signing import CSRF_SALT, Serializer, csrf_token
+from shop.web import _vary_on_cookie
 from tests.conftest import CSRF_RE
 
 
@@ -83,3 +84,20 @@ def test_a_product_page_token_posts_and_another_sessions_does_not(
     stranger = app.test_client()
     stranger.get(f"/p/{product.slug}")
     assert stranger.post("/cart/add", data={**form, "csrf_token": token}).status_code == 400
+
+
+def test_a_new_session_cookie_is_set_as_flask_sets_it_with_one_vary(app, client):
+    ours = client.get("/cart/")  # starts a session: our save_session sets the cookie
+    assert ours.headers.getlist("Vary") == ["Cookie"]
+    with app.test_request_context("/"):
+        session["visitor"] = "x"
+        flask_response = Response("")
+        SecureCookieSessionInterface().save_session(app, session, flask_response)
+    ours_cookie = ours.headers["Set-Cookie"].split(";", 1)[1]
+    flask_cookie = flask_response.headers["Set-Cookie"].split(";", 1)[1]
+    assert ours_cookie == flask_cookie  # HttpOnly, SameSite, Path, Secure: the same flags
+    # A view's own Vary is kept, and Cookie added to it once.
+    response = Response("", headers={"Vary": "Accept-Encoding"})
+    _vary_on_cookie(response)
+    _vary_on_cookie(response)
+    assert response.headers["Vary"] == "Accept-Encoding, Cookie"
