@@ -9,6 +9,21 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange
 from shop.web import parse_id
 
 QUANTITY_MESSAGE = "Enter a whole number of at least 1."
+# Where a refused add to cart leaves what was typed, for the product page's quantity field:
+# {"variant": variant id, "typed": the text}.
+REFUSED_QUANTITY = "refused_quantity"
+
+
+def refused_quantity(session, variant_ids) -> tuple[int, str] | None:
+    """(variant id, what was typed) of a refused add to cart, if it was for one of
+    `variant_ids`; taken out of the session (shown once, like the error beside it)."""
+    if REFUSED_QUANTITY not in session:  # without touching a session that has none
+        return None
+    refused = session.pop(REFUSED_QUANTITY)
+    if not isinstance(refused, dict):
+        return None
+    variant, typed = refused.get("variant"), refused.get("typed")
+    return (variant, typed) if variant in variant_ids and isinstance(typed, str) else None
 
 
 class QuantityField(IntegerField):

@@ -1,8 +1,8 @@
 """The cart page and the forms that change it."""
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
-from shop.cart.forms import AddToCartForm, EmptyForm, UpdateLineForm
+from shop.cart.forms import REFUSED_QUANTITY, AddToCartForm, EmptyForm, UpdateLineForm
 from shop.cart.rendering import lines_html
 from shop.cart.services import add_item, get_or_create_cart, remove_line, set_quantity, view_cart
 from shop.db import end_reading_transaction
@@ -15,6 +15,7 @@ bp = Blueprint("cart", __name__)
 # shows it beside its quantity field (other errors flashed there, a full compare list, are not
 # about the quantity).
 QUANTITY_REFUSED = "quantity"
+TYPED_QUANTITY_MAX = 12  # characters kept of a refused quantity (a quantity has at most 9)
 bp.add_app_template_global(lines_html, "cart_lines_html")  # cart.html is also the quote form's page
 
 
@@ -48,6 +49,7 @@ def add():
         except DomainError as exc:
             db.session.rollback()
             flash(exc.message, QUANTITY_REFUSED)
+            _keep_typed_quantity(variant_id)
             return redirect(back), 303
         db.session.commit()
         flash(f"Added to your cart ({line.quantity} in cart).", "success")
@@ -56,7 +58,15 @@ def add():
         raise NotFound("No such item.")
     for message in form.quantity.errors:
         flash(message, QUANTITY_REFUSED)
+    _keep_typed_quantity(variant_id)
     return redirect(back), 303
+
+
+def _keep_typed_quantity(variant_id: int) -> None:
+    """What the buyer typed, for the product page to show again beside its error: they correct
+    their number rather than type it anew (the field would otherwise say 1)."""
+    typed = (request.form.get("quantity") or "").strip()[:TYPED_QUANTITY_MAX]
+    session[REFUSED_QUANTITY] = {"variant": variant_id, "typed": typed}
 
 
 @bp.route("/lines/<id:line_id>", methods=["POST"])

@@ -3,9 +3,10 @@
 from dataclasses import dataclass
 from functools import partial
 
-from flask import Blueprint, current_app, g, get_template_attribute, request
+from flask import Blueprint, current_app, g, get_template_attribute, request, session
 from markupsafe import Markup
 
+from shop.cart.forms import refused_quantity
 from shop.catalog.cache import cached, cached_many
 from shop.catalog.filters import SORTS, parse_filters
 from shop.catalog.page_cache import render_catalog_page
@@ -141,7 +142,9 @@ def product(slug: str):
     note(ResearchKind.VIEWED, product_id=product.id)
     active = [v for v in product.variants if v.is_active]
     availability = variant_availability(active, stock)
-    chosen = parse_id(request.args.get("variant"))
+    # A refused add to cart comes back to the variant it was for, with what was typed.
+    refused = refused_quantity(session, {v.id for v in active})
+    chosen = refused[0] if refused else parse_id(request.args.get("variant"))
     orderable = [v for v in active if availability[v.id][1] > 0]
     selected = next((v for v in orderable if v.id == chosen), None) or next(iter(orderable), None)
     return render_catalog_page(
@@ -152,6 +155,7 @@ def product(slug: str):
         variants=active,
         availability=availability,
         selected=selected,
+        typed_quantity=refused[1] if refused else None,
         recently_viewed=[]
         if is_new_visitor()
         else recently_viewed_ids(limit=4, exclude=product.id, **owner()),

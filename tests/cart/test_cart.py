@@ -68,6 +68,33 @@ def test_bad_quantities_are_refused_and_change_nothing(client, piano, db, quanti
     assert lines(db) == []
     page = client.get(f"/p/{piano.slug}").get_data(as_text=True)
     assert message in page and 'class="field-error"' in page
+    # The field shows what was typed, to correct it, not 1 again; once, like the error.
+    assert quantity_field(page) == quantity[:12]
+    assert quantity_field(client.get(f"/p/{piano.slug}").get_data(as_text=True)) == "1"
+
+
+def quantity_field(page: str) -> str:
+    return re.search(r'<input id="quantity"[^>]* value="([^"]*)"', page).group(1)
+
+
+def test_a_refused_quantity_is_shown_again_only_on_its_own_product(client, piano, make_product, db):
+    other = make_product(piano.category, name="Upright", stock=2)
+    add(client, piano.variants[0].id, "<b>9</b>", next=f"/p/{other.slug}")
+    page = client.get(f"/p/{other.slug}").get_data(as_text=True)
+    assert "whole number" in page and quantity_field(page) == "1"  # not this product's
+    add(client, piano.variants[0].id, "<b>9</b>", next=f"/p/{piano.slug}")
+    page = client.get(f"/p/{piano.slug}").get_data(as_text=True)
+    assert quantity_field(page) == "&lt;b&gt;9&lt;/b&gt;"  # escaped like any other value
+
+
+def test_a_refused_quantity_comes_back_on_the_variant_it_was_for(client, piano, make_product):
+    two = make_product(piano.category, name="Baby grand", stock=2, variants=2)
+    second = two.variants[1]
+    add(client, second.id, "5", next=f"/p/{two.slug}?variant={two.variants[0].id}")
+    page = client.get(f"/p/{two.slug}?variant={two.variants[0].id}").get_data(as_text=True)
+    assert "Only 2 units are available" in page and quantity_field(page) == "5"
+    checked = re.search(r'name="variant_id" value="(\d+)" checked', page).group(1)
+    assert int(checked) == second.id  # not the one in the address: the one asked for
 
 
 def test_only_a_refused_quantity_is_shown_beside_the_quantity_field(

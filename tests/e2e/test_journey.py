@@ -79,8 +79,12 @@ def test_bad_quantity_shows_an_error_next_to_the_field(page, live_server, shot):
     page.locator("#quantity").fill("0")
     page.get_by_role("button", name="Add to cart").click()
     expect(page.locator(".quantity-field .field-error")).to_contain_text("at least 1")
+    expect(page.locator("#quantity")).to_have_value("0")  # what was typed, to correct it
     expect(page.get_by_test_id("cart-count")).to_have_text("0")
     shot(page, "09-quantity-error")
+    page.locator("#quantity").fill("2")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.get_by_test_id("cart-count")).to_have_text("2")
 
 
 def test_a_full_compare_list_is_not_shown_as_a_quantity_error(page, live_server, shot):
