@@ -425,8 +425,8 @@ class ForDialect:
 
 
 def close_read_connection(error=None) -> None:
-    """At the end of a request: its read connection kept for the thread's next (PostgreSQL,
-    shop.held_reads) or closed."""
+    """At the end of a request: its read connection kept for the thread's next
+    (shop.held_reads) or closed."""
     from flask import g
 
     connection = g.pop("_read_connection", None)

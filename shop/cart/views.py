@@ -2,7 +2,13 @@
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
-from shop.cart.forms import REFUSED_QUANTITY, AddToCartForm, EmptyForm, UpdateLineForm
+from shop.cart.forms import (
+    QUANTITY_REFUSED,
+    REFUSED_QUANTITY,
+    AddToCartForm,
+    EmptyForm,
+    UpdateLineForm,
+)
 from shop.cart.rendering import lines_html
 from shop.cart.services import add_item, get_or_create_cart, remove_line, set_quantity, view_cart
 from shop.db import end_reading_transaction
@@ -11,10 +17,6 @@ from shop.extensions import db
 from shop.web import owner, reads_only, safe_next
 
 bp = Blueprint("cart", __name__)
-# The flash category of a refused add to cart: shown as an error, and the product page also
-# shows it beside its quantity field (other errors flashed there, a full compare list, are not
-# about the quantity).
-QUANTITY_REFUSED = "quantity"
 TYPED_QUANTITY_MAX = 12  # characters kept of a refused quantity (a quantity has at most 9)
 bp.add_app_template_global(lines_html, "cart_lines_html")  # cart.html is also the quote form's page
 

@@ -46,9 +46,8 @@ def render_catalog_page(template: str, vary: Hashable = None, **context) -> str:
     field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
 
     def build() -> str:
-        setattr(
-            g, field, TOKEN_PLACEHOLDER
-        )  # csrf_token (or generate_csrf) returns it, touching no session
+        # csrf_token (or Flask-WTF's generate_csrf) returns it, touching no session.
+        setattr(g, field, TOKEN_PLACEHOLDER)
         try:
             return ascii_html(render_template(template, **context))  # its names too, once
         finally:

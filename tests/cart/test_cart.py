@@ -87,6 +87,13 @@ def test_a_refused_quantity_is_shown_again_only_on_its_own_product(client, piano
     assert quantity_field(page) == "&lt;b&gt;9&lt;/b&gt;"  # escaped like any other value
 
 
+def test_a_refusal_sent_back_elsewhere_is_not_shown_later_without_its_error(client, piano):
+    add(client, piano.variants[0].id, "0", next=f"/c/{piano.category.slug}")
+    assert "at least 1" in client.get(f"/c/{piano.category.slug}").get_data(as_text=True)
+    page = client.get(f"/p/{piano.slug}").get_data(as_text=True)
+    assert 'class="field-error"' not in page and quantity_field(page) == "1"
+
+
 def test_a_refused_quantity_comes_back_on_the_variant_it_was_for(client, piano, make_product):
     two = make_product(piano.category, name="Baby grand", stock=2, variants=2)
     second = two.variants[1]
