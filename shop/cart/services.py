@@ -6,12 +6,13 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from shop.cart.models import Cart, CartLine
+from shop.catalog.cache import cached, generation_column, note_generation
 from shop.catalog.models import Product, Variant
 from shop.catalog.services import variant_labels
-from shop.catalog.stock import available_units
+from shop.catalog.stock import available_units, held_by_others, orderable_units
 from shop.db import session_rows, utcnow
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
@@ -222,8 +223,7 @@ class CartView:
     """
 
     cart_id: int | None
-    rows: list[CartRow]
-    available: dict[int, int]
+    rows: tuple[CartRow, ...]
     subtotal: Money
     units: int
     problems: dict[int, str]  # line id -> why it cannot be checked out as it is
@@ -247,33 +247,66 @@ class CartView:
         )
 
 
+class _Priced(NamedTuple):
+    """A cart's rows priced from the catalog: kept per catalog generation and per its lines
+    and their stock as read, so shared by every request that reads the same; read-only."""
+
+    rows: tuple[CartRow, ...]
+    subtotal_cents: int
+    units: int
+    problems: tuple[tuple[int, str], ...]
+
+
 def view_cart(user_id: int | None = None, visitor_key: str | None = None) -> CartView:
-    """The cart with current prices and a server-side subtotal, whatever its size: its lines in
-    one query, what they show of the catalog from the catalog cache (one more query for what
-    it lacks), and their stock, read fresh."""
+    """The cart with current prices and a server-side subtotal, whatever its size.
+
+    One query reads its lines, what each may be ordered in (stock net of others' holds, read
+    fresh) and the catalog generation. What the lines show of the catalog (names, prices) comes
+    from the catalog cache, and the priced rows are kept by what that query read: a cart seen
+    again, unchanged, is not priced again. A new price is a new generation, a new quantity or a
+    change of stock a new key, so a kept cart is never a stale one.
+    """
     if user_id is None and visitor_key is None:
-        return CartView(None, [], {}, Money.zero(), 0, {})
+        return _empty_view()
     lines = session_rows(
         _LINES_FOR_USER if user_id is not None else _LINES_FOR_VISITOR,
-        {"owner": user_id if user_id is not None else visitor_key},
+        {
+            "owner": user_id if user_id is not None else visitor_key,
+            "now": utcnow(),
+            "cap": current_app.config["MAX_LINE_QUANTITY"],
+        },
     )
     if not lines:
-        return CartView(None, [], {}, Money.zero(), 0, {})
-    cart_id, held_for = lines[0][0], lines[0][1]
-    variant_ids = [line[3] for line in lines]
-    labels = variant_labels(variant_ids)
-    available = available_units(variant_ids, held_for)
-    shown, problems, subtotal = [], {}, 0
-    for _, _, line_id, variant_id, quantity in lines:
+        return _empty_view()
+    note_generation(lines[0][0])
+    key = tuple(lines)  # rows of (generation, cart id, line id, variant id, quantity, orderable)
+    priced = cached(("cart", key), lambda: _price(key), store="cart_views")
+    return CartView(
+        cart_id=key[0][1],
+        rows=priced.rows,
+        subtotal=Money(priced.subtotal_cents),
+        units=priced.units,
+        problems=dict(priced.problems),
+    )
+
+
+def _empty_view() -> CartView:
+    return CartView(None, (), Money.zero(), 0, {})
+
+
+def _price(lines: tuple) -> _Priced:
+    labels = variant_labels([line[3] for line in lines])
+    rows, problems, subtotal = [], [], 0
+    for _, _, line_id, variant_id, quantity, have in lines:
         label = labels.get(variant_id)
         if label is None:
             continue  # its variant was deleted (with the line) since the lines were read
         sku, v_name, cents, p_name, slug, image = label
-        problem = _problem(quantity, available.get(variant_id, 0))
+        problem = _problem(quantity, have)
         if problem:
-            problems[line_id] = problem
+            problems.append((line_id, problem))
         subtotal += cents * quantity
-        shown.append(
+        rows.append(
             CartRow(
                 line_id,
                 variant_id,
@@ -288,25 +321,37 @@ def view_cart(user_id: int | None = None, visitor_key: str | None = None) -> Car
                 problem,
             )
         )
-    return CartView(
-        cart_id=cart_id,
-        rows=shown,
-        available=available,
-        subtotal=Money(subtotal),
-        units=sum(row.quantity for row in shown),
-        problems=problems,
+    return _Priced(tuple(rows), subtotal, sum(row.quantity for row in rows), tuple(problems))
+
+
+def _lines_statement(owner: str):
+    """A cart's lines with what each may be ordered in: the stock net of live holds, the
+    cart's own hold (its order waiting for payment, `held_for`) not counted against it."""
+    wanted_cart, wanted_line = aliased(Cart), aliased(CartLine)
+    wanted = (
+        sa.select(wanted_line.variant_id.label("variant_id"), wanted_cart.held_for.label("holder"))
+        .join(wanted_cart, wanted_cart.id == wanted_line.cart_id)
+        .where(getattr(wanted_cart, owner) == sa.bindparam("owner"))
+        .subquery("wanted")
     )
-
-
-def _lines_statement(owner_column):
+    held = held_by_others(wanted)
     return (
-        sa.select(Cart.id, Cart.held_for, CartLine.id, CartLine.variant_id, CartLine.quantity)
+        sa.select(
+            generation_column(),
+            Cart.id,
+            CartLine.id,
+            CartLine.variant_id,
+            CartLine.quantity,
+            orderable_units(held.c.held),
+        )
         .join(CartLine, CartLine.cart_id == Cart.id)
-        .where(owner_column == sa.bindparam("owner"))
+        .join(Variant, Variant.id == CartLine.variant_id)
+        .outerjoin(held, held.c.variant_id == CartLine.variant_id)
+        .where(getattr(Cart, owner) == sa.bindparam("owner"))
         .order_by(CartLine.id)
     )
 
 
 # Built once: every cart page runs one of them.
-_LINES_FOR_USER = _lines_statement(Cart.user_id)
-_LINES_FOR_VISITOR = _lines_statement(Cart.visitor_key)
+_LINES_FOR_USER = _lines_statement("user_id")
+_LINES_FOR_VISITOR = _lines_statement("visitor_key")

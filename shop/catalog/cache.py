@@ -37,6 +37,9 @@ from shop.extensions import db
 T = TypeVar("T")
 MAX_ENTRIES = 5000  # a product page's entry is a few kB: at most some tens of MB per worker
 PAGE_ENTRIES = 1000  # whole pages, 10 to 25 kB each: at most about 25 MB per worker
+CART_ENTRIES = 1000  # priced carts, about 0.3 kB a line: at most some 10 MB per worker
+# Stores with a size of their own; every other store holds MAX_ENTRIES.
+_SIZES = {"page_cache": PAGE_ENTRIES, "cart_views": CART_ENTRIES}
 # Models whose rows pages built from the cache show; `watch` adds others (product questions).
 _watched: tuple[type, ...] = (
     Category,
@@ -111,6 +114,12 @@ def note_generation(value: int | None) -> None:
 _READ_GENERATION = sa.select(CatalogGeneration.value).where(CatalogGeneration.id == 1)
 
 
+def generation_column() -> sa.ScalarSelect:
+    """The generation as a column, for a page that reads it in its own statement (the cart)
+    and passes it to `note_generation`: a round trip fewer."""
+    return _READ_GENERATION.scalar_subquery()
+
+
 def enabled() -> bool:
     return current_app.config.get("CATALOG_CACHE", True)
 
@@ -118,7 +127,7 @@ def enabled() -> bool:
 def _store(name: str) -> CatalogCache:
     extensions = current_app.extensions
     if name not in extensions:
-        extensions[name] = CatalogCache(PAGE_ENTRIES if name == "page_cache" else MAX_ENTRIES)
+        extensions[name] = CatalogCache(_SIZES.get(name, MAX_ENTRIES))
     return extensions[name]
 
 

@@ -80,6 +80,39 @@ def _held_per_variant(exclude_holder: bool, dialect: str):
     )
 
 
+def held_by_others(wanted) -> sa.Subquery:
+    """(variant_id, held) for the variants of `wanted`, a subquery of (variant_id, holder):
+    their units held by live reservations other than that holder's (all of them when the
+    holder is null). The time is bound as `now`. Grouped, for the reason `_held_per_variant`
+    gives; for a page that reads its variants and their stock in one statement (the cart)."""
+    return (
+        sa.select(
+            StockReservation.variant_id.label("variant_id"),
+            sa.func.sum(StockReservation.quantity).label("held"),
+        )
+        .join(wanted, wanted.c.variant_id == StockReservation.variant_id)
+        .where(
+            *_live(exclude_holder=False),
+            sa.or_(wanted.c.holder.is_(None), StockReservation.holder != wanted.c.holder),
+        )
+        .group_by(StockReservation.variant_id)
+        .subquery("held")
+    )
+
+
+def orderable_units(held) -> sa.ColumnElement[int]:
+    """`available_units`' rule as a column over `Variant` and a column of its held units
+    (null for none), the cap bound as `cap`: what one buyer may put in a cart."""
+    free = Variant.stock_on_hand - sa.func.coalesce(held, 0)
+    cap = sa.bindparam("cap", type_=sa.Integer())
+    return sa.case(
+        (Variant.is_active.is_(False), 0),
+        (sa.and_(Variant.made_to_order.is_(True), free < cap), cap),
+        (free < 0, 0),
+        else_=free,
+    )
+
+
 def _availability_statement(exclude_holder: bool, dialect: str):
     """Stock per variant net of live reservations (of everyone, or of everyone but a holder).
 

@@ -294,6 +294,34 @@ def test_a_line_is_rendered_once_for_what_it_shows_and_again_when_that_changes(
         template_rendered.disconnect(note, app)
 
 
+def test_a_cart_kept_whole_reads_as_its_lines_rendered_one_by_one(
+    app, db, make_category, make_product
+):
+    """A cart's lines are kept together too (one join per page): the same markup, line for
+    line, as when each is rendered apart (after a refused update), with this page's token."""
+    from shop.cart import rendering, services
+    from shop.signing import csrf_token
+
+    pianos = make_category("Pianos", "pianos")
+    cart = services.get_or_create_cart(visitor_key="w" * 64)
+    for units in (1, 2, 3):
+        services.add_item(cart, make_product(pianos, stock=5).variants[0].id, units)
+    db.session.commit()
+    rows = services.view_cart(visitor_key="w" * 64).rows
+    with app.test_request_context("/cart/"):
+        whole = rendering.lines_html(rows)
+        kept = rendering._renderers()[1].cache_info().hits
+        again = rendering.lines_html(rows)
+        assert rendering._renderers()[1].cache_info().hits == kept + 1  # kept whole
+        one_by_one = rendering.lines_html(rows, {-1: "not a line of this cart"})
+        refused = rendering.lines_html(rows, {rows[1].id: "Only 4 units are available."})
+        token = csrf_token()
+    assert whole == again == one_by_one
+    assert whole.count('data-testid="cart-line"') == 3
+    assert set(re.findall(r'name="csrf_token" value="([^"]+)"', whole)) == {token}
+    assert "Only 4 units are available." in refused and refused.count("field-error") == 1
+
+
 @pytest.mark.both_dbs
 def test_the_cart_page_ends_its_transaction_before_rendering(
     app, client, piano, make_user, login, db

@@ -6,6 +6,7 @@ import pytest
 from babel.numbers import format_currency
 
 from shop.cart import services
+from shop.cart.models import CartLine
 from shop.errors import DomainError, NotFound
 from shop.money import Money
 
@@ -89,11 +90,13 @@ def test_the_cart_is_read_in_a_fixed_number_of_queries_whatever_its_size(
         services.add_item(cart, boat.variants[0].id, 2)
     db.session.commit()
     view, twelve = view_in_a_new_request()
-    # The generation, the lines, the labels the cache lacks (the new ones, in one query), stock.
-    assert one == twelve == 4
-    # Seen again: the labels come from the catalog cache; lines and stock are read fresh.
+    # The lines with their stock and the generation (one query), the labels the cache lacks
+    # (the new ones, in one query).
+    assert one == twelve == 2
+    # Seen again: the labels and the priced rows come from the cache; lines and stock are
+    # read fresh.
     again, warm = view_in_a_new_request()
-    assert warm == 3 and again == view
+    assert warm == 1 and again == view
     assert [r.product_name for r in view.rows] == [b.name for b in boats]
     assert view.units == 23 and view.subtotal == Money(23 * 10_000_00)
     assert view.rows[0].image_path and view.problems == {}
@@ -162,3 +165,102 @@ def test_a_line_whose_variant_vanished_meanwhile_is_left_out_not_an_error(
     view = services.view_cart(visitor_key="v" * 64)
     assert [r.variant_id for r in view.rows] == [kept.variants[0].id]
     assert view.subtotal == Money(5_000_00) and view.units == 1
+
+
+@pytest.mark.both_dbs
+def test_each_line_may_be_ordered_in_what_the_stock_rules_allow(app, db, sailboats, make_product):
+    """The cart reads its lines and their stock in one statement; what it allows per line is
+    what `available_units` allows, hold by hold: others' live holds count, the cart's own hold
+    (its order waiting for payment) does not, nor do lapsed or ended holds."""
+    from datetime import timedelta
+
+    from shop.catalog.models import StockReservation
+    from shop.catalog.stock import available_units
+    from shop.db import utcnow
+
+    app.config["MAX_LINE_QUANTITY"] = 20
+    later, earlier = utcnow() + timedelta(minutes=30), utcnow() - timedelta(minutes=1)
+    cases = {  # name: (stock, made to order, active, holds as (holder, units, expires, status))
+        "held by another": (5, False, True, [("order:1", 2, later, "active")]),
+        "held by this cart": (5, False, True, [("order:9", 4, later, "active")]),
+        "both": (
+            5,
+            False,
+            True,
+            [("order:9", 1, later, "active"), ("quote:3", 3, later, "active")],
+        ),
+        "hold lapsed": (5, False, True, [("order:1", 4, earlier, "active")]),
+        "hold ended": (5, False, True, [("order:1", 4, later, "released")]),
+        "held beyond stock": (2, False, True, [("order:1", 3, later, "active")]),
+        "made to order": (1, True, True, [("order:1", 1, later, "active")]),
+        "withdrawn": (5, False, False, []),
+    }
+    cart = services.get_or_create_cart(visitor_key="s" * 64)
+    cart.held_for = "order:9"
+    variants = {}
+    for name, (stock, made_to_order, active, holds) in cases.items():
+        variant = make_product(sailboats, stock=stock, made_to_order=made_to_order).variants[0]
+        variant.is_active = active
+        db.session.add(CartLine(cart_id=cart.id, variant_id=variant.id, quantity=20))
+        for holder, units, expires_at, status in holds:
+            db.session.add(
+                StockReservation(
+                    variant_id=variant.id,
+                    holder=holder,
+                    quantity=units,
+                    expires_at=expires_at,
+                    status=status,
+                )
+            )
+        variants[name] = variant.id
+    db.session.commit()
+
+    view = services.view_cart(visitor_key="s" * 64)
+    shown = {row.variant_id: row.problem for row in view.rows}
+    assert {name: shown[vid] for name, vid in variants.items()} == {
+        "held by another": "Only 3 available now.",
+        "held by this cart": "Only 5 available now.",
+        "both": "Only 2 available now.",
+        "hold lapsed": "Only 5 available now.",
+        "hold ended": "Only 5 available now.",
+        "held beyond stock": "No longer available.",
+        "made to order": None,  # built for the buyer: up to the cap of 20
+        "withdrawn": "No longer available.",
+    }
+    rule = available_units(list(variants.values()), "order:9")
+    assert shown == {vid: services._problem(20, rule[vid]) for vid in variants.values()}
+    # Without a hold of its own, every live hold counts.
+    cart.held_for = None
+    db.session.commit()
+    view = services.view_cart(visitor_key="s" * 64)
+    assert {row.variant_id: row.problem for row in view.rows}[variants["held by this cart"]] == (
+        "Only 1 available now."
+    )
+
+
+def test_a_kept_cart_shows_another_buyers_new_hold_at_once(db, sailboats, make_product):
+    """The priced rows are kept by what the cart's query read, stock included: a hold taken
+    by someone else is a new key, never a stale cart."""
+    from datetime import timedelta
+
+    from shop.catalog.models import StockReservation
+    from shop.db import utcnow
+
+    boat = make_product(sailboats, price_cents=10_000_00, stock=3)
+    cart = services.get_or_create_cart(visitor_key="h" * 64)
+    services.add_item(cart, boat.variants[0].id, 2)
+    db.session.commit()
+    first = services.view_cart(visitor_key="h" * 64)
+    assert first.problems == {} and services.view_cart(visitor_key="h" * 64) == first
+    db.session.add(
+        StockReservation(
+            variant_id=boat.variants[0].id,
+            holder="order:77",
+            quantity=2,
+            expires_at=utcnow() + timedelta(minutes=30),
+        )
+    )
+    db.session.commit()
+    view = services.view_cart(visitor_key="h" * 64)
+    assert view.problems == {view.rows[0].id: "Only 1 available now."}
+    assert view.subtotal == first.subtotal == Money(20_000_00)
