@@ -171,23 +171,32 @@ def availability_from(rows) -> dict[int, Availability]:
 def available_units(variant_ids: list[int], exclude_holder: str | None = None) -> dict[int, int]:
     """Orderable units per variant id, in one query (not counting `exclude_holder`'s hold).
 
-    `availability_from`'s `orderable`, worked out without the rest: a cart page asks for it for
-    each of its lines on every view, and making an `Availability` per line cost it more than
-    the rule itself.
+    `availability_from`'s `orderable`, worked out in SQL by `orderable_units`, the rule the
+    cart page reads its lines with: what a cart shows and what adding to it allows are one rule.
     """
     if not variant_ids:
         return {}
-    cap = current_app.config["MAX_LINE_QUANTITY"]
-    return {
-        variant_id: (
-            max(on_hand - int(held), 0, cap) if made_to_order else max(on_hand - int(held), 0)
-        )
-        if active
-        else 0
-        for variant_id, on_hand, made_to_order, active, held in _availability_rows(
-            variant_ids, exclude_holder, False
-        )
+    params = {
+        "ids": list(variant_ids),
+        "now": utcnow(),
+        "cap": current_app.config["MAX_LINE_QUANTITY"],
     }
+    if exclude_holder is None:
+        return dict(session_rows(_ORDERABLE(), params))
+    return dict(session_rows(_ORDERABLE_EXCEPT(), {**params, "holder": exclude_holder}))
+
+
+def _orderable_statement(exclude_holder: bool, dialect: str):
+    held = _held_per_variant(exclude_holder, dialect)
+    return (
+        sa.select(Variant.id, orderable_units(held.c.held))
+        .outerjoin(held, held.c.variant_id == Variant.id)
+        .where(ids_in(Variant.id, dialect=dialect))
+    )
+
+
+_ORDERABLE = ForDialect(lambda dialect: _orderable_statement(False, dialect))
+_ORDERABLE_EXCEPT = ForDialect(lambda dialect: _orderable_statement(True, dialect))
 
 
 def _lock_variants(variant_ids: list[int]) -> dict[int, Variant]:

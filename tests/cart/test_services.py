@@ -170,12 +170,12 @@ def test_a_line_whose_variant_vanished_meanwhile_is_left_out_not_an_error(
 @pytest.mark.both_dbs
 def test_each_line_may_be_ordered_in_what_the_stock_rules_allow(app, db, sailboats, make_product):
     """The cart reads its lines and their stock in one statement; what it allows per line is
-    what `available_units` allows, hold by hold: others' live holds count, the cart's own hold
+    what `availability` allows, hold by hold: others' live holds count, the cart's own hold
     (its order waiting for payment) does not, nor do lapsed or ended holds."""
     from datetime import timedelta
 
     from shop.catalog.models import StockReservation
-    from shop.catalog.stock import available_units
+    from shop.catalog.stock import availability
     from shop.db import utcnow
 
     app.config["MAX_LINE_QUANTITY"] = 20
@@ -227,8 +227,8 @@ def test_each_line_may_be_ordered_in_what_the_stock_rules_allow(app, db, sailboa
         "made to order": None,  # built for the buyer: up to the cap of 20
         "withdrawn": "No longer available.",
     }
-    rule = available_units(list(variants.values()), "order:9")
-    assert shown == {vid: services._problem(20, rule[vid]) for vid in variants.values()}
+    rule = availability(list(variants.values()), "order:9")
+    assert shown == {vid: services._problem(20, rule[vid].orderable) for vid in variants.values()}
     # Without a hold of its own, every live hold counts.
     cart.held_for = None
     db.session.commit()

@@ -53,8 +53,9 @@ def test_only_live_reservations_count_and_a_holder_can_be_left_out(
 def test_orderable_units_are_availabilitys_orderable_in_every_case(
     app, db, sailboats, make_product
 ):
-    """`available_units` works the orderable figure out on its own (the cart page's hot path):
-    it must agree with `availability` for every kind of variant."""
+    """`available_units` works the orderable figure out in SQL (`orderable_units`, the cart
+    page's rule): it must agree with `availability`'s, worked out apart, for every kind of
+    variant."""
     cap = app.config["MAX_LINE_QUANTITY"]
     cases = {
         "held in part": make_product(sailboats, stock=9),
