@@ -4,6 +4,7 @@ when it must: a transaction left open, a disposed engine, the end of the thread,
 import gc
 import os
 import threading
+import time
 
 import psycopg
 import pytest
@@ -31,6 +32,18 @@ def server_has(postgres_url: str, backend: int) -> bool:
     with psycopg.connect(dsn, autocommit=True) as admin:
         found = admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [backend])
         return found.fetchone() is not None
+
+
+def leaves_server(postgres_url: str, backend: int, within: float = 5.0) -> bool:
+    """Whether the server process ends within `within` seconds. It ends once it has read the
+    client's goodbye, a moment after the client closed: asked at once, the server still listed
+    it in 2 of 5 runs."""
+    deadline = time.monotonic() + within
+    while server_has(postgres_url, backend):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 @pytest.mark.postgres
@@ -92,7 +105,7 @@ def test_disposing_the_engine_closes_the_held_connection_on_the_server(
     assert backend is not None and server_has(postgres_url, backend)
     db.engine.dispose()  # the read engine with it, and this thread's held connection
     assert held_reads.held() is None
-    assert not server_has(postgres_url, backend)
+    assert leaves_server(postgres_url, backend)
     # The next page reads on a new connection.
     assert app.test_client(use_cookies=False).get(f"/p/{kayak.slug}").status_code == 200
     assert held_backend() not in (None, backend)
