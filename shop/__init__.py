@@ -28,6 +28,9 @@ def create_app(config: object | None = None) -> Flask:
     register_extensions(app)
     register_template_helpers(app)
     register_blueprints(app)
+    from shop.web import register_read_only_requests
+
+    register_read_only_requests(app)  # after the blueprints' app-wide hooks (shop.web says why)
     register_signals(app)
     register_errorhandlers(app)
     register_commands(app)

@@ -27,7 +27,7 @@ from shop.consultations.models import Booking
 from shop.db import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
-from shop.web import visitor_key
+from shop.web import reads_only, visitor_key
 
 bp = Blueprint("consultations", __name__)
 DRAFT = "consultation"
@@ -291,6 +291,7 @@ def cancel(token: str):
 
 
 @bp.route("/mine")
+@reads_only
 @login_required
 def mine():
     bookings = db.session.scalars(

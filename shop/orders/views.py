@@ -12,7 +12,7 @@ from shop.orders.services import (
     payments_of,
 )
 from shop.orders.states import LABELS, OrderStatus
-from shop.web import page_arg
+from shop.web import page_arg, reads_only
 
 bp = Blueprint("orders", __name__)
 
@@ -31,6 +31,7 @@ def _render(order, token: str):
 
 
 @bp.route("/")
+@reads_only
 @login_required
 def history():
     page = buyer_orders(current_user.id, page_arg(request.args.get("page")))

@@ -225,6 +225,7 @@ def decline(token: str):
 
 
 @bp.route("/mine")
+@reads_only
 @login_required
 def mine():
     quotes = buyer.buyer_quotes(current_user.id)

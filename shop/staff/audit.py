@@ -15,7 +15,7 @@ from shop.audit.models import AuditEntry
 from shop.auth.roles import Permission, Role, can
 from shop.extensions import db
 from shop.staff.views import bp
-from shop.web import page_arg
+from shop.web import page_arg, reads_only
 
 PER_PAGE = 50
 
@@ -157,6 +157,7 @@ def _links(entries: list[AuditEntry]) -> dict[tuple[str, str], str]:
 
 
 @bp.route("/audit")
+@reads_only
 def audit_trail():
     if current_user.role != Role.MANAGER.value or not can(current_user.role, Permission.VIEW_AUDIT):
         abort(403)

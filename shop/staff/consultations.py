@@ -21,7 +21,7 @@ from shop.orders.models import Order
 from shop.orders.states import LABELS as ORDER_LABELS
 from shop.research.services import trail, trail_for_visitor
 from shop.staff.views import bp
-from shop.web import page_arg
+from shop.web import page_arg, reads_only
 
 
 def _is_manager() -> bool:
@@ -36,6 +36,7 @@ def _scoped(stmt):
 
 
 @bp.route("/consultations")
+@reads_only
 def consultations():
     now = utcnow()
     rep_filter = request.args.get("rep", type=int) if _is_manager() else None

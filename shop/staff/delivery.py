@@ -26,6 +26,7 @@ from shop.extensions import db
 from shop.orders.models import Order
 from shop.orders.states import OrderStatus, actor_kind_of
 from shop.staff.views import bp
+from shop.web import reads_only
 
 # --- the panel on the order page ------------------------------------------------------------
 
@@ -248,6 +249,7 @@ def delivery_link(number: str):
 
 
 @bp.route("/deliveries")
+@reads_only
 @permission_required(Permission.SCHEDULE_DELIVERY)
 def deliveries():
     """A crew member's own deliveries from today on; everyone else sees every crew's."""

@@ -11,11 +11,13 @@ from shop.errors import DomainError, NotFound
 from shop.extensions import db
 from shop.staff.views import bp
 from shop.support import questions
+from shop.web import reads_only
 
 ACTIONS = {"hide": "hidden", "publish": "published"}
 
 
 @bp.route("/questions")
+@reads_only
 def questions_page():
     return render_template(
         "staff/questions.html",

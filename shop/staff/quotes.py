@@ -28,7 +28,7 @@ from shop.quotes.staff_forms import (
     ReasonForm,
 )
 from shop.staff.views import bp
-from shop.web import page_arg, parse_id
+from shop.web import page_arg, parse_id, reads_only
 
 
 @bp.before_request
@@ -62,6 +62,7 @@ def _refused(exc: DomainError, quote_id: int | None = None):
 
 
 @bp.route("/quotes")
+@reads_only
 def quotes():
     status = request.args.get("status", "")
     stmt = services.scoped(sa.select(Quote), current_user)
@@ -107,6 +108,7 @@ def _staff_names() -> dict[int, User]:
 
 
 @bp.route("/quotes/approvals")
+@reads_only
 def quote_approvals():
     """The managers' queue: quotes waiting for approval, with why."""
     if not _is_manager():

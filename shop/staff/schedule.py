@@ -27,7 +27,7 @@ from shop.db import utcnow
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
 from shop.staff.views import bp
-from shop.web import parse_id
+from shop.web import parse_id, reads_only
 
 SECTIONS = ("settings", "hours", "exception", "remove_exception", "time_off", "remove_time_off")
 
@@ -217,6 +217,7 @@ def _week_arg(value: str | None, today: date) -> date:
 
 
 @bp.route("/calendar")
+@reads_only
 def calendar():
     if not _is_manager():
         abort(403)

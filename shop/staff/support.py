@@ -37,7 +37,7 @@ from shop.staff.support_forms import (
 from shop.staff.views import bp
 from shop.support import services, sla
 from shop.support.models import PRIORITIES, TICKET_KINDS, TICKET_STATUSES, Ticket, TicketEvent
-from shop.web import page_arg
+from shop.web import page_arg, reads_only
 
 PER_PAGE = 25
 DONE = ("solved", "closed")
@@ -124,6 +124,7 @@ class QueueRow:
 
 
 @bp.route("/support")
+@reads_only
 def support_queue():
     """Tickets by resolution due date, with their clocks; three queries a page."""
     now = utcnow()

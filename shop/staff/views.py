@@ -11,7 +11,7 @@ from shop.cart.services import view_cart
 from shop.errors import NotFound
 from shop.extensions import db
 from shop.research.services import trail
-from shop.web import page_arg
+from shop.web import page_arg, reads_only
 
 bp = Blueprint("staff", __name__)
 
@@ -24,6 +24,7 @@ def require_staff():
 
 
 @bp.route("/")
+@reads_only
 def home():
     buyers = db.paginate(
         sa.select(User).where(User.role == Role.BUYER.value).order_by(User.created_at.desc()),

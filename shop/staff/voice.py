@@ -6,9 +6,11 @@ from flask_login import current_user
 from shop.auth.roles import Role
 from shop.staff.views import bp
 from shop.support import voice
+from shop.web import reads_only
 
 
 @bp.route("/voice")
+@reads_only
 def voice_page():
     if current_user.role != Role.MANAGER.value:
         abort(403)

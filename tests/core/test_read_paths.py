@@ -6,11 +6,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from shop.auth.roles import Role
 from shop.catalog.cache import cached
 from shop.catalog.models import Product
 from shop.db import WriteWhileReadingOnly, reading_only
 from shop.research.models import ResearchEvent
-from tests.conftest import post_form
+from tests.conftest import PASSWORD, post_form
 
 
 @pytest.fixture
@@ -88,6 +89,43 @@ def test_on_sqlite_a_buyers_cart_page_is_not_held_up_by_a_writer(
     try:  # (were it to wait for the lock, it would fail after the 10 s busy timeout)
         page = client.get("/cart/")
         assert page.status_code == 200 and "Tern 30" in page.text
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
+def _read_only_pages(app) -> list[str]:
+    """Every route marked `reads_only` whose path has nothing to fill in."""
+    return sorted(
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if getattr(app.view_functions[rule.endpoint], "reads_only", False) and not rule.arguments
+    )
+
+
+def test_on_sqlite_no_read_only_page_is_held_up_by_a_writer(app, database_url, make_user):
+    """A `reads_only` view's whole request reads only, not just the view: the staff blueprint's
+    guard loads the signed-in user before it, and that read opened a writer's transaction,
+    which waited for the write lock (and then held it through the view)."""
+    pages = _read_only_pages(app)
+    assert {"/staff/", "/staff/orders", "/staff/support", "/orders/", "/cart/"} <= set(pages)
+    clients = {}
+    for role, email in ((Role.MANAGER, "mia@example.com"), (Role.BUYER, "ada@example.com")):
+        make_user(role, email=email)
+        clients[role] = app.test_client()
+        signed_in = post_form(
+            clients[role], "/account/login", {"email": email, "password": PASSWORD}
+        )
+        assert signed_in.status_code == 302
+
+    def get(url):
+        return clients[Role.MANAGER if url.startswith("/staff/") else Role.BUYER].get(url)
+
+    assert [url for url in pages if get(url).status_code != 200] == []  # and the caches warm
+    writer = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # a checkout, holding the lock
+    try:  # (a page waiting for the lock would fail after the 10 s busy timeout)
+        assert [url for url in pages if get(url).status_code != 200] == []
     finally:
         writer.execute("ROLLBACK")
         writer.close()

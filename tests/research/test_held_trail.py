@@ -71,3 +71,12 @@ def test_held_events_that_make_no_sense_are_dropped(client, db, boats):
     rows = events(db)
     assert [(k, p) for k, p, *_ in rows] == [("viewed", boats[2].id)]
     assert {key for *_, key, _ in rows} == {hash_token("a-visitor-token")}
+
+
+def test_held_events_are_written_before_a_page_that_only_reads(client, db, boats):
+    """The trail's hook writes before the request of a `reads_only` view starts reading only
+    (shop.web.register_read_only_requests), so the cart page writes them as any page does."""
+    client.get(f"/p/{boats[0].slug}")
+    assert events(db) == []
+    assert client.get("/cart/").status_code == 200
+    assert [event[:2] for event in events(db)] == [("viewed", boats[0].id)]
