@@ -246,6 +246,25 @@ def test_the_reps_home_runs_a_fixed_number_of_queries(client, db, staff, login, 
     assert few == many <= 20
 
 
+def test_the_reps_orders_link_to_their_pages_and_show_what_was_refunded(client, db, staff, login):
+    """Paid is net of refunds: beside it the rep sees what went back, or paid < total with
+    nothing outstanding reads as a mistake."""
+    refunded = new_order(db, commit=False, status="delivered", rep_id=staff["rep"].id)
+    refunded.received_cents = refunded.total_cents
+    refunded.refunded_cents = 1_234_00
+    refunded.paid_cents = refunded.total_cents - 1_234_00
+    whole = new_order(db, commit=False, status="paid", rep_id=staff["rep"].id)
+    whole.received_cents = whole.paid_cents = whole.total_cents
+    db.session.commit()
+    login(staff["rep"])
+    desk = section(client.get("/staff/").get_data(as_text=True), "desk-orders")
+    for order in (refunded, whole):
+        assert f'href="/staff/orders/{order.number}"' in desk
+    assert desk.count('data-testid="desk-refunded"') == 1
+    assert "$1,234.00 refunded" in desk
+    assert client.get(f"/staff/orders/{refunded.number}").status_code == 200
+
+
 def support_world(db, staff, n: int = 1) -> dict:
     made = {"review": [], "expected": [], "refunds": [], "others": []}
     for _ in range(n):
