@@ -1,6 +1,12 @@
-"""Domain errors and the error pages."""
+"""Domain errors and the error pages.
 
-from flask import render_template, request
+Error pages never touch the database: they are rendered by `render_bare`, without the app's
+context processors. Flask-Login's processor loads `current_user` from the database for every
+template; with the database down, the 503 page of a signed-in buyer or staff member became a
+bare 500, and every 404 or expired form of theirs cost the session's query.
+"""
+
+from flask import current_app, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -36,12 +42,17 @@ MESSAGES = {
 }
 
 
+def render_bare(template: str, **context) -> str:
+    """A page from `template` and `context` alone, with Flask's own template globals (url_for,
+    config, request) but none of the app's context processors, so nothing that queries: no
+    user, no cart count, no categories."""
+    return current_app.jinja_env.get_template(template).render(**context)
+
+
 def render_error(status: int, detail: str | None = None):
     title, message = MESSAGES.get(status, MESSAGES[500])
-    return (
-        render_template("errors/error.html", status=status, title=title, message=detail or message),
-        status,
-    )
+    page = render_bare("errors/error.html", status=status, title=title, message=detail or message)
+    return page, status
 
 
 def register_errorhandlers(app) -> None:

@@ -3,7 +3,8 @@
 A dropped connection, a server restarting or refusing connections, a lock held too long:
 SQLAlchemy raises OperationalError (or InterfaceError). The request's transaction is rolled
 back, the failure is logged once (no stack trace), and the answer is a 503 with Retry-After:
-a small page that needs no database (the usual layout counts the cart), or JSON for the
+a small page that needs no database (the usual layout counts the cart and loads the user:
+`render_bare`), or JSON for the
 Stripe webhook and the JSON endpoints, so Stripe delivers the event again and the pay page
 shows its message. The pool then replaces the broken connections (and `pool_pre_ping` on
 PostgreSQL checks each one before a request uses it).
@@ -11,9 +12,10 @@ PostgreSQL checks each one before a request uses it).
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, request
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from shop.errors import render_bare
 from shop.extensions import db
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,7 @@ def unavailable():
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
     if _wants_json():
         return jsonify(error=MESSAGE), 503, headers
-    return render_template("errors/503.html", message=MESSAGE), 503, headers
+    return render_bare("errors/503.html", message=MESSAGE), 503, headers
 
 
 def register_outage(app: Flask) -> None:

@@ -121,6 +121,7 @@ class PricedLine:
     method: str
     delivery_cents: int
     promise: str
+    lead_weeks: int = 0  # the promise's fewest weeks, kept on the order line
 
     @property
     def total_cents(self) -> int:
@@ -227,6 +228,7 @@ def price_cart(cart_id: int, choices: dict, region: str) -> Totals:
                 method=option.method,
                 delivery_cents=option.price_cents * row.quantity,
                 promise=_promise(option.method, weeks),
+                lead_weeks=weeks[0],
             )
         )
     totals.subtotal_cents = sum(p.total_cents for p in totals.lines)
@@ -336,6 +338,7 @@ def place_order(
                 delivery_method=p.method,
                 delivery_cents=p.delivery_cents,
                 delivery_promise=p.promise,
+                lead_weeks=p.lead_weeks,
             )
             for p in totals.lines
         ],

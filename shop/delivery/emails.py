@@ -123,8 +123,9 @@ def reminder(appointment: DeliveryAppointment, order: Order, crew: User) -> None
 
 def pick(order: Order, now: datetime) -> None:
     """A link for the buyer to pick a window (one per minute, whatever the double clicks)."""
-    from shop.delivery.services import order_token
+    from shop.delivery.services import day_label, earliest_delivery, order_token
 
+    earliest = earliest_delivery(order)
     queue_email(
         f"delivery-pick:{order.number}:{now:%Y%m%d%H%M}",
         order.email,
@@ -133,4 +134,5 @@ def pick(order: Order, now: datetime) -> None:
         order=order,
         address=_address(order),
         link=absolute_url("delivery.window", token=order_token(order)),
+        ready_from=day_label(earliest) if earliest is not None and earliest > now else "",
     )

@@ -7,6 +7,13 @@ delivery window (240 for four hours). The engine is not copied or changed: the c
 come from `load_calendars`, and their booked deliveries are added to `busy` with one more query.
 Windows are stepped by their own length from the start of each working stretch (8-12, 12-16...).
 
+No window before the goods can exist: each order line keeps the lead time the catalog promised
+at sale (`OrderLine.lead_weeks`), and the earliest window of an order is the day its longest
+lead time runs out (`earliest_delivery`). The crew's notice is the engine's own rule
+(`min_notice_minutes`), and only an order paid in full (status "paid", which only a payment
+reaches) gets a window. The offer starts there, and booking or moving re-checks it, so a crafted
+post earlier than allowed is refused.
+
 No double booking, as for consultations: the crew's schedule row is locked while a window is
 checked and written, and on PostgreSQL the exclusion constraint ex_delivery_crew_no_overlap
 refuses two booked windows of one crew that overlap, even if a code path forgot the lock.
@@ -86,6 +93,38 @@ def needs_window(order: Order) -> bool:
             .limit(1)
         )
     )
+
+
+def earliest_delivery(order: Order) -> datetime | None:
+    """The start (midnight UTC) of the first day the goods of the order's crew-delivered lines
+    can be with the buyer: the day of sale plus the longest lead time promised at sale. None
+    when no such line waits for anything. One query."""
+    weeks = db.session.scalar(
+        sa.select(sa.func.max(OrderLine.lead_weeks)).where(
+            OrderLine.order_id == order.id, OrderLine.delivery_method.in_(NEEDS_WINDOW)
+        )
+    )
+    if not weeks:
+        return None
+    # "About 14 weeks" names a day, not an instant: any window on that day is fair.
+    ready = (order.created_at.astimezone(UTC) + timedelta(weeks=weeks)).date()
+    return datetime.combine(ready, datetime.min.time(), UTC)
+
+
+def day_label(instant: datetime) -> str:
+    """ "Monday, September 9, 2030": a day named by `earliest_delivery` (a UTC date)."""
+    return f"{instant.astimezone(UTC):%A, %B %-d, %Y}"
+
+
+def check_lead_time(order: Order, starts_at: datetime) -> None:
+    """A window may not start before the goods can be there (a crafted post included)."""
+    earliest = earliest_delivery(order)
+    if earliest is not None and starts_at < earliest:
+        raise DomainError(
+            f"This order can be delivered from {day_label(earliest)}, when its goods are ready "
+            "(the lead time promised at sale). Please choose a window from that day on.",
+            field="window",
+        )
 
 
 def calendars(
@@ -173,15 +212,18 @@ def offer(
     now: datetime | None = None,
     days: int = DAYS_SHOWN,
     moving: DeliveryAppointment | None = None,
+    earliest: datetime | None = None,
 ) -> Offer:
-    """Every crew's free windows for the coming `days`, in a fixed number of queries."""
+    """Every crew's free windows for `days` from now, or from `earliest` (the order's
+    `earliest_delivery`) when that is later, in a fixed number of queries."""
     now = now or utcnow()
     team = crews()
-    end = now + timedelta(days=days)
-    cals = calendars(list(team), now, end, ignore=moving.id if moving is not None else None)
+    start = max(now, earliest) if earliest is not None else now
+    end = start + timedelta(days=days)
+    cals = calendars(list(team), start, end, ignore=moving.id if moving is not None else None)
     slots: dict[datetime, list[int]] = {}
     for crew_id, cal in cals.items():
-        for instant in windows_of(cal, now, now, end):
+        for instant in windows_of(cal, now, start, end):
             slots.setdefault(instant, []).append(crew_id)
     if moving is not None:
         for free in slots.values():
@@ -376,6 +418,7 @@ def book(
         raise DomainError("This order already has a delivery window. Move it instead.")
     if starts_at <= now:
         raise DomainError("That window has already started. Please choose another.")
+    check_lead_time(order, starts_at)
     if crew_id is None:
         crew_id = _choose_crew(starts_at, now)
     schedule = _lock_crew_schedule(crew_id)
@@ -453,6 +496,7 @@ def reschedule(
     check_order(order, moving=True)
     if starts_at <= now:
         raise DomainError("That window has already started. Please choose another.")
+    check_lead_time(order, starts_at)
     if crew_id is None:
         crew_id = (
             appointment.crew_id

@@ -74,7 +74,8 @@ def window(token: str):
             and order.status == OrderStatus.DELIVERY_SCHEDULED
         )
     )
-    offer = services.offer(now, moving=appointment) if can_change else None
+    earliest = services.earliest_delivery(order) if can_change else None
+    offer = services.offer(now, moving=appointment, earliest=earliest) if can_change else None
     zone = (
         _zone(link, offer)
         if offer is not None
@@ -98,4 +99,5 @@ def window(token: str):
             else ""
         ),
         status_labels=services.STATUS_LABELS,
+        ready_from=services.day_label(earliest) if earliest and earliest > now else "",
     ), (409 if error else 200)

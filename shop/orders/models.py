@@ -122,6 +122,7 @@ class OrderLine(db.Model):
             "line_total_cents = unit_price_cents * quantity", name="line_total_adds_up"
         ),
         sa.CheckConstraint("delivery_cents >= 0", name="delivery_not_negative"),
+        sa.CheckConstraint("lead_weeks >= 0", name="lead_weeks_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -143,6 +144,10 @@ class OrderLine(db.Model):
     delivery_method: Mapped[str] = mapped_column(sa.String(20), nullable=False, index=True)
     delivery_cents: Mapped[int] = money_column(default=0)
     delivery_promise: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    # The promise above as a number, copied at sale: the fewest weeks from the order until the
+    # goods can be with the buyer (the stock location's lead time, or the build time when made
+    # to order, plus the delivery option's extra weeks). No delivery window before it.
+    lead_weeks: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
 
     order: Mapped[Order] = relationship(back_populates="lines", lazy="raise")
 

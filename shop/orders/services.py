@@ -34,6 +34,7 @@ class NewLine:
     delivery_method: str
     delivery_cents: int
     delivery_promise: str
+    lead_weeks: int = 0  # the fewest weeks the promise gives: no delivery window before
 
 
 @dataclass
@@ -138,6 +139,7 @@ def create_order(
             delivery_method=line.delivery_method,
             delivery_cents=line.delivery_cents,
             delivery_promise=line.delivery_promise,
+            lead_weeks=line.lead_weeks,
         )
         for line in lines
     ]

@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from shop.catalog import stock
+from shop.catalog.services import lead_weeks
 from shop.checkout.services import tax_rate
 from shop.db import lock_row, utcnow
 from shop.errors import DomainError
@@ -186,6 +187,13 @@ def place_order(
     deposit = version.deposit_cents or deposit_of(version.total_cents, version.deposit_pct)
     amount = deposit if pay == "deposit" else total
     payments.check_amount(amount)
+    items = {}
+    for line in positive:
+        if line.variant_id is not None:
+            items[line.variant_id] = items.get(line.variant_id, 0) + line.quantity
+    # The catalog's lead time as it stands at this sale (the quote's own hold counts as in
+    # stock): the order's lines keep it, and no delivery window comes before it.
+    leads = lead_weeks(items, exclude_holder=f"quote:{quote.id}")
     order = create_order(
         checkout_id=None,
         user_id=quote.buyer_id,
@@ -211,6 +219,7 @@ def place_order(
                 delivery_method="as_agreed" if line.kind == "catalog" else "none",
                 delivery_cents=0,
                 delivery_promise=version.delivery_terms[:200],
+                lead_weeks=leads.get(line.variant_id, 0),
             )
             for line in positive
         ],
@@ -226,10 +235,6 @@ def place_order(
         discount_cents=subtotal - version.total_cents,
     )
     order.quote_id, order.rep_id = quote.id, quote.rep_id
-    items = {}
-    for line in positive:
-        if line.variant_id is not None:
-            items[line.variant_id] = items.get(line.variant_id, 0) + line.quantity
     # The quote's hold becomes the order's, in one locked step.
     stock.release(f"quote:{quote.id}")
     stock.reserve(holder(order), items, reservation_expiry_for(payment_method))

@@ -45,6 +45,7 @@ class Panel:
     can_deliver: bool = False
     days: list = field(default_factory=list)  # [(day label, [Window])]
     blocked: str = ""  # why nothing can be booked now
+    ready_from: str = ""  # the first day the goods can be delivered, when still to come
 
 
 def delivery_panel(order: Order, appointments=None) -> Panel:
@@ -84,7 +85,11 @@ def delivery_panel(order: Order, appointments=None) -> Panel:
     )
     panel.can_deliver = panel.can_move
     if panel.can_book or panel.can_move:
-        offer = services.offer(moving=live)
+        now = utcnow()
+        earliest = services.earliest_delivery(order)
+        if earliest is not None and earliest > now:
+            panel.ready_from = services.day_label(earliest)
+        offer = services.offer(now, moving=live, earliest=earliest)
         panel.days = offer.by_day()
     return panel
 

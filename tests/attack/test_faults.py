@@ -389,6 +389,63 @@ def test_the_database_down_gives_a_calm_503_then_everything_completes(
     assert stock(db, variant_id) == 2
 
 
+# Pages a signed-in buyer and a staff member open; each loads its user from the database.
+SIGNED_IN_PAGES = {
+    "buyer": ["/", "/account/", "/orders/", "/cart/"],
+    "manager": ["/", "/account/", "/staff/", "/staff/orders"],
+}
+
+
+@pytest.mark.parametrize("who", ["buyer", "manager"])
+def test_the_database_down_gives_signed_in_buyers_and_staff_the_calm_503(
+    app, db, staff, piano, who, caplog
+):
+    # The 503 page used to load the user for its template (Flask-Login's `current_user`),
+    # from the database that was down: a bare 500 for everyone signed in.
+    user = staff["buyer"] if who == "buyer" else staff["manager"]
+    browser = signed_in(app, user)
+    pages = [*SIGNED_IN_PAGES[who], f"/p/{piano.slug}"]
+    for url in pages:
+        assert browser.get(url).status_code == 200, url
+    token = csrf_token_of(browser)
+    with DatabaseDown(db.engine), caplog.at_level("ERROR"):
+        for url in pages:
+            r = browser.get(url)
+            assert_calm_503(r)
+            assert "Back in a moment" in r.get_data(as_text=True), url
+        add = {"variant_id": piano.variants[0].id, "quantity": 1, "csrf_token": token}
+        form = browser.post("/cart/add", data=add)
+        assert_calm_503(form)
+    # Back up: the same session still works.
+    assert browser.get(pages[1]).status_code == 200
+
+
+def csrf_token_of(browser) -> str:
+    token = getattr(browser, "csrf", None)
+    if token is None:
+        token = browser.csrf = csrf_token(browser)
+    return token
+
+
+@pytest.mark.parametrize("who", ["buyer", "manager"])
+def test_error_pages_run_no_sql_for_signed_in_users(app, db, staff, query_counter, who):
+    browser = signed_in(app, staff[who])
+    csrf_token_of(browser)
+    with query_counter() as statements:
+        missing = browser.get("/no-such-page")
+        expired = browser.post("/cart/add", data={"variant_id": 1, "csrf_token": "forged"})
+    assert missing.status_code == 404 and "We could not find that page" in missing.get_data(
+        as_text=True
+    )
+    assert expired.status_code == 400 and "Your form expired" in expired.get_data(as_text=True)
+    assert statements == []
+    # And with the database down, they are the same pages, not a 503 or a 500.
+    with DatabaseDown(db.engine):
+        assert browser.get("/no-such-page").status_code == 404
+        r = browser.post("/cart/add", data={"variant_id": 1, "csrf_token": "forged"})
+        assert r.status_code == 400
+
+
 def _admin(postgres_url: str):
     import psycopg
 
@@ -429,6 +486,30 @@ def test_postgres_refusing_connections_then_back_and_killed_connections_recover(
         302,
         303,
     )
+
+
+@pytest.mark.postgres
+def test_postgres_refusing_connections_gives_signed_in_people_the_calm_503(
+    app, db, staff, postgres_url
+):
+    buyer, manager = signed_in(app, staff["buyer"]), signed_in(app, staff["manager"])
+    pages = [(buyer, "/account/"), (buyer, "/orders/"), (manager, "/staff/")]
+    for browser, url in pages:
+        assert browser.get(url).status_code == 200, url
+    with _admin(postgres_url) as admin:
+        admin.execute("ALTER DATABASE postgres WITH ALLOW_CONNECTIONS false")
+        try:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = 'postgres' AND pid <> pg_backend_pid()"
+            )
+            for browser, url in pages:
+                assert_calm_503(browser.get(url))
+            assert buyer.get("/no-such-page").status_code == 404
+        finally:
+            admin.execute("ALTER DATABASE postgres WITH ALLOW_CONNECTIONS true")
+    for browser, url in pages:
+        assert browser.get(url).status_code == 200, url
 
 
 @pytest.mark.postgres

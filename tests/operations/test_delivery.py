@@ -25,7 +25,7 @@ from shop.delivery import jobs, services
 from shop.delivery.models import DeliveryAppointment
 from shop.errors import DomainError, NotFound
 from shop.notifications.models import OutboxMessage
-from shop.orders.models import Order
+from shop.orders.models import Order, OrderLine
 from shop.orders.services import Acceptance, Contact, NewLine, create_order
 from tests.conftest import email_text, post_form
 
@@ -77,7 +77,9 @@ def crew(make_crew):
 
 @pytest.fixture
 def make_order(db):
-    def _make(status="paid", delivery="white_glove", email="ada@example.com") -> Order:
+    def _make(
+        status="paid", delivery="white_glove", email="ada@example.com", lead_weeks=0, sold_at=None
+    ) -> Order:
         order = create_order(
             checkout_id=None,
             user_id=None,
@@ -101,7 +103,8 @@ def make_order(db):
                     quantity=1,
                     delivery_method=delivery,
                     delivery_cents=120_000,
-                    delivery_promise="",
+                    delivery_promise=f"With you in about {lead_weeks} weeks" if lead_weeks else "",
+                    lead_weeks=lead_weeks,
                 )
             ],
             payment_method="card",
@@ -110,6 +113,8 @@ def make_order(db):
             acceptance=Acceptance("2030-01", utcnow(), "127.0.0.1", "pytest"),
         )
         order.status = status
+        if sold_at is not None:
+            order.created_at = sold_at
         db.session.commit()
         return order
 
@@ -248,6 +253,90 @@ def test_no_window_while_a_dispute_is_open_or_without_white_glove(db, crew, make
         services.book(shipped.id, WED_8, crew.id, now=NOW)
     assert make_order(delivery="as_agreed", email="g@example.com")  # as agreed: needs one
     assert db.session.scalar(sa.select(sa.func.count()).select_from(DeliveryAppointment)) == 0
+
+
+# --- no window before the goods can exist -----------------------------------------------------
+
+MON_10 = date(2030, 6, 10)  # the Monday after NOW
+
+
+def test_no_window_before_the_lead_time_promised_at_sale(db, crew, make_order):
+    # The story: a piano promised "in about 14 weeks", booked for two days after the sale.
+    piano = make_order(lead_weeks=14, sold_at=NOW)
+    for crew_id in (crew.id, None):  # staff naming the crew, the buyer's pick routed
+        with pytest.raises(DomainError, match="can be delivered from Monday, September 9, 2030"):
+            services.book(piano.id, WED_8, crew_id, now=NOW)
+    earliest = services.earliest_delivery(piano)
+    assert earliest == datetime(2030, 9, 9, tzinfo=UTC)
+    assert all(s >= earliest for s in services.offer(NOW, earliest=earliest).slots)
+    # Sold 13 weeks ago: ready next Monday. The offer starts there, and so does booking.
+    ready = make_order(email="r@example.com", lead_weeks=14, sold_at=NOW - timedelta(weeks=13))
+    earliest = services.earliest_delivery(ready)
+    assert earliest == datetime.combine(MON_10, time(0), UTC)
+    assert min(services.offer(NOW, earliest=earliest).slots) == ny(MON_10, 8)
+    with pytest.raises(DomainError, match="can be delivered from Monday, June 10, 2030"):
+        services.book(ready.id, WED_8, crew.id, now=NOW)
+    appointment = services.book(ready.id, ny(MON_10, 8), crew.id, now=NOW)
+    db.session.commit()
+    # Moving it earlier is refused the same way.
+    with pytest.raises(DomainError, match="from Monday, June 10"):
+        services.reschedule(appointment.id, WED_12, now=NOW)
+    # Lines that go by freight or wait for nothing do not hold the crew's delivery back.
+    shipped = make_order(
+        email="s@example.com", delivery="freight", lead_weeks=30, sold_at=NOW, status="paid"
+    )
+    assert services.earliest_delivery(shipped) is None
+    assert services.earliest_delivery(make_order(email="n@example.com")) is None
+
+
+def test_staff_see_and_keep_to_the_earliest_delivery(client, db, login, staff, crew, make_order):
+    order = make_order(lead_weeks=2, sold_at=utcnow())
+    earliest = services.earliest_delivery(order)
+    login(staff["support"])
+    page = client.get(f"/staff/orders/{order.number}").get_data(as_text=True)
+    assert f"Earliest delivery: {services.day_label(earliest)}" in page
+    values = re.findall(r'<option value="(\d+@[^"]+)"', page)
+    assert values and all(services.parse_window(v)[1] >= earliest for v in values)
+    # A crafted window from the crew's free calendar, but before the goods are ready.
+    early = min(services.offer().slots)
+    assert early < earliest
+    r = post_form(
+        client,
+        f"/staff/orders/{order.number}/delivery",
+        {"window": f"{crew.id}@{early.isoformat()}"},
+        follow_redirects=True,
+    )
+    assert "can be delivered from" in r.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DeliveryAppointment)) == 0
+    r = post_form(client, f"/staff/orders/{order.number}/delivery", {"window": values[0]})
+    assert r.status_code == 303
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(DeliveryAppointment.starts_at)) >= earliest
+
+
+def test_the_buyers_link_keeps_to_the_earliest_delivery(client, db, crew, make_order):
+    order = make_order(lead_weeks=2, sold_at=utcnow())
+    earliest = services.earliest_delivery(order)
+    link = f"/delivery/{services.order_token(order)}"
+    page = client.get(link).get_data(as_text=True)
+    assert f"can be delivered from <strong>{services.day_label(earliest)}</strong>" in page
+    values = re.findall(r'<option value="([^"]+)"', page)
+    assert values and all(datetime.fromisoformat(v) >= earliest for v in values)
+    early = min(services.offer().slots)
+    r = post_form(client, link, {"window": early.isoformat()}, csrf_page=link)
+    assert r.status_code == 409 and "can be delivered from" in r.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DeliveryAppointment)) == 0
+    assert post_form(client, link, {"window": values[0]}, csrf_page=link).status_code == 303
+
+
+def test_the_pick_email_says_when_the_goods_are_ready(db, staff, crew, make_order):
+    order = make_order(lead_weeks=6, sold_at=utcnow())
+    services.send_pick_link(order.id, staff["support"])
+    db.session.commit()
+    (mail,) = outbox(db, "delivery-pick:")
+    earliest = services.day_label(services.earliest_delivery(order))
+    assert "can be delivered to 1 Harbor Street" in mail.body_text
+    assert f"from {earliest}, when it is ready" in mail.body_text
 
 
 def test_one_live_window_per_order(db, crew, make_order):
@@ -585,8 +674,15 @@ def test_a_card_order_captured_in_full_can_be_scheduled(db, card_order, crew):
     db.session.commit()
     db.session.refresh(card_order)
     assert card_order.status == "paid"
-    offer = services.offer()
-    first = min(offer.slots)
+    # The piano is in stock (2-3 weeks) and white glove adds a week: the line keeps 3 weeks.
+    (line,) = db.session.scalars(sa.select(OrderLine).where(OrderLine.order_id == card_order.id))
+    assert (line.lead_weeks, line.delivery_promise) == (3, "With you in about 3-4 weeks")
+    earliest = services.earliest_delivery(card_order)
+    assert earliest.date() == (card_order.created_at + timedelta(weeks=3)).date()
+    with pytest.raises(DomainError, match="can be delivered from"):
+        services.book(card_order.id, min(services.offer().slots))
+    first = min(services.offer(earliest=earliest).slots)
+    assert first >= earliest
     appointment = services.book(card_order.id, first)
     db.session.commit()
     db.session.refresh(card_order)

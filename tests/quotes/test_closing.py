@@ -184,6 +184,39 @@ def test_the_order_copies_the_quote_and_asks_for_the_deposit(db, quote):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 1
 
 
+@pytest.mark.parametrize(
+    ("in_stock", "weeks"),
+    [(True, 2), (False, 10)],  # the stock location's 2-3 weeks; else built to order in 10
+)
+def test_the_order_keeps_the_lead_time_the_catalog_promised(db, quote, in_stock, weeks):
+    from shop.catalog.models import Variant
+    from shop.orders.models import OrderLine
+
+    variant = db.session.scalar(sa.select(Variant))
+    if not in_stock:  # the held units went elsewhere meanwhile; the boat is built for the buyer
+        stock.release(f"quote:{quote.id}")
+        variant.stock_on_hand, variant.made_to_order = 0, True
+        db.session.commit()
+    closing.accept(quote.id, 1, EVIDENCE)
+    order = closing.place_order(
+        quote.id,
+        delivery=DELIVERY,
+        payment_method="card",
+        pay="deposit",
+        ip_address="203.0.113.9",
+        user_agent="Firefox",
+    )
+    db.session.commit()
+    leads = dict(
+        db.session.execute(
+            sa.select(OrderLine.product_name, OrderLine.lead_weeks).where(
+                OrderLine.order_id == order.id
+            )
+        ).all()
+    )
+    assert leads == {"Aura 38": weeks, "Installation": 0}
+
+
 def test_paying_the_deposit_by_card_then_the_balance(
     app, client, db, quote, stripe_peer, app_config
 ):
