@@ -122,6 +122,7 @@ class OrderLine(db.Model):
             "line_total_cents = unit_price_cents * quantity", name="line_total_adds_up"
         ),
         sa.CheckConstraint("delivery_cents >= 0", name="delivery_not_negative"),
+        sa.CheckConstraint("warranty_months >= 0", name="warranty_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -143,6 +144,9 @@ class OrderLine(db.Model):
     delivery_method: Mapped[str] = mapped_column(sa.String(20), nullable=False, index=True)
     delivery_cents: Mapped[int] = money_column(default=0)
     delivery_promise: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    # The product's warranty term as sold: copied at the sale, so a later catalog edit never
+    # shortens (or lengthens) what this buyer was promised. 0 for a line that is no product.
+    warranty_months: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
 
     order: Mapped[Order] = relationship(back_populates="lines", lazy="raise")
 
