@@ -125,13 +125,15 @@ def _check_what_was_seen(quote: Quote, seen: QuoteVersion, total_cents: int | No
                 "and accept it if it suits you.",
                 current.number,
             )
-        if quote.status in ("draft", "pending_approval", "approved", "changes_requested"):
-            raise DomainError(
-                f"Nothing was accepted: version {seen.number} has been replaced, and your "
-                "specialist is preparing the new version. You will get it by email."
-            )
+        if quote.status in ("accepted", "ordered"):
+            raise DomainError("This quote is already accepted.")
         raise DomainError(
-            acceptable(quote, current, utcnow()) or "This quote is not open for acceptance."
+            f"Nothing was accepted: version {seen.number} has been replaced by a newer one"
+            + (
+                ", which your specialist is still preparing. You will get it by email."
+                if current.sent_at is None
+                else "."
+            )
         )
     reason = acceptable(quote, seen, utcnow())
     if reason:
