@@ -123,6 +123,7 @@ class OrderLine(db.Model):
         ),
         sa.CheckConstraint("delivery_cents >= 0", name="delivery_not_negative"),
         sa.CheckConstraint("lead_weeks >= 0", name="lead_weeks_not_negative"),
+        sa.CheckConstraint("warranty_months >= 0", name="warranty_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -148,6 +149,9 @@ class OrderLine(db.Model):
     # goods can be with the buyer (the stock location's lead time, or the build time when made
     # to order, plus the delivery option's extra weeks). No delivery window before it.
     lead_weeks: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
+    # The product's warranty term as sold: copied at the sale, so a later catalog edit never
+    # shortens (or lengthens) what this buyer was promised. 0 for a line that is no product.
+    warranty_months: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
 
     order: Mapped[Order] = relationship(back_populates="lines", lazy="raise")
 

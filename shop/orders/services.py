@@ -9,6 +9,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import selectinload
 
+from shop.catalog.models import Product, Variant
 from shop.db import utcnow
 from shop.errors import NotFound
 from shop.extensions import db
@@ -22,10 +23,12 @@ NUMBER_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 @dataclass
 class NewLine:
-    """A line as the checkout priced it; copied into the order as it is at the moment of sale."""
+    """A line as the checkout (or a quote) priced it; copied into the order as it is at the
+    moment of sale. For a catalog variant, `create_order` copies the product and its warranty
+    term from the catalog (see `sale_terms`); a line with no variant is a service or a fee."""
 
-    variant_id: int
-    product_id: int
+    variant_id: int | None
+    product_id: int | None
     product_name: str
     variant_name: str
     sku: str
@@ -58,6 +61,66 @@ class Acceptance:
     accepted_at: datetime
     ip_address: str
     user_agent: str
+
+
+@dataclass(frozen=True)
+class SaleTerms:
+    """What the catalog says of a variant at the moment it is sold."""
+
+    product_id: int
+    product_name: str
+    variant_name: str
+    sku: str
+    warranty_months: int
+
+
+def sale_terms(variant_ids) -> dict[int, SaleTerms]:
+    """Variant id -> its product, names, SKU and warranty term, in one query.
+
+    Every order line for a catalog variant takes these, whichever way it was sold (checkout,
+    quote, exchange), so warranty, serial numbers and "verified owner" work the same for all.
+    """
+    ids = sorted({v for v in variant_ids if v is not None})
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(
+            Variant.id,
+            Product.id,
+            Product.name,
+            Variant.name,
+            Variant.sku,
+            Product.warranty_months,
+        )
+        .join(Product, Product.id == Variant.product_id)
+        .where(Variant.id.in_(ids))
+    ).all()
+    return {row[0]: SaleTerms(*row[1:5], int(row[5] or 0)) for row in rows}
+
+
+def _order_line(line: NewLine, known: SaleTerms | None) -> OrderLine:
+    """One order line, with the catalog's product and warranty term copied when it sells a
+    variant. A caller that has only a description (a quote line) gets the catalog's names."""
+    product_name, variant_name, sku = line.product_name, line.variant_name, line.sku
+    if known is not None:
+        if not variant_name:
+            product_name, variant_name = known.product_name, known.variant_name
+        sku = sku or known.sku
+    return OrderLine(
+        variant_id=line.variant_id,
+        product_id=known.product_id if known is not None else line.product_id,
+        product_name=product_name,
+        variant_name=variant_name,
+        sku=sku,
+        unit_price_cents=line.unit_price_cents,
+        quantity=line.quantity,
+        line_total_cents=line.unit_price_cents * line.quantity,
+        delivery_method=line.delivery_method,
+        delivery_cents=line.delivery_cents,
+        delivery_promise=line.delivery_promise,
+        lead_weeks=line.lead_weeks,
+        warranty_months=known.warranty_months if known is not None else 0,
+    )
 
 
 def holder(order: Order) -> str:
@@ -126,23 +189,8 @@ def create_order(
         terms_accepted_ip=acceptance.ip_address[:64],
         terms_user_agent=acceptance.user_agent[:255],
     )
-    order.lines = [
-        OrderLine(
-            variant_id=line.variant_id,
-            product_id=line.product_id,
-            product_name=line.product_name,
-            variant_name=line.variant_name,
-            sku=line.sku,
-            unit_price_cents=line.unit_price_cents,
-            quantity=line.quantity,
-            line_total_cents=line.unit_price_cents * line.quantity,
-            delivery_method=line.delivery_method,
-            delivery_cents=line.delivery_cents,
-            delivery_promise=line.delivery_promise,
-            lead_weeks=line.lead_weeks,
-        )
-        for line in lines
-    ]
+    known = sale_terms(line.variant_id for line in lines)
+    order.lines = [_order_line(line, known.get(line.variant_id)) for line in lines]
     db.session.add(order)
     db.session.flush()
     note = "Paid by card" if payment_method == "card" else "Bank transfer chosen"

@@ -14,11 +14,13 @@ from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from shop.catalog import stock
+from shop.catalog.models import DeliveryMethod, DeliveryOption, Variant
 from shop.catalog.services import lead_weeks
 from shop.checkout.services import tax_rate
 from shop.db import lock_row, utcnow
 from shop.errors import DomainError
 from shop.extensions import db
+from shop.money import Money
 from shop.orders import emails as order_emails
 from shop.orders.models import Order
 from shop.orders.services import (
@@ -32,7 +34,7 @@ from shop.orders.services import (
 )
 from shop.orders.signals import order_placed
 from shop.payments import services as payments
-from shop.quotes.models import Quote, QuoteEvent, QuoteVersion
+from shop.quotes.models import Quote, QuoteEvent, QuoteLine, QuoteVersion
 
 
 def _version(quote: Quote, number: int | None = None) -> QuoteVersion:
@@ -99,17 +101,66 @@ class Evidence:
     user_agent: str
 
 
-def accept(quote_id: int, version_number: int, evidence: Evidence) -> Quote:
-    """Accept the current version: the typed name, the terms, and what was accepted are kept."""
+class VersionChanged(DomainError):
+    """The buyer answered a version (or a total) that is no longer the one on offer: nothing is
+    accepted, and the buyer is shown `current`, the version to read now."""
+
+    def __init__(self, message: str, current: int):
+        super().__init__(message)
+        self.current = current
+
+
+def _check_what_was_seen(quote: Quote, seen: QuoteVersion, total_cents: int | None) -> None:
+    """Refuse an answer to anything but the version on offer, at the total the buyer saw.
+
+    The accept form carries the version number and total of the page the buyer read; another
+    tab may have been open on an older version while the rep sent a new one.
+    """
+    if seen.number != quote.current_version:
+        current = _version(quote)
+        if quote.status == "sent" and current.sent_at is not None:
+            raise VersionChanged(
+                f"Nothing was accepted: you were reading version {seen.number} "
+                f"({Money(seen.total_cents)}), and version {current.number} has replaced it, "
+                f"at {Money(current.total_cents)}. Please read version {current.number} below "
+                "and accept it if it suits you.",
+                current.number,
+            )
+        if quote.status in ("accepted", "ordered"):
+            raise DomainError("This quote is already accepted.")
+        raise DomainError(
+            f"Nothing was accepted: version {seen.number} has been replaced by a newer one"
+            + (
+                ", which your specialist is still preparing. You will get it by email."
+                if current.sent_at is None
+                else "."
+            )
+        )
+    reason = acceptable(quote, seen, utcnow())
+    if reason:
+        raise DomainError(reason)
+    if total_cents is not None and total_cents != seen.total_cents:
+        raise VersionChanged(
+            f"Nothing was accepted: the total you saw ({Money(total_cents)}) is not the total "
+            f"of version {seen.number} ({Money(seen.total_cents)}). Please read it again below "
+            "and accept it if it suits you.",
+            seen.number,
+        )
+
+
+def accept(
+    quote_id: int, version_number: int, evidence: Evidence, total_cents: int | None = None
+) -> Quote:
+    """Accept the version the buyer read, at the total they saw (`total_cents`, from the form):
+    the typed name, the terms, and what was accepted are kept as evidence. A newer version, or
+    another total, accepts nothing (`VersionChanged`)."""
     quote = lock_row(Quote, quote_id)
     if quote is None:
         raise DomainError("No such quote.")
     version = _version(quote, version_number)
     if quote.status in ("accepted", "ordered") and version.accepted_at is not None:
-        return quote  # a second click or tab: already done
-    reason = acceptable(quote, version, utcnow())
-    if reason:
-        raise DomainError(reason)
+        return quote  # a second click or tab on the version accepted: already done
+    _check_what_was_seen(quote, version, total_cents)
     if not evidence.accepted_terms:
         raise DomainError("Please accept the terms of sale.", field="accept_terms")
     if not _same_name(evidence.typed_name, quote.name):
@@ -138,6 +189,57 @@ def deposit_of(total_cents: int, deposit_pct: Decimal) -> int:
             Decimal(1), rounding=ROUND_HALF_UP
         )
     )
+
+
+def _ships_nothing(variant_ids: list[int]) -> set[int]:
+    """The variants whose product is never shipped (it offers only "nothing to ship", like an
+    expedition's documents by email); one query."""
+    if not variant_ids:
+        return set()
+    rows = db.session.execute(
+        sa.select(Variant.id, DeliveryOption.method)
+        .join(DeliveryOption, DeliveryOption.product_id == Variant.product_id)
+        .where(Variant.id.in_(variant_ids))
+    ).all()
+    methods: dict[int, set[str]] = {}
+    for variant_id, method in rows:
+        methods.setdefault(variant_id, set()).add(method)
+    return {v for v, found in methods.items() if found == {DeliveryMethod.NONE.value}}
+
+
+def order_lines(
+    version: QuoteVersion, lines: list[QuoteLine], leads: dict[int, int] | None = None
+) -> list[NewLine]:
+    """The order lines for these quote lines, at the quote's prices.
+
+    A line for a catalog variant is the same kind of line checkout makes: it keeps its variant,
+    and `create_order` copies the product and its warranty term from the catalog. Goods are
+    delivered as the quote's delivery terms say; the quote's services (installation, freight)
+    go with them, and only an order of nothing physical is "nothing to ship". `leads` gives
+    each variant's lead time in weeks at this sale (no delivery window before it).
+    """
+    leads = leads or {}
+    nothing = _ships_nothing(sorted({x.variant_id for x in lines if x.variant_id is not None}))
+    goods = any(x.variant_id is not None and x.variant_id not in nothing for x in lines)
+    out = []
+    for line in lines:
+        ships = line.variant_id not in nothing if line.variant_id is not None else goods
+        out.append(
+            NewLine(
+                variant_id=line.variant_id,
+                product_id=None,  # create_order takes it from the variant
+                product_name=line.description,
+                variant_name="",  # a catalog line takes the catalog's product and variant names
+                sku=line.sku or "",
+                unit_price_cents=line.unit_price_cents,
+                quantity=line.quantity,
+                delivery_method="as_agreed" if ships else "none",
+                delivery_cents=0,
+                delivery_promise=version.delivery_terms[:200],
+                lead_weeks=leads.get(line.variant_id, 0),
+            )
+        )
+    return out
 
 
 @dataclass
@@ -207,30 +309,17 @@ def place_order(
             region=delivery.region,
             postal_code=delivery.postal_code,
         ),
-        lines=[
-            NewLine(
-                variant_id=line.variant_id,
-                product_id=None,
-                product_name=line.description,
-                variant_name="",
-                sku=line.sku or "",
-                unit_price_cents=line.unit_price_cents,
-                quantity=line.quantity,
-                delivery_method="as_agreed" if line.kind == "catalog" else "none",
-                delivery_cents=0,
-                delivery_promise=version.delivery_terms[:200],
-                lead_weeks=leads.get(line.variant_id, 0),
-            )
-            for line in positive
-        ],
+        lines=order_lines(version, positive, leads),
         payment_method=payment_method,
         tax_rate=rate,
         tax_cents=tax,
         acceptance=Acceptance(
             terms_version=version.accepted_terms_version or current_app.config["TERMS_VERSION"],
             accepted_at=version.accepted_at or utcnow(),
-            ip_address=ip_address,
-            user_agent=user_agent,
+            # The terms were accepted on the accept form: its address and browser are the
+            # evidence (the pay page's are the same person a step later).
+            ip_address=version.accepted_ip or ip_address,
+            user_agent=version.accepted_user_agent or user_agent,
         ),
         discount_cents=subtotal - version.total_cents,
     )

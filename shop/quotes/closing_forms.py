@@ -1,9 +1,9 @@
 """Forms for accepting and paying a quote: they validate and never write."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, StringField, TelField
+from wtforms import BooleanField, HiddenField, RadioField, StringField, TelField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Regexp
 
 from shop.checkout.forms import AddressForm
 
@@ -12,7 +12,18 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+# What the buyer read, carried by the accept form: a version number and a total in cents, both
+# plain digits of a sane length (a forged "1e26" or 2**64 is a form error, not an overflow).
+_STALE = "This page is out of date. Please read the quote again and accept it from there."
+
+
 class AcceptForm(FlaskForm):
+    version = HiddenField(
+        validators=[DataRequired(message=_STALE), Regexp(r"^[1-9][0-9]{0,5}$", message=_STALE)]
+    )
+    total_cents = HiddenField(
+        validators=[DataRequired(message=_STALE), Regexp(r"^[0-9]{1,15}$", message=_STALE)]
+    )
     typed_name = StringField(
         "Type your full name to accept",
         filters=[_strip],

@@ -23,21 +23,25 @@ def accept(token: str):
     quote = quote_from_link(token)
     form = AcceptForm()
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
+        for message in dict.fromkeys(m for errors in form.errors.values() for m in errors):
+            flash(message, "error")
         return redirect(url_for("quotes.view", token=token), 303)
     try:
         closing.accept(
             quote.id,
-            quote.current_version,
+            int(form.version.data),  # the version the buyer read, never simply the latest
             closing.Evidence(
                 typed_name=form.typed_name.data,
                 accepted_terms=bool(form.accept_terms.data),
                 ip_address=request.remote_addr or "",
                 user_agent=request.headers.get("User-Agent", ""),
             ),
+            total_cents=int(form.total_cents.data),
         )
+    except closing.VersionChanged as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("quotes.view", token=token, version=exc.current), 303)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")

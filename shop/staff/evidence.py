@@ -10,6 +10,7 @@ from shop.delivery.models import DeliveryAppointment
 from shop.extensions import db
 from shop.notifications.models import OutboxMessage
 from shop.orders.models import Order, OrderEvent
+from shop.quotes.models import Quote, QuoteVersion
 
 
 @dataclass
@@ -41,8 +42,50 @@ def emails_to_buyer(order: Order, limit: int = 100) -> list[OutboxMessage]:
     )
 
 
+def acceptance(order: Order) -> dict:
+    """What the buyer accepted, when, from where and with which browser (one query at most).
+
+    For an order made from a quote, the acceptance is the quote's: the name the buyer typed,
+    the version and the total they accepted, with that acceptance's own time, address and
+    browser.
+    """
+    record = {
+        "terms_version": order.terms_version,
+        "accepted_at": order.terms_accepted_at,
+        "ip_address": order.terms_accepted_ip,
+        "user_agent": order.terms_user_agent,
+        "quote_number": None,
+        "quote_version": None,
+        "typed_name": None,
+        "total_cents": None,
+    }
+    if order.quote_id is None:
+        return record
+    row = db.session.execute(
+        sa.select(Quote.number, QuoteVersion)
+        .join(QuoteVersion, QuoteVersion.quote_id == Quote.id)
+        .where(Quote.id == order.quote_id, QuoteVersion.accepted_at.is_not(None))
+        .order_by(QuoteVersion.number.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return record
+    number, version = row
+    record |= {
+        "terms_version": version.accepted_terms_version or order.terms_version,
+        "accepted_at": version.accepted_at,
+        "ip_address": version.accepted_ip or order.terms_accepted_ip,
+        "user_agent": version.accepted_user_agent or order.terms_user_agent,
+        "quote_number": number,
+        "quote_version": version.number,
+        "typed_name": version.accepted_name,
+        "total_cents": version.total_cents,
+    }
+    return record
+
+
 def evidence(order: Order, appointments: list[DeliveryAppointment] | None = None) -> Evidence:
-    """The acceptance record, the delivery record and the communication, in two queries at most.
+    """The acceptance record, the delivery record and the communication, in three queries at most.
 
     `appointments` are the order's (the order page has them already); events come from the
     order's loaded timeline.
@@ -60,12 +103,7 @@ def evidence(order: Order, appointments: list[DeliveryAppointment] | None = None
     except sa.exc.InvalidRequestError:  # events not loaded
         events = []
     return Evidence(
-        acceptance={
-            "terms_version": order.terms_version,
-            "accepted_at": order.terms_accepted_at,
-            "ip_address": order.terms_accepted_ip,
-            "user_agent": order.terms_user_agent,
-        },
+        acceptance=acceptance(order),
         delivered_at=order.delivered_at,
         deliveries=[a for a in appointments if a.status != "cancelled"],
         emails=emails_to_buyer(order),

@@ -25,6 +25,7 @@ from shop.orders.states import ACTIONS, LABELS, OrderStatus
 from shop.quotes import closing
 from shop.quotes.models import Quote
 from shop.quotes.services import LABELS as QUOTE_LABELS
+from shop.staff import evidence
 from shop.staff.order_forms import MoveForm, NoteForm
 from shop.staff.views import bp
 from shop.web import page_arg, reads_only
@@ -125,6 +126,7 @@ def order_detail(number: str):
         refunds=file.refunds,
         receipts=file.receipts,
         appointments=_appointments(order),
+        acceptance=evidence.acceptance(order),
         thread=file.thread,
         notes=file.notes,
         moves=_staff_moves(order, kind),

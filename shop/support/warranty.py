@@ -1,6 +1,6 @@
-"""Warranty: every delivered unit is registered against its order line, with the product's term
-and (where the product has one) a serial number entered by staff; a claim shows whether the unit
-is covered and until when.
+"""Warranty: every delivered unit is registered against its order line, with the term the line
+was sold with (copied from the product at the sale) and (where the product has one) a serial
+number entered by staff; a claim shows whether the unit is covered and until when.
 
 Registrations are written when an order becomes delivered (the orders' `order_delivered`
 signal, inside the transaction that moved the order), once per unit: registering again changes
@@ -57,12 +57,6 @@ def register_order(order: Order) -> int:
             sa.select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id)
         )
     )
-    product_ids = sorted({line.product_id for line in lines if line.product_id is not None})
-    months = dict(
-        db.session.execute(
-            sa.select(Product.id, Product.warranty_months).where(Product.id.in_(product_ids))
-        ).all()
-    )
     have = set(
         db.session.execute(
             sa.select(WarrantyRegistration.order_line_id, WarrantyRegistration.unit).where(
@@ -72,7 +66,7 @@ def register_order(order: Order) -> int:
     )
     added = 0
     for line in lines:
-        term = int(months.get(line.product_id, 0) or 0)
+        term = line.warranty_months  # as sold: a later catalog edit changes no promise made
         for unit in range(1, line.quantity + 1):
             if (line.id, unit) in have:
                 continue

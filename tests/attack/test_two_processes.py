@@ -385,6 +385,7 @@ def test_two_tabs_on_two_processes_accepting_and_paying_one_quote_make_one_order
 
         def accept_and_pay():
             data = {"typed_name": "Ada Lovelace", "accept_terms": "y", "version": "1"}
+            data["total_cents"] = "17500000"  # the total the page showed
             http.post(base + "/accept", data={**data, "csrf_token": csrf}, timeout=30)
             pay = {**address, "csrf_token": csrf}
             return http.post(base + "/pay", data=pay, allow_redirects=False, timeout=30)

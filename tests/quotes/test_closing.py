@@ -338,14 +338,19 @@ def test_accept_and_pay_through_the_pages(client, db, quote):
     wrong = post_form(
         client,
         f"/quotes/v/{token}/accept",
-        {"typed_name": "Nobody", "accept_terms": "y", "version": "1"},
+        {"typed_name": "Nobody", "accept_terms": "y", "version": "1", "total_cents": "17500000"},
     )
     assert wrong.status_code == 303
     assert "Type your name as on the quote" in client.get(f"/quotes/v/{token}").get_data(True)
     ok = post_form(
         client,
         f"/quotes/v/{token}/accept",
-        {"typed_name": "Ada Lovelace", "accept_terms": "y", "version": "1"},
+        {
+            "typed_name": "Ada Lovelace",
+            "accept_terms": "y",
+            "version": "1",
+            "total_cents": "17500000",
+        },
     )
     assert ok.headers["Location"].endswith(f"/quotes/v/{token}/pay")
     form = client.get(f"/quotes/v/{token}/pay").get_data(as_text=True)
@@ -434,7 +439,7 @@ def test_amounts_sent_by_the_browser_are_ignored(client, db, quote):
             "typed_name": "Ada Lovelace",
             "accept_terms": "y",
             "version": "1",
-            "total_cents": "1",
+            "total_cents": "17500000",  # the total shown, checked, never used as an amount
             "deposit_pct": "0",
             "discount_value": "100",
         },
