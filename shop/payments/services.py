@@ -123,9 +123,11 @@ def record_intent(payment: Payment, intent: dict) -> bool:
     """Take in what Stripe says about the payment's PaymentIntent (a call's answer or a webhook).
 
     An amount, currency or reference that does not match never marks anything paid: the
-    payment keeps its state and staff are told through the signal.
+    payment keeps its state and staff are told through the signal. A state the lifecycle does
+    not allow from where the payment stands (a late or replayed event: `canceled` after a
+    capture, say) changes nothing at all, amounts included.
     """
-    status = FROM_STRIPE.get(intent.get("status", ""))
+    status = FROM_STRIPE.get(str(intent.get("status") or ""))
     if status is None:
         return False
     if status == PaymentStatus.CANCELED and intent.get("cancellation_reason") == "automatic":
@@ -135,7 +137,7 @@ def record_intent(payment: Payment, intent: dict) -> bool:
     mismatch = ""
     if intent.get("amount") != payment.amount_cents:
         mismatch = f"amount {intent.get('amount')} != {payment.amount_cents}"
-    elif (intent.get("currency") or "").upper() != payment.currency:
+    elif str(intent.get("currency") or "").upper() != payment.currency:
         mismatch = f"currency {intent.get('currency')} != {payment.currency}"
     elif metadata.get("reference") not in (None, payment.reference):
         mismatch = f"reference {metadata.get('reference')} != {payment.reference}"
@@ -143,6 +145,8 @@ def record_intent(payment: Payment, intent: dict) -> bool:
         payment.last_error = f"Mismatch: {mismatch}"[:300]
         db.session.flush()
         payment_changed.send(payment, previous=payment.status, mismatch=mismatch)
+        return False
+    if not (may_move(payment.status, status) or status == PaymentStatus(payment.status)):
         return False
     amount = int(intent.get("amount") or 0)
     capturable = int(intent.get("amount_capturable") or 0)
@@ -154,12 +158,11 @@ def record_intent(payment: Payment, intent: dict) -> bool:
         received = amount
     if status in (PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED, PaymentStatus.EXPIRED):
         capturable = 0
-    if may_move(payment.status, status) or status == PaymentStatus(payment.status):
-        payment.amount_capturable_cents = capturable
-        payment.amount_received_cents = max(payment.amount_received_cents, received)
-    if status == PaymentStatus.REQUIRES_PAYMENT_METHOD and intent.get("last_payment_error"):
-        error = intent["last_payment_error"]
-        payment.last_error = (error.get("message") or "Declined")[:300]
+    payment.amount_capturable_cents = capturable
+    payment.amount_received_cents = max(payment.amount_received_cents, received)
+    error = intent.get("last_payment_error")
+    if status == PaymentStatus.REQUIRES_PAYMENT_METHOD and isinstance(error, dict):
+        payment.last_error = str(error.get("message") or "Declined")[:300]
     deadline = _capture_deadline(intent)
     if deadline is not None:
         payment.capture_before = deadline
@@ -169,10 +172,11 @@ def record_intent(payment: Payment, intent: dict) -> bool:
 def _capture_deadline(intent: dict) -> datetime | None:
     """Stripe's capture_before for this authorization, when it gives one."""
     charge = intent.get("latest_charge")
-    if isinstance(charge, dict):
-        options = (charge.get("payment_method_details") or {}).get("card") or {}
-        if options.get("capture_before"):
-            return datetime.fromtimestamp(int(options["capture_before"]), UTC)
+    details = charge.get("payment_method_details") if isinstance(charge, dict) else None
+    card = details.get("card") if isinstance(details, dict) else None
+    before = card.get("capture_before") if isinstance(card, dict) else None
+    if isinstance(before, int) and not isinstance(before, bool) and 0 < before < 2**40:
+        return datetime.fromtimestamp(before, UTC)
     return None
 
 
