@@ -113,17 +113,20 @@ def create_payment_intent(
     amount_cents: int,
     currency: str,
     customer_id: str,
-    payment_method_id: str,
     capture_method: str,
     reference: str,
     idempotency_key: str,
 ) -> dict:
-    """Create a PaymentIntent for a saved card, not yet confirmed (its id is kept first)."""
+    """Create a PaymentIntent for one attempt, without its card (see `set_payment_method`).
+
+    Everything sent here is fixed for the attempt, so a retry after a timeout sends the very
+    same request under the same idempotency key and Stripe answers with the intent it made
+    the first time (a key reused with other parameters would be refused).
+    """
     params = {
         "amount": to_minor_units(amount_cents),
         "currency": currency.lower(),
         "customer": customer_id,
-        "payment_method": payment_method_id,
         "payment_method_types": ["card"],
         "capture_method": capture_method,
         "metadata": {"reference": reference},
@@ -132,6 +135,17 @@ def create_payment_intent(
         "create payment intent",
         client().v1.payment_intents.create,
         params,
+        _options(idempotency_key),
+    )
+
+
+def set_payment_method(intent_id: str, payment_method_id: str, idempotency_key: str) -> dict:
+    """Put the card the buyer just saved on an unconfirmed PaymentIntent."""
+    return _call(
+        "update payment intent",
+        client().v1.payment_intents.update,
+        intent_id,
+        {"payment_method": payment_method_id},
         _options(idempotency_key),
     )
 
