@@ -302,7 +302,7 @@ def pay_with_card(payment_id: int, payment_method_id: str) -> Payment:
         raise DomainError("That card could not be read. Please enter it again.")
     check_amount(payment.amount_cents)
     intent = None
-    if payment.stripe_payment_intent_id is not None and payment.intent_key is None:
+    if payment.stripe_payment_intent_id is not None:
         current = _gateway(gateway.retrieve_payment_intent, payment.stripe_payment_intent_id)
         status = FROM_STRIPE.get(current.get("status", ""))
         if status in HELD or status == PaymentStatus.PROCESSING:
@@ -313,6 +313,9 @@ def pay_with_card(payment_id: int, payment_method_id: str) -> Payment:
             intent = current
         else:
             _cancel_intent(payment, current)
+            # Forgotten at once: Stripe's `canceled` event for it must not find this payment
+            # (it would cancel the order while the new attempt's answer is still awaited).
+            payment.stripe_payment_intent_id = None
     if intent is None:
         intent = _create_intent(payment)
     key = f"payment-{payment.id}-{intent['id']}"

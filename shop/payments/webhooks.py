@@ -170,7 +170,7 @@ def handle_event(event: dict) -> str:
         id=event["id"],
         type=event["type"][:80],
         object_id=str(obj.get("id") or "")[:80],
-        stripe_created=event["created"],
+        stripe_created=event.get("created") or 0,
     )
     try:
         with db.session.begin_nested():

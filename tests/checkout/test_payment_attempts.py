@@ -133,3 +133,29 @@ def test_a_new_attempt_after_a_decline_leaves_one_live_intent(client, stripe_pee
     assert len(intents) == 2 and len(live(intents)) == 1
     sent = keys(proxy.sent(*CREATE))
     assert len(sent) == 2 and sent[0] != sent[1]  # a new attempt, a new key
+
+
+def test_the_last_attempts_cancel_event_leaves_an_unanswered_new_attempt_alone(
+    client, stripe_peer, proxy, pay_path, db
+):
+    from tests.checkout.test_webhooks import send
+
+    assert enter_card(client, stripe_peer, pay_path, "4000000000000341").status_code == 402
+    declined = db.session.scalar(sa.select(Payment.stripe_payment_intent_id))
+    proxy.stall(*CREATE)
+    assert enter_card(client, stripe_peer, pay_path).status_code == 503
+    # Stripe tells us it cancelled the declined intent (as it was asked to).
+    order = db.session.scalar(sa.select(Order))
+    gone = {
+        "id": declined,
+        "object": "payment_intent",
+        "status": "canceled",
+        "amount": order.total_cents,
+        "currency": "usd",
+        "metadata": {"reference": f"order:{order.id}"},
+    }
+    assert send(client, "payment_intent.canceled", gone).status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Order.status)) == "pending_payment"
+    assert "placed=1" in enter_card(client, stripe_peer, pay_path).get_json()["redirect"]
+    assert len(live(intents_at_stripe(stripe_peer))) == 1
