@@ -3,6 +3,7 @@
 It is GPL software: we only ever run it as its own process and talk to it over HTTP.
 """
 
+import fnmatch
 import json
 import socket
 import subprocess
@@ -104,3 +105,106 @@ class StripePeer:
             "STRIPE_API_BASE": self.url,
             "STRIPE_JS_URL": f"{self.url}/js.stripe.com/v3/",
         }
+
+
+class RecordingProxy:
+    """A loopback HTTP proxy in front of the Stripe peer: it keeps every request the app's real
+    Stripe SDK sends (method, path, headers), and can make chosen requests time out.
+
+    `stall(method, path)` (the path may hold `*`) makes the next matching request hang without
+    an answer until the client gives up: with `forward=False` it never reaches the peer (lost
+    on the way there), with `forward=True` the peer does the work and the answer is lost on the
+    way back.
+    """
+
+    def __init__(self, peer: StripePeer):
+        import http.server
+        import threading
+
+        self.peer = peer
+        self.requests: list[dict] = []
+        self.stalls: list[tuple[str, str, bool]] = []
+        self.released = threading.Event()
+        self.lock = threading.Lock()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _any(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with proxy.lock:
+                    proxy.requests.append(
+                        {"method": self.command, "path": self.path, "headers": dict(self.headers)}
+                    )
+                    stall = next(
+                        (
+                            s
+                            for s in proxy.stalls
+                            if s[0] == self.command
+                            and fnmatch.fnmatchcase(self.path.split("?")[0], s[1])
+                        ),
+                        None,
+                    )
+                    if stall is not None:
+                        proxy.stalls.remove(stall)
+                if stall is not None and not stall[2]:
+                    proxy.released.wait(30)
+                    self.close_connection = True
+                    return
+                status, content_type, answer = proxy.forward(
+                    self.command, self.path, body, self.headers
+                )
+                if stall is not None:
+                    proxy.released.wait(30)
+                    self.close_connection = True
+                    return
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            do_GET = do_POST = do_DELETE = _any
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def forward(self, method: str, path: str, body: bytes, headers) -> tuple[int, str, bytes]:
+        import http.client
+
+        connection = http.client.HTTPConnection("127.0.0.1", self.peer.port, timeout=10)
+        try:
+            keep = {k: v for k, v in headers.items() if k.lower() not in ("host", "connection")}
+            connection.request(method, path, body=body or None, headers=keep)
+            response = connection.getresponse()
+            return (
+                response.status,
+                response.getheader("Content-Type", "application/json"),
+                response.read(),
+            )
+        finally:
+            connection.close()
+
+    def stall(self, method: str, path: str, forward: bool = False) -> None:
+        with self.lock:
+            self.stalls.append((method, path, forward))
+
+    def sent(self, method: str, path: str) -> list[dict]:
+        """The headers of every request sent so far to this method and path (`*` allowed)."""
+        with self.lock:
+            return [
+                r["headers"]
+                for r in self.requests
+                if r["method"] == method and fnmatch.fnmatchcase(r["path"].split("?")[0], path)
+            ]
+
+    def close(self) -> None:
+        self.released.set()
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)

@@ -7,7 +7,9 @@ Stripe's errors become two of ours: CardDeclined (the buyer can act on it) and
 GatewayUnavailable (anything else: logged in detail, shown calmly).
 """
 
+import json
 import logging
+import time
 from functools import cache
 
 import stripe
@@ -34,7 +36,11 @@ class GatewayUnavailable(GatewayError):
 
 
 class BadSignature(GatewayError):
-    """A webhook that Stripe did not sign, or signed too long ago."""
+    """A webhook that Stripe did not sign, or signed too long ago or too far ahead."""
+
+
+class MalformedEvent(GatewayError):
+    """A webhook signed with our secret whose body is not an event we can read."""
 
 
 @cache
@@ -107,17 +113,20 @@ def create_payment_intent(
     amount_cents: int,
     currency: str,
     customer_id: str,
-    payment_method_id: str,
     capture_method: str,
     reference: str,
     idempotency_key: str,
 ) -> dict:
-    """Create a PaymentIntent for a saved card, not yet confirmed (its id is kept first)."""
+    """Create a PaymentIntent for one attempt, without its card (see `set_payment_method`).
+
+    Everything sent here is fixed for the attempt, so a retry after a timeout sends the very
+    same request under the same idempotency key and Stripe answers with the intent it made
+    the first time (a key reused with other parameters would be refused).
+    """
     params = {
         "amount": to_minor_units(amount_cents),
         "currency": currency.lower(),
         "customer": customer_id,
-        "payment_method": payment_method_id,
         "payment_method_types": ["card"],
         "capture_method": capture_method,
         "metadata": {"reference": reference},
@@ -126,6 +135,17 @@ def create_payment_intent(
         "create payment intent",
         client().v1.payment_intents.create,
         params,
+        _options(idempotency_key),
+    )
+
+
+def set_payment_method(intent_id: str, payment_method_id: str, idempotency_key: str) -> dict:
+    """Put the card the buyer just saved on an unconfirmed PaymentIntent."""
+    return _call(
+        "update payment intent",
+        client().v1.payment_intents.update,
+        intent_id,
+        {"payment_method": payment_method_id},
         _options(idempotency_key),
     )
 
@@ -190,11 +210,35 @@ def list_refunds(payment_intent_id: str) -> list[dict]:
     return list(page.get("data") or [])
 
 
-def construct_event(payload: bytes, signature: str | None) -> dict:
-    """Verify a webhook on its raw body (default 300 s tolerance) and return the event."""
+WEBHOOK_TOLERANCE_SECONDS = stripe.Webhook.DEFAULT_TOLERANCE  # 300 s, either way
+
+
+def _signed_at(header: str) -> int:
+    """The `t=` of a Stripe-Signature header (the first one, as the SDK reads it)."""
+    for item in header.split(","):
+        key, _, value = item.partition("=")
+        if key == "t":
+            return int(value)
+    raise ValueError("no timestamp")
+
+
+def construct_event(payload: bytes, signature: str | None) -> object:
+    """Verify a webhook on its raw body and return the body parsed, whatever its shape.
+
+    Refused as BadSignature: no or a wrong signature, or one made more than the tolerance
+    before or after now (the SDK only checks the past; a stamp from the future would stay
+    replayable for as long as it lies ahead). Signed but not JSON: MalformedEvent. The caller
+    checks the shape: a signed body is Stripe's word, not yet a well-formed event.
+    """
     secret = current_app.config["STRIPE_WEBHOOK_SECRET"]
+    tolerance = WEBHOOK_TOLERANCE_SECONDS
     try:
-        event = stripe.Webhook.construct_event(payload, signature or "", secret)
+        stripe.WebhookSignature.verify_header(payload, signature or "", secret, tolerance)
+        if _signed_at(signature or "") > time.time() + tolerance:
+            raise BadSignature("Timestamp in the future, outside the tolerance zone")
     except (stripe.SignatureVerificationError, ValueError) as exc:
         raise BadSignature(str(exc)[:200]) from exc
-    return event.to_dict()
+    try:
+        return json.loads(payload)
+    except ValueError as exc:  # not UTF-8 or not JSON
+        raise MalformedEvent("the body is not JSON") from exc

@@ -12,8 +12,8 @@ from shop.extensions import db
 class Payment(TimestampMixin, db.Model):
     """One way of paying for one thing (`reference`, e.g. "order:42"), by card or transfer.
 
-    For a card, one PaymentIntent serves every attempt: a decline leaves it waiting for another
-    card, so a retry never makes a second charge.
+    For a card, one PaymentIntent per logical attempt: a retry after a timeout continues the
+    attempt under the same idempotency key, a new attempt cancels the last one's intent first.
     """
 
     __tablename__ = "payments"
@@ -45,7 +45,11 @@ class Payment(TimestampMixin, db.Model):
     stripe_setup_intent_id: Mapped[str | None] = mapped_column(sa.String(64))
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     bank_reference: Mapped[str | None] = mapped_column(sa.String(24), unique=True)
+    # PaymentIntents made so far (one per logical attempt; a retry of the same attempt is not one).
     attempts: Mapped[int] = mapped_column(nullable=False, default=0)
+    # The idempotency key of a PaymentIntent create whose answer we have not had yet (a timeout):
+    # its retry, or the payment's cancellation, sends it again to learn the intent Stripe made.
+    intent_key: Mapped[str | None] = mapped_column(sa.String(100))
     last_error: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="")
     authorized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     capture_before: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -18,7 +18,7 @@ from shop.money import Money
 from shop.payments import gateway
 from shop.payments.models import Payment
 from shop.payments.signals import payment_changed
-from shop.payments.states import FROM_STRIPE, HELD, RETRYABLE, PaymentStatus, may_move
+from shop.payments.states import FINAL, FROM_STRIPE, HELD, RETRYABLE, PaymentStatus, may_move
 
 # Without ambiguous characters (0/O, 1/I/L), so a reference survives being read over the phone.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -123,9 +123,11 @@ def record_intent(payment: Payment, intent: dict) -> bool:
     """Take in what Stripe says about the payment's PaymentIntent (a call's answer or a webhook).
 
     An amount, currency or reference that does not match never marks anything paid: the
-    payment keeps its state and staff are told through the signal.
+    payment keeps its state and staff are told through the signal. A state the lifecycle does
+    not allow from where the payment stands (a late or replayed event: `canceled` after a
+    capture, say) changes nothing at all, amounts included.
     """
-    status = FROM_STRIPE.get(intent.get("status", ""))
+    status = FROM_STRIPE.get(str(intent.get("status") or ""))
     if status is None:
         return False
     if status == PaymentStatus.CANCELED and intent.get("cancellation_reason") == "automatic":
@@ -135,7 +137,7 @@ def record_intent(payment: Payment, intent: dict) -> bool:
     mismatch = ""
     if intent.get("amount") != payment.amount_cents:
         mismatch = f"amount {intent.get('amount')} != {payment.amount_cents}"
-    elif (intent.get("currency") or "").upper() != payment.currency:
+    elif str(intent.get("currency") or "").upper() != payment.currency:
         mismatch = f"currency {intent.get('currency')} != {payment.currency}"
     elif metadata.get("reference") not in (None, payment.reference):
         mismatch = f"reference {metadata.get('reference')} != {payment.reference}"
@@ -143,6 +145,8 @@ def record_intent(payment: Payment, intent: dict) -> bool:
         payment.last_error = f"Mismatch: {mismatch}"[:300]
         db.session.flush()
         payment_changed.send(payment, previous=payment.status, mismatch=mismatch)
+        return False
+    if not (may_move(payment.status, status) or status == PaymentStatus(payment.status)):
         return False
     amount = int(intent.get("amount") or 0)
     capturable = int(intent.get("amount_capturable") or 0)
@@ -154,12 +158,11 @@ def record_intent(payment: Payment, intent: dict) -> bool:
         received = amount
     if status in (PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED, PaymentStatus.EXPIRED):
         capturable = 0
-    if may_move(payment.status, status) or status == PaymentStatus(payment.status):
-        payment.amount_capturable_cents = capturable
-        payment.amount_received_cents = max(payment.amount_received_cents, received)
-    if status == PaymentStatus.REQUIRES_PAYMENT_METHOD and intent.get("last_payment_error"):
-        error = intent["last_payment_error"]
-        payment.last_error = (error.get("message") or "Declined")[:300]
+    payment.amount_capturable_cents = capturable
+    payment.amount_received_cents = max(payment.amount_received_cents, received)
+    error = intent.get("last_payment_error")
+    if status == PaymentStatus.REQUIRES_PAYMENT_METHOD and isinstance(error, dict):
+        payment.last_error = str(error.get("message") or "Declined")[:300]
     deadline = _capture_deadline(intent)
     if deadline is not None:
         payment.capture_before = deadline
@@ -169,10 +172,11 @@ def record_intent(payment: Payment, intent: dict) -> bool:
 def _capture_deadline(intent: dict) -> datetime | None:
     """Stripe's capture_before for this authorization, when it gives one."""
     charge = intent.get("latest_charge")
-    if isinstance(charge, dict):
-        options = (charge.get("payment_method_details") or {}).get("card") or {}
-        if options.get("capture_before"):
-            return datetime.fromtimestamp(int(options["capture_before"]), UTC)
+    details = charge.get("payment_method_details") if isinstance(charge, dict) else None
+    card = details.get("card") if isinstance(details, dict) else None
+    before = card.get("capture_before") if isinstance(card, dict) else None
+    if isinstance(before, int) and not isinstance(before, bool) and 0 < before < 2**40:
+        return datetime.fromtimestamp(before, UTC)
     return None
 
 
@@ -191,11 +195,13 @@ def prepare_card(payment_id: int, email: str, name: str) -> str:
         setup = _gateway(gateway.retrieve_setup_intent, payment.stripe_setup_intent_id)
         if setup.get("status") in ("requires_payment_method", "requires_confirmation"):
             return setup["client_secret"]
-    payment.attempts += 1
+    # Named after the SetupIntent it replaces, not after a counter: a retry after a timeout
+    # sends the same key, and Stripe answers with the SetupIntent it made the first time.
+    previous = payment.stripe_setup_intent_id or "none"
     setup = _gateway(
         gateway.create_setup_intent,
         payment.stripe_customer_id,
-        f"payment-{payment.id}-setup-{payment.attempts}",
+        f"payment-{payment.id}-setup-after-{previous}",
     )
     payment.stripe_setup_intent_id = setup["id"]
     db.session.flush()
@@ -221,11 +227,70 @@ def _gateway(fn, *args, **kwargs) -> dict:
         ) from exc
 
 
+# PaymentIntent statuses Stripe lets us cancel (a captured one never is; processing rarely).
+CANCELABLE = {
+    "requires_payment_method",
+    "requires_confirmation",
+    "requires_action",
+    "requires_capture",
+}
+
+
+def _create_intent(payment: Payment) -> dict:
+    """Make the PaymentIntent of the payment's next attempt, under a key fixed before the call.
+
+    The key names the attempt (one more than the intents made so far) and is kept on the row
+    until Stripe's answer is: after a timeout or a dropped connection the retry sends the same
+    key, so Stripe returns the intent it made the first time instead of making a second one.
+    The counter only moves once an intent is known, never because a call was tried.
+    """
+    key = payment.intent_key or f"payment-{payment.id}-attempt-{payment.attempts + 1}"
+    payment.intent_key = key
+    db.session.flush()
+    intent = _gateway(
+        gateway.create_payment_intent,
+        amount_cents=payment.amount_cents,
+        currency=payment.currency,
+        customer_id=payment.stripe_customer_id or "",
+        capture_method=payment.capture_method,
+        reference=payment.reference,
+        idempotency_key=key,
+    )
+    payment.attempts += 1
+    payment.stripe_payment_intent_id = intent["id"]
+    payment.intent_key = None
+    db.session.flush()
+    return intent
+
+
+def _reusable(payment: Payment, intent: dict) -> bool:
+    """The attempt's intent was never put to the bank (a confirm that timed out before
+    reaching it, say): the same intent takes the new card. A declined, failed or abandoned one
+    is over, and so is one for another amount."""
+    return (
+        intent.get("status") in ("requires_payment_method", "requires_confirmation")
+        and not intent.get("last_payment_error")
+        and intent.get("amount") == payment.amount_cents
+        and str(intent.get("currency") or "").upper() == payment.currency
+    )
+
+
+def _cancel_intent(payment: Payment, intent: dict) -> dict:
+    """Cancel an intent at Stripe unless it is past that (captured, canceled, processing)."""
+    if intent.get("status") not in CANCELABLE:
+        return intent
+    return _gateway(
+        gateway.cancel_payment_intent, intent["id"], f"payment-{payment.id}-{intent['id']}-cancel"
+    )
+
+
 def pay_with_card(payment_id: int, payment_method_id: str) -> Payment:
     """Authorize (or charge) the payment with the card the buyer just saved in Stripe.js.
 
-    One live PaymentIntent per payment at any time: a new attempt after a decline first cancels
-    the declined one (which can never charge), then makes a fresh one. The payment row stays
+    One live PaymentIntent per payment at any time, one per logical attempt. A retry after a
+    failure or timeout continues the same attempt (same idempotency key, same intent); only a
+    new attempt (after a decline, a failed 3-D Secure, or for another amount) first cancels
+    the old intent, which can then never charge, and makes a fresh one. The payment row stays
     locked throughout, so a double click or a second tab waits and then finds the money held.
     A payment that already holds money is returned untouched.
     """
@@ -236,33 +301,30 @@ def pay_with_card(payment_id: int, payment_method_id: str) -> Payment:
     if not payment_method_id.startswith("pm_") or len(payment_method_id) > 64:
         raise DomainError("That card could not be read. Please enter it again.")
     check_amount(payment.amount_cents)
+    intent = None
     if payment.stripe_payment_intent_id is not None:
         current = _gateway(gateway.retrieve_payment_intent, payment.stripe_payment_intent_id)
-        if FROM_STRIPE.get(current.get("status", "")) in HELD:
+        status = FROM_STRIPE.get(current.get("status", ""))
+        if status in HELD or status == PaymentStatus.PROCESSING:
             record_intent(payment, current)  # the last attempt did go through after all
+            db.session.flush()
             return payment
-        if current.get("status") != "canceled":
-            _gateway(
-                gateway.cancel_payment_intent,
-                payment.stripe_payment_intent_id,
-                f"payment-{payment.id}-attempt-{payment.attempts}-cancel",
-            )
-    payment.attempts += 1
-    key = f"payment-{payment.id}-attempt-{payment.attempts}"
-    intent = _gateway(
-        gateway.create_payment_intent,
-        amount_cents=payment.amount_cents,
-        currency=payment.currency,
-        customer_id=payment.stripe_customer_id or "",
-        payment_method_id=payment_method_id,
-        capture_method=payment.capture_method,
-        reference=payment.reference,
-        idempotency_key=key,
-    )
-    payment.stripe_payment_intent_id = intent["id"]
-    db.session.flush()
+        if _reusable(payment, current):
+            intent = current
+        else:
+            _cancel_intent(payment, current)
+            # Forgotten at once: Stripe's `canceled` event for it must not find this payment
+            # (it would cancel the order while the new attempt's answer is still awaited).
+            payment.stripe_payment_intent_id = None
+    if intent is None:
+        intent = _create_intent(payment)
+    key = f"payment-{payment.id}-{intent['id']}"
+    card_key = f"{key}-card-{payment_method_id}"
+    _gateway(gateway.set_payment_method, intent["id"], payment_method_id, card_key)
     try:
-        intent = _gateway(gateway.confirm_payment_intent, intent["id"], f"{key}-confirm")
+        intent = _gateway(
+            gateway.confirm_payment_intent, intent["id"], f"{key}-confirm-{payment_method_id}"
+        )
     except PaymentDeclined as exc:
         payment.last_error = exc.message[:300]
         if not _set_status(payment, PaymentStatus.REQUIRES_PAYMENT_METHOD):
@@ -324,27 +386,27 @@ def client_secret(payment: Payment) -> str | None:
 
 
 def cancel(payment_id: int, reason: str) -> Payment:
-    """Void the payment: cancel an authorization at Stripe, or close an unpaid transfer."""
+    """Void the payment: cancel at Stripe every intent it made that holds or could still take
+    money (an authorization, an unconfirmed attempt, one whose creation was never answered),
+    or close an unpaid transfer. Money already captured is left alone (refunds give it back).
+    """
     payment = lock_payment(payment_id)
-    if payment.status in (
-        PaymentStatus.CANCELED,
-        PaymentStatus.EXPIRED,
-        PaymentStatus.SUCCEEDED,
-        PaymentStatus.RECEIVED,
-    ):
+    if PaymentStatus(payment.status) in FINAL:
         return payment
-    if payment.method == "card" and payment.stripe_payment_intent_id:
-        intent = _gateway(
-            gateway.cancel_payment_intent,
-            payment.stripe_payment_intent_id,
-            f"payment-{payment.id}-cancel",
-        )
-        record_intent(payment, intent)
+    if payment.method == "card":
+        if payment.intent_key is not None:
+            # A create whose answer never came: the same request and key make Stripe name
+            # the intent it made (or make it now), so it can be cancelled with the rest.
+            _create_intent(payment)
+        intent = None
+        if payment.stripe_payment_intent_id:
+            intent = _gateway(gateway.retrieve_payment_intent, payment.stripe_payment_intent_id)
+            intent = _cancel_intent(payment, intent)
+            record_intent(payment, intent)
+        if intent is None or intent.get("status") == "canceled":
+            _set_status(payment, PaymentStatus.CANCELED)  # when Stripe's answer did not move it
     else:
-        target = (
-            PaymentStatus.EXPIRED if payment.method == "bank_transfer" else PaymentStatus.CANCELED
-        )
-        _set_status(payment, target)
+        _set_status(payment, PaymentStatus.EXPIRED)
     payment.last_error = reason[:300]
     db.session.flush()
     return payment

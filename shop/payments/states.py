@@ -1,8 +1,9 @@
-"""Payment states and the order in which they may follow each other.
+"""Payment states and the moves allowed between them.
 
-Stripe's events can arrive late, twice, or out of order. A state only ever moves forward in this
-ranking, so a late `payment_failed` can never undo an authorization, and a late
-`amount_capturable_updated` can never undo a capture.
+Stripe's events can arrive late, twice, or out of order, and anyone holding the signing secret
+can replay one. The lifecycle only moves forward: a late `payment_failed` can never undo an
+authorization, a late `amount_capturable_updated` can never undo a capture, and nothing moves a
+payment out of an end state (captured money is given back by a refund, never by a state change).
 """
 
 from enum import StrEnum
@@ -21,19 +22,6 @@ class PaymentStatus(StrEnum):
     EXPIRED = "expired"  # bank transfer never came, or a card hold lapsed uncaptured
 
 
-RANK = {
-    PaymentStatus.CREATED: 0,
-    PaymentStatus.REQUIRES_PAYMENT_METHOD: 1,
-    PaymentStatus.REQUIRES_ACTION: 2,
-    PaymentStatus.PROCESSING: 3,
-    PaymentStatus.AUTHORIZED: 4,
-    PaymentStatus.SUCCEEDED: 5,
-    PaymentStatus.CANCELED: 6,
-    PaymentStatus.AWAITING_FUNDS: 1,
-    PaymentStatus.RECEIVED: 5,
-    PaymentStatus.EXPIRED: 6,
-}
-
 # Before money is held, the buyer may go round again (a decline, then 3-D Secure, then a
 # decline...). From AUTHORIZED on, only forward.
 RETRYABLE = {
@@ -41,6 +29,27 @@ RETRYABLE = {
     PaymentStatus.REQUIRES_PAYMENT_METHOD,
     PaymentStatus.REQUIRES_ACTION,
     PaymentStatus.PROCESSING,
+}
+
+# Money was taken (captured, or the transfer arrived), or the payment is over: nothing follows.
+FINAL = {
+    PaymentStatus.SUCCEEDED,
+    PaymentStatus.RECEIVED,
+    PaymentStatus.CANCELED,
+    PaymentStatus.EXPIRED,
+}
+
+_CLOSE = {PaymentStatus.CANCELED, PaymentStatus.EXPIRED}
+
+# The lifecycle as one table: state -> the states it may move to.
+MOVES: dict[PaymentStatus, set[PaymentStatus]] = {
+    **{
+        state: (RETRYABLE - {state}) | {PaymentStatus.AUTHORIZED, PaymentStatus.SUCCEEDED} | _CLOSE
+        for state in RETRYABLE
+    },
+    PaymentStatus.AUTHORIZED: {PaymentStatus.SUCCEEDED} | _CLOSE,
+    PaymentStatus.AWAITING_FUNDS: {PaymentStatus.RECEIVED} | _CLOSE,
+    **{state: set() for state in FINAL},
 }
 
 FROM_STRIPE = {
@@ -57,10 +66,5 @@ HELD = {PaymentStatus.AUTHORIZED, PaymentStatus.SUCCEEDED, PaymentStatus.RECEIVE
 
 
 def may_move(current: str, new: str) -> bool:
-    """True if a payment in `current` may take `new` (never backwards, never out of a terminal)."""
-    current, new = PaymentStatus(current), PaymentStatus(new)
-    if current == new:
-        return False
-    if current in RETRYABLE and new in RETRYABLE:
-        return True
-    return RANK[new] > RANK[current]
+    """True if a payment in `current` may take `new` (never backwards, never out of an end)."""
+    return PaymentStatus(new) in MOVES[PaymentStatus(current)]

@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify, request
 
 from shop.extensions import csrf, db
 from shop.payments import gateway
-from shop.payments.webhooks import handle_event
+from shop.payments.webhooks import handle_event, problem, record_malformed
 
 log = logging.getLogger(__name__)
 bp = Blueprint("payments", __name__)
@@ -15,16 +15,25 @@ bp = Blueprint("payments", __name__)
 @bp.route("/stripe/webhook", methods=["POST"])
 @csrf.exempt  # Stripe signs the body instead; the signature is checked before anything else
 def webhook():
+    payload = request.get_data()
     try:
-        event = gateway.construct_event(request.get_data(), request.headers.get("Stripe-Signature"))
+        event = gateway.construct_event(payload, request.headers.get("Stripe-Signature"))
+        why = problem(event)
     except gateway.BadSignature:
         return jsonify(error="bad signature"), 400
+    except gateway.MalformedEvent as exc:
+        event, why = None, str(exc)
     try:
-        outcome = handle_event(event)
+        # Signed, so it came from Stripe, but when no handler can read it, it is kept for staff
+        # and refused with a 400 (sending it again would not make it readable).
+        outcome = record_malformed(payload, event, why) if why else handle_event(event)
         db.session.commit()
     except Exception:
         # Nothing of it is kept; Stripe will deliver the event again.
         db.session.rollback()
-        log.exception("stripe event %s failed; Stripe will retry", event.get("id"))
+        event_id = event.get("id") if isinstance(event, dict) else None
+        log.exception("stripe event %s failed; Stripe will retry", event_id)
         return jsonify(error="temporary failure"), 500
+    if why:
+        return jsonify(error="malformed event", outcome=outcome), 400
     return jsonify(received=True, outcome=outcome), 200

@@ -1,9 +1,11 @@
-"""Stripe webhook intake: verified on the raw body, recorded by event id, handled once.
+"""Stripe webhook intake: verified on the raw body, checked for shape, recorded by event id,
+handled once. A signed event that is not well formed is recorded and refused, never handled.
 
 A handler runs in the same transaction as the event row, so an event is either fully handled
 and remembered, or not at all (the view answers 5xx and Stripe sends it again).
 """
 
+import hashlib
 import logging
 
 import sqlalchemy as sa
@@ -34,7 +36,9 @@ def _on_intent(obj: dict) -> str:
     if payment is None:
         return "unknown payment intent"
     moved = record_intent(payment, obj)
-    return f"payment {payment.id} -> {payment.status}" if moved else "no change"
+    if moved:
+        return f"payment {payment.id} -> {payment.status}"
+    return f"no change: payment {payment.id} stays {payment.status}"
 
 
 def _charge_intent_id(charge: dict) -> str | None:
@@ -89,17 +93,85 @@ HANDLERS = {
 }
 
 
-def handle_event(event: dict) -> str:
-    """Record the event by id and handle it once; a redelivered event changes nothing."""
-    obj = (event.get("data") or {}).get("object") or {}
+# What the handlers read from an event's object, by the JSON type it must have when present.
+# A signed event is Stripe's word, but its shape is still checked before any handler sees it.
+FIELD_TYPES = {
+    **dict.fromkeys(
+        ("id", "object", "status", "currency", "cancellation_reason", "charge", "reason"), str
+    ),
+    "failure_reason": str,
+    **dict.fromkeys(("amount", "amount_capturable", "amount_received", "amount_refunded"), int),
+    **dict.fromkeys(("metadata", "last_payment_error"), dict),
+    **dict.fromkeys(("payment_intent", "latest_charge"), (str, dict)),
+}
+MAX_AMOUNT = 2**63 - 1  # what a BIGINT column holds
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def problem(event) -> str:
+    """Why a signed body is not an event we can handle, or "" when it is well formed."""
+    if not isinstance(event, dict):
+        return "the event is not a JSON object"
+    if not isinstance(event.get("id"), str) or not 0 < len(event["id"]) <= 80:
+        return "id is not a string"
+    if not isinstance(event.get("type"), str):
+        return "type is not a string"
+    created = event.get("created")
+    if not _is_int(created) or not 0 <= created <= MAX_AMOUNT:
+        return "created is not a number of seconds"
+    data = event.get("data")
+    if not isinstance(data, dict):
+        return "data is not an object"
+    obj = data.get("object")
+    if not isinstance(obj, dict):
+        return "data.object is missing or not an object"
+    for field, kind in FIELD_TYPES.items():
+        value = obj.get(field)
+        if value is None:
+            continue
+        if kind is int and (not _is_int(value) or not 0 <= value <= MAX_AMOUNT):
+            return f"data.object.{field} is not a whole amount"
+        if not isinstance(value, kind) or isinstance(value, bool):
+            return f"data.object.{field} has the wrong type"
+    return ""
+
+
+def record_malformed(payload: bytes, event, why: str) -> str:
+    """Keep a signed event we cannot handle, so staff can see it came; handle nothing.
+
+    It is kept under a key made from its body, never under the id it claims: once the code can
+    read such events, Stripe's resend of it must still be handled under its own id.
+    """
+    claimed = event.get("id") if isinstance(event, dict) else None
+    kind = event.get("type") if isinstance(event, dict) else None
+    claimed = f" (event {claimed[:40]})" if isinstance(claimed, str) else ""
     row = WebhookEvent(
-        id=str(event.get("id", ""))[:80],
-        type=str(event.get("type", ""))[:80],
-        object_id=str(obj.get("id", ""))[:80],
-        stripe_created=int(event.get("created") or 0),
+        id="malformed-" + hashlib.sha256(payload).hexdigest()[:64],
+        type=kind[:80] if isinstance(kind, str) else "",
+        outcome=f"malformed{claimed}: {why}"[:200],
     )
-    if not row.id:
-        return "no event id"
+    log.warning("stripe event refused: %s", row.outcome)
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        return "duplicate"
+    return row.outcome
+
+
+def handle_event(event: dict) -> str:
+    """Record a well-formed event (see `problem`) by id and handle it once; a redelivered event
+    changes nothing."""
+    obj = event["data"]["object"]
+    row = WebhookEvent(
+        id=event["id"],
+        type=event["type"][:80],
+        object_id=str(obj.get("id") or "")[:80],
+        stripe_created=event.get("created") or 0,
+    )
     try:
         with db.session.begin_nested():
             db.session.add(row)
