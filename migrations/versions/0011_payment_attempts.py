@@ -1,7 +1,7 @@
 """payment attempts: the idempotency key of a PaymentIntent create still waiting for its answer
 
-Revision ID: 0009_payment_attempts
-Revises: 0008_catalog_speed
+Revision ID: 0011_payment_attempts
+Revises: 0010_quote_accept
 Create Date: 2026-12-07 18:40:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0009_payment_attempts'
-down_revision = '0008_catalog_speed'
+revision = '0011_payment_attempts'
+down_revision = '0010_quote_accept'
 branch_labels = None
 depends_on = None
 
