@@ -17,7 +17,8 @@ from shop.catalog.stock import holds
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.quotes import services
-from shop.quotes.models import Quote, QuoteMessage, QuoteVersion
+from shop.quotes.models import Quote, QuoteLine, QuoteMessage, QuoteVersion
+from shop.quotes.pricing import KIND_LABELS
 from shop.quotes.services import LABELS, LineInput
 from shop.quotes.staff_forms import (
     AddLineForm,
@@ -98,6 +99,21 @@ def _current_totals(quote_ids: list[int]) -> dict[int, QuoteVersion]:
     return {v.quote_id: v for v in rows}
 
 
+def _sums_by_kind(version_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Each version's net amount per kind of line (catalog, custom, trade-in), in one query."""
+    sums: dict[int, dict[str, int]] = {}
+    if not version_ids:
+        return sums
+    rows = db.session.execute(
+        sa.select(QuoteLine.version_id, QuoteLine.kind, sa.func.sum(QuoteLine.net_cents))
+        .where(QuoteLine.version_id.in_(version_ids))
+        .group_by(QuoteLine.version_id, QuoteLine.kind)
+    )
+    for version_id, kind, total in rows:
+        sums.setdefault(version_id, {})[kind] = int(total or 0)
+    return sums
+
+
 def _staff_names() -> dict[int, User]:
     return {
         u.id: u
@@ -121,6 +137,8 @@ def quote_approvals():
         "staff/quote_approvals.html",
         waiting=waiting,
         versions=versions,
+        by_kind=_sums_by_kind([v.id for v in versions.values()]),
+        kind_labels=KIND_LABELS,
         figures={qid: services.stored_figures(v) for qid, v in versions.items()},
         reps=_staff_names(),
         form=DecisionForm(),
@@ -184,7 +202,8 @@ def _fill_form(form: BuilderForm, version: QuoteVersion) -> None:
         sub.kind.data = line.kind
         sub.variant_id.data = str(line.variant_id or "")
         sub.description.data = line.description
-        sub.unit_price.data = _dollars(line.unit_price_cents)
+        # A trade-in is shown as its appraised value; it is stored as a credit.
+        sub.unit_price.data = _dollars(abs(line.unit_price_cents))
         sub.unit_cost.data = _dollars(line.unit_cost_cents)
         sub.quantity.data = line.quantity
         sub.discount_kind.data = line.discount_kind
@@ -282,6 +301,9 @@ def _context(full: Quote) -> dict:
         "labels": LABELS,
         "limit": services.max_discount(full.rep_id),
         "floor": services.margin_floor(),
+        "custom_limit": services.custom_limit(),
+        "trade_in_limit": services.trade_in_limit(),
+        "kind_labels": KIND_LABELS,
         "held": holds(services.holder(full)),
         "editable": editable,
         "is_manager": _is_manager(),

@@ -67,7 +67,7 @@ def refused_to_send(db, team, quote):
 
 
 def test_a_catalog_variant_posted_as_custom_at_half_price_keeps_the_catalog_price(db, team, piano):
-    quote, version = save(
+    _, version = save(
         db,
         team,
         [
@@ -104,7 +104,11 @@ def test_the_builder_ignores_a_posted_kind_and_price_for_a_catalog_variant(
     assert post_form(client, url, data, csrf_page=url).status_code == 303
     version = services.current(services.get_quote(quote.id, team["maya"]))
     line = version.lines[0]
-    assert (line.kind, line.variant_id, line.unit_price_cents) == ("catalog", variant.id, 100_000_00)
+    assert (line.kind, line.variant_id, line.unit_price_cents) == (
+        "catalog",
+        variant.id,
+        100_000_00,
+    )
     assert line.unit_cost_cents == variant.cost_cents
     assert version.total_cents == 100_000_00
 
@@ -112,9 +116,7 @@ def test_the_builder_ignores_a_posted_kind_and_price_for_a_catalog_variant(
 def test_a_custom_line_that_names_a_catalog_item_needs_a_manager(db, team, app, piano):
     """Without the variant id, the same piano typed as a custom line at half price."""
     app.config["QUOTE_CUSTOM_APPROVAL_ABOVE_CENTS"] = 100_000_00  # not the amount rule here
-    quote, version = save(
-        db, team, [custom("aura concert grand, delivered", 36_000_00, 30_000_00)]
-    )
+    quote, version = save(db, team, [custom("aura concert grand, delivered", 36_000_00, 30_000_00)])
     assert version.lines[0].kind == "custom"
     assert version.needs_approval
     assert piano.sku in version.approval_reason and "catalog" in version.approval_reason
@@ -129,9 +131,7 @@ def test_a_custom_line_that_names_a_catalog_sku_needs_a_manager(db, team, app, p
 
 def test_a_negative_custom_line_is_a_trade_in_not_a_hidden_discount(db, team, app, piano):
     app.config["QUOTE_TRADE_IN_APPROVAL_ABOVE_CENTS"] = 10_000_00
-    quote, version = save(
-        db, team, [catalog(piano), custom("Courtesy credit", -36_000_00, 0)]
-    )
+    quote, version = save(db, team, [catalog(piano), custom("Courtesy credit", -36_000_00, 0)])
     assert [li.kind for li in version.lines] == ["catalog", "trade_in"]
     assert version.needs_approval and "trade-in" in version.approval_reason.lower()
     refused_to_send(db, team, quote)
@@ -192,9 +192,7 @@ def test_custom_lines_within_the_set_amount_and_the_floor_go_without_a_manager(
     db, team, app, variant
 ):
     app.config["QUOTE_CUSTOM_APPROVAL_ABOVE_CENTS"] = 5_000_00
-    quote, version = save(
-        db, team, [catalog(variant), custom("Commissioning", 5_000_00, 3_000_00)]
-    )
+    quote, version = save(db, team, [catalog(variant), custom("Commissioning", 5_000_00, 3_000_00)])
     assert not version.needs_approval and version.approval_reason == ""
     services.send(quote.id, team["maya"])
     db.session.commit()
@@ -278,9 +276,7 @@ def test_a_quote_made_only_of_custom_lines_follows_the_same_rules(db, team, app)
 # --- pages --------------------------------------------------------------------------------------
 
 
-def test_the_builder_adds_a_trade_in_and_shows_each_kind(
-    client, login, db, team, app, make_quote
-):
+def test_the_builder_adds_a_trade_in_and_shows_each_kind(client, login, db, team, app, make_quote):
     app.config["QUOTE_TRADE_IN_APPROVAL_ABOVE_CENTS"] = 25_000_00
     quote = make_quote()
     login(team["maya"])
@@ -318,11 +314,15 @@ def test_stored_lines_keep_their_kinds(db, team, piano):
     _, version = save(
         db,
         team,
-        [catalog(piano), custom("Commissioning", 1_000_00, 800_00), trade_in("Old upright", 500_00)],
+        [
+            catalog(piano),
+            custom("Commissioning", 1_000_00, 800_00),
+            trade_in("Old upright", 500_00),
+        ],
     )
     kinds = db.session.scalars(
-        sa.select(QuoteLine.kind).where(QuoteLine.version_id == version.id).order_by(
-            QuoteLine.position
-        )
+        sa.select(QuoteLine.kind)
+        .where(QuoteLine.version_id == version.id)
+        .order_by(QuoteLine.position)
     ).all()
     assert kinds == ["catalog", "custom", "trade_in"]
