@@ -246,8 +246,11 @@ def price(lines, discount_kind: str = "none", discount_value=0, deposit_pct=0) -
 
 
 def _quoted(text: str) -> str:
+    """A line's description, short, in quotes after a space (nothing when there is none)."""
     text = " ".join(text.split())
-    return f"“{text[:40]}…”" if len(text) > 40 else f"“{text}”"
+    if not text:
+        return ""
+    return f" “{text[:40]}…”" if len(text) > 40 else f" “{text}”"
 
 
 def authority(
@@ -289,7 +292,7 @@ def authority(
         )
     for n, line in enumerate(priced.lines, start=1):
         if line.kind == "custom" and line.net_cents < line.cost_cents:
-            reasons.append(f"custom line {n} {_quoted(line.description)} is priced below its cost")
+            reasons.append(f"custom line {n}{_quoted(line.description)} is priced below its cost")
     if custom_above_cents is not None and priced.custom_list_cents > custom_above_cents:
         reasons.append(
             f"custom lines come to {Money(priced.custom_list_cents)}, above the "
