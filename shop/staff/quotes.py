@@ -17,7 +17,7 @@ from shop.catalog.stock import holds
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.quotes import services
-from shop.quotes.models import Quote, QuoteLine, QuoteMessage, QuoteVersion
+from shop.quotes.models import Quote, QuoteMessage, QuoteVersion
 from shop.quotes.pricing import KIND_LABELS
 from shop.quotes.services import LABELS, LineInput
 from shop.quotes.staff_forms import (
@@ -87,31 +87,28 @@ def quotes():
     )
 
 
-def _current_totals(quote_ids: list[int]) -> dict[int, QuoteVersion]:
-    """The current version of each listed quote, in one query."""
+def _current_totals(quote_ids: list[int], with_lines: bool = False) -> dict[int, QuoteVersion]:
+    """The current version of each listed quote, in one query (two `with_lines`)."""
     if not quote_ids:
         return {}
-    rows = db.session.scalars(
+    stmt = (
         sa.select(QuoteVersion)
         .join(Quote, Quote.id == QuoteVersion.quote_id)
         .where(Quote.id.in_(quote_ids), QuoteVersion.number == Quote.current_version)
     )
+    if with_lines:
+        stmt = stmt.options(selectinload(QuoteVersion.lines))
+    rows = db.session.scalars(stmt)
     return {v.quote_id: v for v in rows}
 
 
-def _sums_by_kind(version_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Each version's net amount per kind of line (catalog, custom, trade-in), in one query."""
-    sums: dict[int, dict[str, int]] = {}
-    if not version_ids:
-        return sums
-    rows = db.session.execute(
-        sa.select(QuoteLine.version_id, QuoteLine.kind, sa.func.sum(QuoteLine.net_cents))
-        .where(QuoteLine.version_id.in_(version_ids))
-        .group_by(QuoteLine.version_id, QuoteLine.kind)
-    )
-    for version_id, kind, total in rows:
-        sums.setdefault(version_id, {})[kind] = int(total or 0)
-    return sums
+def _priced(version: QuoteVersion):
+    """A version's figures by kind of line (catalog goods, custom lines, trade-ins), or None
+    when its lines can no longer be priced."""
+    try:
+        return services.reprice(version)
+    except DomainError:
+        return None
 
 
 def _staff_names() -> dict[int, User]:
@@ -132,13 +129,13 @@ def quote_approvals():
     waiting = db.session.scalars(
         sa.select(Quote).where(Quote.status == "pending_approval").order_by(Quote.updated_at)
     ).all()
-    versions = _current_totals([q.id for q in waiting])
+    versions = _current_totals([q.id for q in waiting], with_lines=True)
     return render_template(
         "staff/quote_approvals.html",
         waiting=waiting,
         versions=versions,
-        by_kind=_sums_by_kind([v.id for v in versions.values()]),
-        kind_labels=KIND_LABELS,
+        priced={qid: _priced(v) for qid, v in versions.items()},
+        floor=services.margin_floor(),
         figures={qid: services.stored_figures(v) for qid, v in versions.items()},
         reps=_staff_names(),
         form=DecisionForm(),
