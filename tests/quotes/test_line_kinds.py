@@ -113,6 +113,7 @@ def test_the_builder_ignores_a_posted_kind_and_price_for_a_catalog_variant(
     assert version.total_cents == 100_000_00
 
 
+@pytest.mark.both_dbs
 def test_a_custom_line_that_names_a_catalog_item_needs_a_manager(db, team, app, piano):
     """Without the variant id, the same piano typed as a custom line at half price."""
     app.config["QUOTE_CUSTOM_APPROVAL_ABOVE_CENTS"] = 100_000_00  # not the amount rule here
@@ -207,6 +208,7 @@ def test_a_custom_line_sold_below_its_cost_needs_a_manager(db, team, variant):
 # --- trade-ins --------------------------------------------------------------------------------
 
 
+@pytest.mark.both_dbs
 def test_a_trade_in_is_a_credit_not_a_discount_and_leaves_the_goods_margin_alone(
     db, team, app, piano
 ):
@@ -310,6 +312,7 @@ def test_the_builder_adds_a_trade_in_and_shows_each_kind(client, login, db, team
     assert "$30,000.00" in queue
 
 
+@pytest.mark.both_dbs
 def test_stored_lines_keep_their_kinds(db, team, piano):
     _, version = save(
         db,
