@@ -553,7 +553,7 @@ def _named_in_custom_lines(rows: list[QuoteLine]) -> list[str]:
         .join(Product, Product.id == Variant.product_id)
         .where(Variant.is_active.is_(True), Product.is_active.is_(True), matches)
         .order_by(Variant.id)
-        .limit(50)
+        .limit(200)  # a manager needs one match per line, not every one
     ).all()
     reasons = []
     for n, text in custom:
