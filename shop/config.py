@@ -121,6 +121,10 @@ class Config:
     QUOTE_MARGIN_FLOOR_PCT = "12"
     QUOTE_VALID_DAYS = 14
     QUOTE_HOLD_UNITS = True
+    # Beyond these sums (cents) a quote needs a manager: its custom lines (services, freight:
+    # what the catalog does not sell) at list price, and its trade-in credits.
+    QUOTE_CUSTOM_APPROVAL_ABOVE_CENTS = 5_000_00
+    QUOTE_TRADE_IN_APPROVAL_ABOVE_CENTS = 25_000_00
 
     BALANCE_DUE_DAYS = 7  # a balance payment request asks for the money within this many days
 
@@ -218,6 +222,8 @@ class Config:
         self.QUOTE_MARGIN_FLOOR_PCT = env("QUOTE_MARGIN_FLOOR_PCT", self.QUOTE_MARGIN_FLOOR_PCT)
         self.QUOTE_VALID_DAYS = int(env("QUOTE_VALID_DAYS", self.QUOTE_VALID_DAYS))
         self.QUOTE_HOLD_UNITS = _bool("QUOTE_HOLD_UNITS", self.QUOTE_HOLD_UNITS)
+        for name in ("QUOTE_CUSTOM_APPROVAL_ABOVE_CENTS", "QUOTE_TRADE_IN_APPROVAL_ABOVE_CENTS"):
+            setattr(self, name, int(env(name, getattr(self, name))))
         self.BALANCE_DUE_DAYS = int(env("BALANCE_DUE_DAYS", self.BALANCE_DUE_DAYS))
         if env("TAX_RATES"):
             self.TAX_RATES = {k.upper(): str(v) for k, v in json.loads(env("TAX_RATES")).items()}

@@ -95,7 +95,7 @@ class QuoteVersion(db.Model):
     cost_cents: Mapped[int] = money_column(default=0)
     deposit_cents: Mapped[int] = money_column(default=0)
     needs_approval: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
-    approval_reason: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="")
+    approval_reason: Mapped[str] = mapped_column(sa.String(1000), nullable=False, default="")
     approved_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
@@ -126,19 +126,26 @@ class QuoteVersion(db.Model):
 
 
 class QuoteLine(db.Model):
-    """A catalog item (prices copied) or a custom line: installation, transport, trade-in credit."""
+    """A catalog item (price and cost copied from the catalog), a custom line for what the
+    catalog does not sell (installation, transport), or a trade-in (a credit: the appraised
+    value as a negative price). quotes.services decides the kind, never the rep's browser."""
 
     __tablename__ = "quote_lines"
     __table_args__ = (
         sa.Index("ix_quote_lines_version", "version_id", "position"),
         sa.CheckConstraint("quantity > 0", name="quantity_positive"),
-        sa.CheckConstraint("kind IN ('catalog', 'custom')", name="kind_known"),
+        sa.CheckConstraint("kind IN ('catalog', 'custom', 'trade_in')", name="kind_known"),
         sa.CheckConstraint(
             "discount_kind IN ('none', 'percent', 'amount')", name="discount_kind_known"
         ),
-        # Only a custom line (a trade-in credit) may be negative.
         sa.CheckConstraint(
-            "kind = 'custom' OR unit_price_cents > 0", name="catalog_price_positive"
+            "kind <> 'catalog' OR unit_price_cents > 0", name="catalog_price_positive"
+        ),
+        # A trade-in is a credit with no cost and no discount of its own.
+        sa.CheckConstraint(
+            "kind <> 'trade_in' OR (unit_price_cents < 0 AND unit_cost_cents = 0"
+            " AND discount_kind = 'none')",
+            name="trade_in_is_credit",
         ),
     )
 

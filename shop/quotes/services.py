@@ -51,6 +51,7 @@ EDITABLE = ("draft", "pending_approval", "approved", "sent", "changes_requested"
 # Offered to the buyer: the clock runs, units are held, reminders go out.
 OFFERED = ("sent", "changes_requested")
 MAX_LINES = 60
+APPROVAL_REASON_MAX = 1000
 BUYER_REMINDER = timedelta(hours=48)
 REP_REMINDER = timedelta(hours=24)
 
@@ -60,8 +61,10 @@ REP_REMINDER = timedelta(hours=24)
 
 @dataclass
 class LineInput:
-    """One line as the rep entered it. Catalog lines name a variant: the price is not theirs
-    to type (it is copied from the catalog, or kept from the quote when already there)."""
+    """One line as the rep entered it. `kind` is what the rep asked for; the server decides
+    (see `_fill`): a line naming a variant is a catalog line whose price and cost are not
+    theirs to type (copied from the catalog, or kept from the quote when already there), and a
+    credit is a trade-in whatever it was posted as."""
 
     kind: str
     quantity: int = 1
@@ -158,6 +161,16 @@ def stored_figures(version: QuoteVersion) -> Figures:
 
 def margin_floor() -> Decimal:
     return Decimal(str(current_app.config["QUOTE_MARGIN_FLOOR_PCT"]))
+
+
+def custom_limit() -> int:
+    """Custom lines above this sum (cents, at list price) need a manager."""
+    return int(current_app.config["QUOTE_CUSTOM_APPROVAL_ABOVE_CENTS"])
+
+
+def trade_in_limit() -> int:
+    """Trade-in credits above this sum (cents) need a manager."""
+    return int(current_app.config["QUOTE_TRADE_IN_APPROVAL_ABOVE_CENTS"])
 
 
 def max_discount(rep_id: int | None) -> Decimal:
@@ -426,10 +439,11 @@ def _fill(
     """
     if len(terms.lines) > MAX_LINES:
         raise DomainError(f"A quote has at most {MAX_LINES} lines.")
-    catalog = _catalog([i.variant_id for i in terms.lines if i.variant_id and i.kind == "catalog"])
+    catalog = _catalog([i.variant_id for i in terms.lines if i.variant_id])
     rows = []
     for n, item in enumerate(terms.lines, start=1):
-        if item.kind == "catalog":
+        kind = line_kind(item)
+        if kind == "catalog":
             old = kept.get(item.variant_id)
             variant = catalog.get(item.variant_id)
             if old is not None:
@@ -440,19 +454,23 @@ def _fill(
                 sku, unit, cost = variant.sku, variant.price_cents, variant.cost_cents
             else:
                 raise DomainError(f"Line {n}: that catalog item is not for sale.")
-        elif item.kind == "custom":
+        elif kind in ("custom", "trade_in"):
             description, sku = (item.description or "").strip()[:200], ""
             unit, cost = item.unit_price_cents, item.unit_cost_cents
+            if kind == "trade_in":
+                # The appraised value, typed with or without a minus, is a credit; what the
+                # store later makes of the goods coming in is not this quote's cost.
+                unit, cost = -abs(unit), 0
             if not description:
-                raise DomainError(f"Line {n}: describe the custom line.")
+                raise DomainError(f"Line {n}: describe the {pricing.KIND_LABELS[kind].lower()}.")
         else:
-            raise DomainError(f"Line {n}: a line is a catalog item or a custom line.")
+            raise DomainError(f"Line {n}: a line is a catalog item, a custom line or a trade-in.")
         rows.append(
             QuoteLine(
                 version_id=version.id,
                 position=n,
-                kind=item.kind,
-                variant_id=item.variant_id if item.kind == "catalog" else None,
+                kind=kind,
+                variant_id=item.variant_id if kind == "catalog" else None,
                 description=description,
                 sku=sku,
                 unit_price_cents=unit,
@@ -472,7 +490,13 @@ def _fill(
         db.session.add(row)
     rep = db.session.get(User, quote.rep_id) if quote.rep_id else None
     needs, reason = pricing.authority(
-        priced, max_discount(quote.rep_id), margin_floor(), rep.name if rep else "the rep"
+        priced,
+        max_discount(quote.rep_id),
+        margin_floor(),
+        rep.name if rep else "the rep",
+        custom_above_cents=custom_limit(),
+        trade_in_above_cents=trade_in_limit(),
+        more=_named_in_custom_lines(rows),
     )
     version.discount_kind = terms.discount_kind or "none"
     version.discount_value = (
@@ -488,12 +512,66 @@ def _fill(
     version.cost_cents = priced.cost_cents
     version.deposit_cents = priced.deposit_cents
     version.needs_approval = needs
-    version.approval_reason = reason[:300]
+    version.approval_reason = reason[:APPROVAL_REASON_MAX]
     version.approved_by_id = None
     version.approved_at = None
     version.approval_comment = ""
     db.session.flush()
     return priced
+
+
+def line_kind(item: LineInput) -> str:
+    """The kind of a line as the server sees it, whatever the rep posted: a line that names a
+    catalog variant is a catalog line (its price and cost are the catalog's), a credit is a
+    trade-in, and a custom line is what is left."""
+    if item.variant_id:
+        return "catalog"
+    if item.kind == "custom" and item.unit_price_cents < 0:
+        return "trade_in"
+    return item.kind
+
+
+def _named_in_custom_lines(rows: list[QuoteLine]) -> list[str]:
+    """Reasons for a manager: custom lines whose description names a catalog item (its SKU or
+    its product's name), the way a catalog item would be passed off as a custom line at a price
+    and cost of the rep's choosing. One query, whatever the number of lines."""
+    custom = [(n, row.description.lower()) for n, row in enumerate(rows, 1) if row.kind == "custom"]
+    if not custom:
+        return []
+    sku, name = sa.func.lower(Variant.sku), sa.func.lower(Product.name)
+    matches = sa.or_(
+        *(
+            sa.or_(
+                sa.and_(sa.func.length(Variant.sku) >= 4, sa.literal(text).contains(sku)),
+                sa.and_(sa.func.length(Product.name) >= 4, sa.literal(text).contains(name)),
+            )
+            for _, text in custom
+        )
+    )
+    found = db.session.execute(
+        sa.select(Variant.sku, Variant.price_cents, Product.name)
+        .join(Product, Product.id == Variant.product_id)
+        .where(Variant.is_active.is_(True), Product.is_active.is_(True), matches)
+        .order_by(Variant.id)
+        .limit(200)  # a manager needs one match per line, not every one
+    ).all()
+    reasons = []
+    for n, text in custom:
+        hit = next(
+            (
+                row
+                for row in found
+                if (len(row.sku) >= 4 and row.sku.lower() in text)
+                or (len(row.name) >= 4 and row.name.lower() in text)
+            ),
+            None,
+        )
+        if hit is not None:
+            reasons.append(
+                f"custom line {n} names the catalog item {hit.sku} ({hit.name}, list "
+                f"{Money(hit.price_cents)}): add it from the catalog"
+            )
+    return reasons
 
 
 def lock_quote(quote_id: int) -> Quote:

@@ -22,7 +22,9 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 from wtforms.widgets import NumberInput
 
 from shop.money import Money, MoneyError
+from shop.quotes.pricing import LINE_KINDS
 from shop.quotes.services import LineInput, Terms
+from shop.web import parse_id
 
 DISCOUNT_CHOICES = [
     SelectChoice("none", "No discount"),
@@ -69,13 +71,16 @@ class LineForm(Form):
     def to_input(self) -> LineInput | None:
         if self.remove.data:
             return None
-        catalog = self.kind.data == "catalog"
+        # The posted kind is only a wish: a line that names a variant is a catalog line at the
+        # catalog's price, whatever kind or price came with it (services.line_kind decides).
+        variant_id = parse_id(self.variant_id.data)
+        kind = self.kind.data if self.kind.data in LINE_KINDS else "custom"
         return LineInput(
-            kind="catalog" if catalog else "custom",
-            variant_id=int(self.variant_id.data) if catalog and self.variant_id.data else None,
+            kind=kind,
+            variant_id=variant_id,
             description=self.description.data or "",
-            unit_price_cents=0 if catalog else cents(self.unit_price.data),
-            unit_cost_cents=0 if catalog else cents(self.unit_cost.data),
+            unit_price_cents=0 if variant_id else cents(self.unit_price.data),
+            unit_cost_cents=0 if variant_id else cents(self.unit_cost.data),
             quantity=self.quantity.data,
             discount_kind=self.discount_kind.data or "none",
             discount_value=self.discount_value.data or 0,
@@ -90,12 +95,21 @@ class BuilderForm(FlaskForm):
         "New custom line",
         filters=[_strip],
         validators=[Length(max=200)],
-        description="Installation, transport, extended warranty; a trade-in credit is negative.",
+        description="Only what the catalog does not sell: installation, commissioning, freight.",
     )
     new_price = MoneyText("Price", filters=[_strip])
     new_cost = MoneyText("Our cost", filters=[_strip])
     new_quantity = IntegerField(
         "Qty", default=1, widget=NumberInput(min=1), validators=[Optional()]
+    )
+    trade_in_description = StringField(
+        "Trade-in",
+        filters=[_strip],
+        validators=[Length(max=200)],
+        description="What the buyer trades in: make, model, year, condition.",
+    )
+    trade_in_value = MoneyText(
+        "Appraised value", filters=[_strip], description="Credited against the quote's total."
     )
     discount_kind = SelectField("Discount on the quote", choices=DISCOUNT_CHOICES, default="none")
     discount_value = DecimalField("Quote discount value", places=2, validators=[Optional()])
@@ -125,6 +139,14 @@ class BuilderForm(FlaskForm):
                     unit_price_cents=cents(self.new_price.data),
                     unit_cost_cents=cents(self.new_cost.data),
                     quantity=self.new_quantity.data if self.new_quantity.data is not None else 1,
+                )
+            )
+        if self.trade_in_description.data:
+            items.append(
+                LineInput(
+                    kind="trade_in",
+                    description=self.trade_in_description.data,
+                    unit_price_cents=cents(self.trade_in_value.data),
                 )
             )
         return Terms(

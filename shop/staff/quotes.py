@@ -18,6 +18,7 @@ from shop.errors import DomainError
 from shop.extensions import db
 from shop.quotes import services
 from shop.quotes.models import Quote, QuoteMessage, QuoteVersion
+from shop.quotes.pricing import KIND_LABELS
 from shop.quotes.services import LABELS, LineInput
 from shop.quotes.staff_forms import (
     AddLineForm,
@@ -86,16 +87,28 @@ def quotes():
     )
 
 
-def _current_totals(quote_ids: list[int]) -> dict[int, QuoteVersion]:
-    """The current version of each listed quote, in one query."""
+def _current_totals(quote_ids: list[int], with_lines: bool = False) -> dict[int, QuoteVersion]:
+    """The current version of each listed quote, in one query (two `with_lines`)."""
     if not quote_ids:
         return {}
-    rows = db.session.scalars(
+    stmt = (
         sa.select(QuoteVersion)
         .join(Quote, Quote.id == QuoteVersion.quote_id)
         .where(Quote.id.in_(quote_ids), QuoteVersion.number == Quote.current_version)
     )
+    if with_lines:
+        stmt = stmt.options(selectinload(QuoteVersion.lines))
+    rows = db.session.scalars(stmt)
     return {v.quote_id: v for v in rows}
+
+
+def _priced(version: QuoteVersion):
+    """A version's figures by kind of line (catalog goods, custom lines, trade-ins), or None
+    when its lines can no longer be priced."""
+    try:
+        return services.reprice(version)
+    except DomainError:
+        return None
 
 
 def _staff_names() -> dict[int, User]:
@@ -116,11 +129,13 @@ def quote_approvals():
     waiting = db.session.scalars(
         sa.select(Quote).where(Quote.status == "pending_approval").order_by(Quote.updated_at)
     ).all()
-    versions = _current_totals([q.id for q in waiting])
+    versions = _current_totals([q.id for q in waiting], with_lines=True)
     return render_template(
         "staff/quote_approvals.html",
         waiting=waiting,
         versions=versions,
+        priced={qid: _priced(v) for qid, v in versions.items()},
+        floor=services.margin_floor(),
         figures={qid: services.stored_figures(v) for qid, v in versions.items()},
         reps=_staff_names(),
         form=DecisionForm(),
@@ -184,7 +199,8 @@ def _fill_form(form: BuilderForm, version: QuoteVersion) -> None:
         sub.kind.data = line.kind
         sub.variant_id.data = str(line.variant_id or "")
         sub.description.data = line.description
-        sub.unit_price.data = _dollars(line.unit_price_cents)
+        # A trade-in is shown as its appraised value; it is stored as a credit.
+        sub.unit_price.data = _dollars(abs(line.unit_price_cents))
         sub.unit_cost.data = _dollars(line.unit_cost_cents)
         sub.quantity.data = line.quantity
         sub.discount_kind.data = line.discount_kind
@@ -282,6 +298,9 @@ def _context(full: Quote) -> dict:
         "labels": LABELS,
         "limit": services.max_discount(full.rep_id),
         "floor": services.margin_floor(),
+        "custom_limit": services.custom_limit(),
+        "trade_in_limit": services.trade_in_limit(),
+        "kind_labels": KIND_LABELS,
         "held": holds(services.holder(full)),
         "editable": editable,
         "is_manager": _is_manager(),

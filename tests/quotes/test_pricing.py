@@ -125,3 +125,82 @@ def test_authority(discount, cost, limit, needs, why):
     result, reason = authority(priced, Decimal(limit), Decimal("12"), "Maya")
     assert result is needs
     assert why in reason
+
+
+@pytest.mark.parametrize(
+    ("lines", "needs", "why"),
+    [
+        # 5% off a $72,000 piano (cost $61,200): 10.53% margin on the goods, under the floor; a
+        # $4,000 custom line typed with no cost cannot lift it
+        (
+            [line(72_000_00, cost=61_200_00, dk="percent", dv="5"), line(4_000_00, kind="custom")],
+            True,
+            "margin 10.53% on the catalog items is below the store's floor of 12%",
+        ),
+        # 10.5% off the goods is beyond a 10% limit, even diluted by custom lines at list
+        (
+            [
+                line(72_000_00, cost=50_000_00, dk="percent", dv="10.5"),
+                line(4_000_00, cost=3_500_00, kind="custom"),
+            ],
+            True,
+            "discount 10.50% on the catalog items is above Maya's limit of 10%",
+        ),
+        # a custom line's own discount is held to the same limit
+        (
+            [line(72_000_00, cost=50_000_00), line(4_000_00, 1, 0, "custom", "percent", "50")],
+            True,
+            "discount 50.00% on the custom lines",
+        ),
+        # a custom line sold below its cost
+        (
+            [line(72_000_00, cost=50_000_00), line(1_000_00, cost=1_500_00, kind="custom")],
+            True,
+            "custom line 2 is priced below its cost",
+        ),
+        # a trade-in is not a discount and leaves the goods' margin alone
+        (
+            [line(72_000_00, cost=61_200_00), line(-20_000_00, kind="trade_in")],
+            False,
+            "",
+        ),
+        # custom lines above the set amount; trade-ins above theirs
+        (
+            [line(72_000_00, cost=50_000_00), line(5_000_01, cost=4_000_00, kind="custom")],
+            True,
+            "custom lines come to $5,000.01, above the $5,000.00",
+        ),
+        (
+            [line(72_000_00, cost=50_000_00), line(-25_000_01, kind="trade_in")],
+            True,
+            "trade-in credit of $25,000.01 is above the $25,000.00",
+        ),
+    ],
+)
+def test_authority_judges_each_kind_of_line_on_its_own(lines, needs, why):
+    priced = price(lines)
+    result, reason = authority(
+        priced,
+        Decimal("10"),
+        Decimal("12"),
+        "Maya",
+        custom_above_cents=5_000_00,
+        trade_in_above_cents=25_000_00,
+    )
+    assert (result, why.lower() in reason.lower()) == (needs, True), reason
+
+
+def test_the_quote_discount_is_shared_between_goods_and_custom_lines():
+    priced = price(
+        [line(90_000_00, cost=60_000_00), line(10_000_00, cost=5_000_00, kind="custom")],
+        "amount",
+        Decimal("1000"),
+    )
+    assert (priced.goods_discount_cents, priced.custom_discount_cents) == (900_00, 100_00)
+    assert priced.goods_net_cents + priced.custom_net_cents == priced.total_cents
+    assert priced.goods_margin_cents == 89_100_00 - 60_000_00
+
+
+def test_a_trade_in_must_be_a_credit():
+    with pytest.raises(PricingError, match="appraised value"):
+        price([line(1_000_00), line(500_00, kind="trade_in")])

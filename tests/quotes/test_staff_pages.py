@@ -105,7 +105,7 @@ def test_the_builder_saves_lines_discounts_and_a_trade_in(client, login, db, tea
     version = services.current(services.get_quote(quote.id, team["maya"]))
     assert [(li.kind, li.unit_price_cents, li.quantity) for li in version.lines] == [
         ("catalog", 100_000_00, 2),
-        ("custom", -20_000_00, 1),
+        ("trade_in", -20_000_00, 1),  # a credit is a trade-in, whatever it was posted as
     ]
     assert version.total_cents == 190_000_00 - 20_000_00
     assert version.deposit_cents == 51_000_00
