@@ -1,8 +1,8 @@
 """quote line kinds: a trade-in is its own kind of line (a credit), no longer a negative custom
 line; approval reasons get room for every reason a quote needs a manager
 
-Revision ID: 0009_quote_line_kinds
-Revises: 0008_catalog_speed
+Revision ID: 0012_quote_line_kinds
+Revises: 0011_payment_attempts
 Create Date: 2026-12-07 18:40:00
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0009_quote_line_kinds'
-down_revision = '0008_catalog_speed'
+revision = '0012_quote_line_kinds'
+down_revision = '0011_payment_attempts'
 branch_labels = None
 depends_on = None
 
