@@ -22,8 +22,8 @@ NEW = "role IN ('buyer', 'rep', 'support', 'manager', 'crew')"
 def _swap_check(before: str, after: str) -> None:
     bind = op.get_bind()
     if bind.dialect.name != 'sqlite':
-        op.drop_constraint(NAME, 'users', type_='check')
-        op.create_check_constraint(NAME, 'users', after)
+        op.drop_constraint(op.f(NAME), 'users', type_='check')
+        op.create_check_constraint(op.f(NAME), 'users', after)
         return
     # Not batch mode: rebuilding `users` drops the old table, and with foreign keys on, SQLite
     # runs the ON DELETE actions of every table that refers to it (staff profiles, schedules,
