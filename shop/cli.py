@@ -24,7 +24,7 @@ def register_cli(app: Flask) -> None:
     @click.option("--role", required=True, type=click.Choice(sorted(r.value for r in STAFF_ROLES)))
     @click.password_option(help="Prompted for (twice) when not given.")
     def create_staff_command(email: str, name: str, role: str, password: str):
-        """Create a staff account (rep, support or manager)."""
+        """Create a staff account (rep, support, manager, or crew for a delivery crew)."""
         from shop.auth.services import create_user
 
         try:

@@ -4,7 +4,8 @@ Rows are matched on their natural keys (category slug, attribute code within its
 product slug, variant SKU, image and document path within their product, delivery method within
 its product, user email), so a second run finds everything and creates nothing. Catalog facts
 are brought back to the demo values; live data is left alone: a variant's stock, a product's
-first-seen date, and an existing account's password and role. A demo product's delivery options
+first-seen date, and an existing account's password and role (except the demo crew's, which
+moves from support to its own crew role). A demo product's delivery options
 are exactly the listed ones: an option no longer in the demo data is removed. Only flushes; the
 caller commits.
 """
@@ -318,8 +319,9 @@ def _seed_accounts(categories: dict[str, Category]) -> None:
             profile.specialties = wanted
 
 
-# The demo white-glove crew: a support account on the delivery team whose calendar (the same
-# tables as a rep's) offers 4-hour windows, Monday to Friday 8 to 6, two a day, 2 days ahead.
+# The demo white-glove crew: a crew account (its deliveries, nothing about money or other buyers)
+# on the delivery team whose calendar (the same tables as a rep's) offers 4-hour windows, Monday
+# to Friday 8 to 6, two a day, 2 days ahead.
 DELIVERY_CREW = {
     "email": "crew@example.com",
     "name": "Harbor & Hall delivery crew",
@@ -334,11 +336,13 @@ def _seed_delivery_crew() -> None:
 
     crew = find_user_by_email(DELIVERY_CREW["email"])
     if crew is None:
-        crew = create_user(
-            DELIVERY_CREW["email"], DELIVERY_CREW["name"], STAFF_PASSWORD, Role.SUPPORT
-        )
+        crew = create_user(DELIVERY_CREW["email"], DELIVERY_CREW["name"], STAFF_PASSWORD, Role.CREW)
         crew.timezone = DELIVERY_CREW["timezone"]
         crew.email_verified_at = utcnow()
+    elif crew.role == Role.SUPPORT.value:
+        # Seeded as a full support account before the crew had a role of its own: it could
+        # record transfers and open card holds. Least privilege now.
+        crew.role = Role.CREW.value
     profile = db.session.scalar(sa.select(StaffProfile).where(StaffProfile.user_id == crew.id))
     if profile is None:
         profile = StaffProfile(user_id=crew.id)

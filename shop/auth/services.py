@@ -61,7 +61,8 @@ def create_user(
     )
     db.session.add(user)
     if role in STAFF_ROLES:
-        db.session.add(StaffProfile(user=user))
+        # A crew account is on the delivery team: its calendar takes delivery windows.
+        db.session.add(StaffProfile(user=user, team="delivery" if role == Role.CREW else "sales"))
     db.session.flush()
     return user
 

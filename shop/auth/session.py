@@ -46,18 +46,60 @@ def log_out() -> None:
     session.clear()
 
 
-def permission_required(permission: Permission):
-    """Deny by default: anonymous users go to the login page, others without the grant get 403."""
+# HEAD and OPTIONS read what GET reads: they need what GET needs.
+_AS_GET = {"HEAD": "GET", "OPTIONS": "GET"}
+
+
+def permission_required(*permissions: Permission, methods=None):
+    """Declare what a view needs, and check it: one of `permissions` (deny by default).
+
+    Anonymous users go to the login page, others without a grant get 403. `methods` limits
+    this declaration to those HTTP methods (stack one per method when they differ). The
+    declaration stays on the view (`view.permissions`, method or "*" -> permissions), where the
+    staff blueprint's guard and the tests read it.
+    """
+    wanted = frozenset(Permission(p) for p in permissions)
+    if not wanted:
+        raise ValueError("permission_required needs at least one permission")
+    scope = frozenset(m.upper() for m in methods) if methods else frozenset({"*"})
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            if not current_user.is_authenticated:
-                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-            if not can(current_user.role, permission):
-                abort(403)
+            method = _AS_GET.get(request.method, request.method)
+            if "*" in scope or method in scope:
+                refusal = refuse_unless(wanted)
+                if refusal is not None:
+                    return refusal
             return view(*args, **kwargs)
 
+        # A fresh dict: `wraps` copied the inner view's, which must not change under it.
+        wrapped.permissions = {**getattr(view, "permissions", {}), **dict.fromkeys(scope, wanted)}
         return wrapped
 
     return decorator
+
+
+def declared_permissions(view, method: str) -> frozenset[Permission]:
+    """What a view declared for this HTTP method (empty when it declared nothing)."""
+    declared = getattr(view, "permissions", None) or {}
+    method = _AS_GET.get(method.upper(), method.upper())
+    return declared.get(method) or declared.get("*") or frozenset()
+
+
+def refuse_unless(permissions):
+    """None when the current user holds one of `permissions`; else the login page or a 403."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if not any(can(current_user.role, p) for p in permissions):
+        abort(403)
+    return None
+
+
+def landing_for(user) -> str:
+    """Where a person lands after logging in: the desk, the crew's deliveries, or the shop."""
+    if can(user.role, Permission.STAFF_DESK):
+        return url_for("staff.home")
+    if can(user.role, Permission.VIEW_DELIVERIES):
+        return url_for("staff.deliveries")
+    return url_for("pages.home")

@@ -22,7 +22,7 @@ from shop.auth.services import (
     register_buyer,
     verify_email,
 )
-from shop.auth.session import log_in, log_out
+from shop.auth.session import landing_for, log_in, log_out
 from shop.cart.services import merge_visitor_cart
 from shop.errors import DomainError, render_error
 from shop.extensions import db, limiter
@@ -67,8 +67,7 @@ def login():
             _after_login(user)
             db.session.commit()
             flash(f"Welcome back, {user.name.split()[0]}.", "success")
-            default = url_for("staff.home") if user.is_staff else url_for("pages.home")
-            return redirect(safe_next(request.args.get("next"), default))
+            return redirect(safe_next(request.args.get("next"), landing_for(user)))
     status = 401 if error else 200
     return render_template("auth/login.html", form=form, error=error), status
 

@@ -42,7 +42,7 @@ from shop.errors import DomainError, NotFound
 from shop.extensions import db
 from shop.orders.models import Order, OrderLine
 from shop.orders.services import lock_order
-from shop.orders.states import STAFF, OrderStatus, actor_kind_of, record, transition
+from shop.orders.states import EMPLOYEES, OrderStatus, actor_kind_of, record, transition
 
 TEAM = "delivery"
 # Lines delivered by a crew at an agreed time; other methods (ship, pickup) need no window.
@@ -373,7 +373,7 @@ def _label(actor, actor_kind: str) -> str:
 
 
 def _audit(actor, actor_kind: str, action: str, appointment, **values) -> None:
-    if actor is not None and actor_kind in STAFF:
+    if actor is not None and actor_kind in EMPLOYEES:
         audit.record(actor, action, "delivery", appointment.reference, **values)
 
 
@@ -646,7 +646,7 @@ def send_pick_link(order_id: int, actor, now: datetime | None = None) -> Order:
         actor=actor,
         actor_kind=actor_kind,
     )
-    if actor is not None and actor_kind in STAFF:
+    if actor is not None and actor_kind in EMPLOYEES:
         audit.record(actor, "delivery.link", "order", order.number, after={"to": order.email})
     from shop.delivery import emails
 

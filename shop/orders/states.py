@@ -1,7 +1,8 @@
 """The order lifecycle: one table of allowed moves, who may make each, one function that moves.
 
 Actors are "system" (payments, webhooks, jobs), "buyer" (through their own pages or a signed
-link), and the staff roles "rep", "support" and "manager". A move not in the table is refused,
+link), the staff roles "rep", "support" and "manager", and the delivery "crew", whose one move
+is handing goods over at a booked window. A move not in the table is refused,
 whoever asks: deny by default. Staff pages offer exactly `moves_for(order, actor_kind)`.
 """
 
@@ -50,6 +51,9 @@ ACTIONS = {
 }
 
 STAFF = frozenset({"rep", "support", "manager"})
+CREW = frozenset({"crew"})
+# Everyone whose moves are their own work: named on the timeline and audited.
+EMPLOYEES = STAFF | CREW
 SALES = frozenset({"rep", "manager"})
 MANAGER = frozenset({"manager"})
 SYSTEM = frozenset({"system"})
@@ -71,7 +75,7 @@ MOVES: dict[tuple[OrderStatus, OrderStatus], frozenset[str]] = {
     (OrderStatus.PAID, OrderStatus.DELIVERED): STAFF,  # shipped or collected, no appointment
     (OrderStatus.PAID, OrderStatus.CANCELLED): MANAGER,
     (OrderStatus.DELIVERY_SCHEDULED, OrderStatus.PAID): SYSTEM | STAFF | {"buyer"},  # unbooked
-    (OrderStatus.DELIVERY_SCHEDULED, OrderStatus.DELIVERED): STAFF,
+    (OrderStatus.DELIVERY_SCHEDULED, OrderStatus.DELIVERED): STAFF | CREW,
     (OrderStatus.DELIVERY_SCHEDULED, OrderStatus.CANCELLED): MANAGER,
     (OrderStatus.DELIVERED, OrderStatus.COMPLETED): SYSTEM | STAFF,
 }
@@ -94,9 +98,9 @@ LIVE = frozenset(
 
 
 def actor_kind_of(user) -> str:
-    """The actor kind of a signed-in person: their staff role, else "buyer"."""
+    """The actor kind of a signed-in person: their staff or crew role, else "buyer"."""
     role = getattr(user, "role", None)
-    return role if role in STAFF else "buyer"
+    return role if role in EMPLOYEES else "buyer"
 
 
 def allowed(current: str, target: str, actor_kind: str) -> bool:
@@ -158,7 +162,7 @@ def transition(
     db.session.flush()
     if target == OrderStatus.DELIVERED:
         order_delivered.send(order)  # warranty registrations start (support/warranty.py)
-    if actor is not None and actor_kind in STAFF:
+    if actor is not None and actor_kind in EMPLOYEES:
         audit.record(
             actor,
             f"order.{kind or target.value}",
@@ -193,7 +197,7 @@ def record(
     )
     db.session.add(event)
     db.session.flush()
-    if actor is not None and actor_kind in STAFF:
+    if actor is not None and actor_kind in EMPLOYEES:
         audit.record(
             actor, f"order.{kind}", "order", order.number, after=audit_after or {}, reason=note
         )

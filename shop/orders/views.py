@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
+from shop.auth.roles import Permission, can
 from shop.orders.services import (
     access_token,
     buyer_events,
@@ -55,7 +56,7 @@ def guest_view(token: str):
     order = order_for_token(token)
     if (
         current_user.is_authenticated
-        and not current_user.is_staff
+        and not can(current_user.role, Permission.VIEW_ORDERS)
         and order.user_id is not None
         and order.user_id != current_user.id
     ):

@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from shop.auth.roles import Permission, can
 from shop.cart.forms import EmptyForm, UpdateLineForm
 from shop.cart.services import view_cart
 from shop.errors import DomainError
@@ -126,7 +127,7 @@ def quote_from_link(token: str):
     quote = quote_for_token(token)
     if (
         current_user.is_authenticated
-        and not current_user.is_staff
+        and not can(current_user.role, Permission.VIEW_BUYER_THREAD)
         and quote.buyer_id is not None
         and quote.buyer_id != current_user.id
     ):

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import abort, current_app, render_template, request, url_for
-from flask_login import current_user
+from flask import current_app, render_template, request, url_for
 
 from shop.audit.models import AuditEntry
-from shop.auth.roles import Permission, Role, can
+from shop.auth.roles import Permission, Role
+from shop.auth.session import permission_required
 from shop.extensions import db
 from shop.staff.views import bp
 from shop.web import page_arg, reads_only
@@ -157,10 +157,9 @@ def _links(entries: list[AuditEntry]) -> dict[tuple[str, str], str]:
 
 
 @bp.route("/audit")
+@permission_required(Permission.VIEW_AUDIT)
 @reads_only
 def audit_trail():
-    if current_user.role != Role.MANAGER.value or not can(current_user.role, Permission.VIEW_AUDIT):
-        abort(403)
     filters = _filters()
     page = db.paginate(
         _query(filters),

@@ -8,7 +8,8 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from shop.auth.models import User
-from shop.auth.roles import Role
+from shop.auth.roles import Permission, Role, can
+from shop.auth.session import permission_required
 from shop.cart.services import view_cart
 from shop.catalog.models import Category, Product
 from shop.consultations import services
@@ -25,7 +26,8 @@ from shop.web import page_arg, reads_only
 
 
 def _is_manager() -> bool:
-    return current_user.role == Role.MANAGER.value
+    """Every rep's consultations, not only one's own."""
+    return can(current_user.role, Permission.MANAGE_STAFF)
 
 
 def _scoped(stmt):
@@ -37,6 +39,7 @@ def _scoped(stmt):
 
 @bp.route("/consultations")
 @reads_only
+@permission_required(Permission.VIEW_CONSULTATIONS)
 def consultations():
     now = utcnow()
     rep_filter = request.args.get("rep", type=int) if _is_manager() else None
@@ -73,6 +76,7 @@ def _booking(booking_id: int) -> Booking:
 
 
 @bp.route("/consultations/<id:booking_id>", methods=["GET", "POST"])
+@permission_required(Permission.VIEW_CONSULTATIONS)
 def consultation(booking_id: int):
     booking = _booking(booking_id)
     form = OutcomeForm(obj=booking)
@@ -134,14 +138,8 @@ def _context(booking: Booking) -> dict:
 
 
 @bp.route("/consultations/<id:booking_id>/reassign", methods=["POST"])
+@permission_required(Permission.MANAGE_STAFF)
 def reassign(booking_id: int):
-    if not _is_manager():
-        return render_template(
-            "errors/error.html",
-            status=403,
-            title="Not allowed",
-            message="Only managers reassign consultations.",
-        ), 403
     booking = _booking(booking_id)
     rep_id = request.form.get("rep_id", type=int)
     try:

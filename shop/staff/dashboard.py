@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from shop.auth.models import User
-from shop.auth.roles import Role
+from shop.auth.roles import Permission, Role, can
 from shop.consultations.models import Booking
 from shop.consultations.slots import zone_of
 from shop.db import utcnow
@@ -285,9 +285,10 @@ def for_support(user: User, now: datetime) -> Board:
 
 
 def for_user(user: User, now: datetime | None = None) -> Board:
+    """The board of the work this person may do: the whole team's, a seller's, or support's."""
     now = now or utcnow()
-    if user.role == Role.MANAGER.value:
+    if can(user.role, Permission.MANAGE_STAFF):
         return for_manager(now)
-    if user.role == Role.REP.value:
+    if can(user.role, Permission.BUILD_QUOTES):
         return for_rep(user, now)
     return for_support(user, now)

@@ -1,9 +1,13 @@
 """Delivery on the staff desk: book, move or cancel a window, ask the buyer to pick one, mark it
-delivered; the crew's list of today's and upcoming deliveries.
+delivered; the crew's list of today's and upcoming deliveries, and a delivery's sheet.
 
-Every route needs SCHEDULE_DELIVERY (reps, support, managers); the blueprint's guard already
-turns buyers away. Actions on an order go back to its page (303), or to the crew's list when
-posted from there.
+Booking, moving, cancelling and the buyer's link need SCHEDULE_DELIVERY (reps, support,
+managers), which also opens every crew's deliveries. The list, the sheet (VIEW_DELIVERIES) and
+marking delivered (MARK_DELIVERED) are the crew's too, on its own deliveries only: another
+crew's, or a cancelled one, is a 404. The sheet carries what the crew needs at the door (the
+window, address, contact, items, serials, instructions) and nothing about money or the buyer's
+other business. Actions go back to the order page (303), or to the list or sheet they were
+posted from.
 """
 
 from dataclasses import dataclass, field
@@ -15,7 +19,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from shop.auth.models import User
-from shop.auth.roles import Permission, Role, can
+from shop.auth.roles import Permission, can
 from shop.auth.session import permission_required
 from shop.db import utcnow
 from shop.delivery import services
@@ -23,9 +27,10 @@ from shop.delivery.forms import CancelForm, DeliveredForm, LinkForm, WindowForm
 from shop.delivery.models import DeliveryAppointment
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
-from shop.orders.models import Order
+from shop.orders.models import Order, OrderLine
 from shop.orders.states import OrderStatus, actor_kind_of
 from shop.staff.views import bp
+from shop.support.models import WarrantyRegistration
 from shop.web import reads_only
 
 # --- the panel on the order page ------------------------------------------------------------
@@ -118,8 +123,29 @@ def _appointment(reference: str) -> DeliveryAppointment:
     return appointment
 
 
-def _back(number: str):
-    if request.form.get("back") == "deliveries":
+def _serves_every_crew() -> bool:
+    """Dispatchers see and act on every crew's deliveries; a crew only on its own."""
+    return can(current_user.role, Permission.SCHEDULE_DELIVERY)
+
+
+def _served(reference: str) -> DeliveryAppointment:
+    """A delivery the current user serves: any for a dispatcher; for a crew, its own booked or
+    delivered ones. Anything else is the same 404 as a delivery that does not exist."""
+    appointment = _appointment(reference)
+    if not _serves_every_crew() and (
+        appointment.crew_id != current_user.id or appointment.status not in services.BUSY
+    ):
+        raise NotFound("No such delivery.")
+    return appointment
+
+
+def _back(number: str, reference: str | None = None):
+    back = request.form.get("back")
+    if back == "deliveries":
+        return redirect(url_for("staff.deliveries"), 303)
+    if back == "sheet" and reference:
+        return redirect(url_for("staff.delivery_sheet", reference=reference), 303)
+    if not can(current_user.role, Permission.VIEW_ORDERS):  # the crew has no order pages
         return redirect(url_for("staff.deliveries"), 303)
     return redirect(url_for("staff.order_detail", number=number), 303)
 
@@ -220,19 +246,19 @@ def delivery_cancel(reference: str):
 
 
 @bp.route("/delivery/<reference>/delivered", methods=["POST"])
-@permission_required(Permission.SCHEDULE_DELIVERY)
+@permission_required(Permission.MARK_DELIVERED)
 def delivery_delivered(reference: str):
-    appointment = _appointment(reference)
+    appointment = _served(reference)
     number = db.session.get(Order, appointment.order_id).number
     form = DeliveredForm()
     if not form.validate_on_submit():
         _refused(form)
-        return _back(number)
+        return _back(number, appointment.reference)
     _run(
         lambda: services.mark_delivered(appointment.id, _me(), form.note.data),
         f"Order {number} is marked delivered; the buyer has been told.",
     )
-    return _back(number)
+    return _back(number, appointment.reference)
 
 
 @bp.route("/orders/<number>/delivery/link", methods=["POST"])
@@ -255,12 +281,12 @@ def delivery_link(number: str):
 
 @bp.route("/deliveries")
 @reads_only
-@permission_required(Permission.SCHEDULE_DELIVERY)
+@permission_required(Permission.VIEW_DELIVERIES)
 def deliveries():
-    """A crew member's own deliveries from today on; everyone else sees every crew's."""
+    """A crew member's own deliveries from today on; dispatchers see every crew's."""
     me = _me()
     now = utcnow()
-    own = services.is_crew(me)
+    own = services.is_crew(me) or not _serves_every_crew()
     team = services.crews()
     crew_filter = None
     if not own:
@@ -318,8 +344,66 @@ def deliveries():
         team=team,
         own=own,
         crew_filter=crew_filter,
-        is_manager=me.role == Role.MANAGER.value,
         delivered_form=DeliveredForm(formdata=None),
         now=now,
         labels=services.STATUS_LABELS,
+    )
+
+
+def _serials_of(line_ids: list[int]) -> dict[int, list[str]]:
+    """Serial numbers recorded for these order lines, by line, in unit order (one query)."""
+    serials: dict[int, list[str]] = {}
+    rows = db.session.execute(
+        sa.select(WarrantyRegistration.order_line_id, WarrantyRegistration.serial_number)
+        .where(
+            WarrantyRegistration.order_line_id.in_(line_ids),
+            WarrantyRegistration.serial_number.is_not(None),
+        )
+        .order_by(WarrantyRegistration.order_line_id, WarrantyRegistration.unit)
+    )
+    for line_id, serial in rows:
+        serials.setdefault(line_id, []).append(serial)
+    return serials
+
+
+@bp.route("/deliveries/<reference>")
+@reads_only
+@permission_required(Permission.VIEW_DELIVERIES)
+def delivery_sheet(reference: str):
+    """What the crew needs for one delivery: when, where, whom to call, what to carry."""
+    appointment = _served(reference)
+    order = db.session.get(Order, appointment.order_id)
+    lines = list(
+        db.session.scalars(
+            sa.select(OrderLine)
+            .where(
+                OrderLine.order_id == order.id,
+                OrderLine.delivery_method.in_(services.NEEDS_WINDOW),
+            )
+            .order_by(OrderLine.id)
+        )
+    )
+    crew = db.session.get(User, appointment.crew_id)
+    return render_template(
+        "staff/delivery_sheet.html",
+        appointment=appointment,
+        order=order,
+        lines=lines,
+        serials=_serials_of([line.id for line in lines]),
+        crew=crew,
+        tz=(crew.timezone if crew else None) or "UTC",
+        delivered_by=(
+            db.session.get(User, appointment.delivered_by_id)
+            if appointment.delivered_by_id
+            else None
+        ),
+        can_mark=(
+            appointment.status == "booked"
+            and order.status == OrderStatus.DELIVERY_SCHEDULED
+            and order.dispute_status != "open"
+            and can(current_user.role, Permission.MARK_DELIVERED)
+        ),
+        delivered_form=DeliveredForm(formdata=None),
+        labels=services.STATUS_LABELS,
+        now=utcnow(),
     )

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from shop.auth.roles import Permission, can
+from shop.auth.roles import Permission
 from shop.auth.session import permission_required
 from shop.db import utcnow
 from shop.errors import DomainError, NotFound
@@ -116,12 +116,6 @@ def _to_order(order: Order):
 # --- bank transfers ---------------------------------------------------------------------------
 
 
-def _may_see_transfers() -> bool:
-    return can(current_user.role, Permission.RECORD_TRANSFER) or can(
-        current_user.role, Permission.APPROVE_TRANSFER
-    )
-
-
 def _transfer_page(form: TransferForm, status: int = 200, error: str | None = None):
     pending = transfers.pending()
     recent = transfers.recent()
@@ -159,14 +153,12 @@ def _transfer_page(form: TransferForm, status: int = 200, error: str | None = No
 
 
 @bp.route("/transfers", methods=["GET", "POST"])
+@permission_required(Permission.RECORD_TRANSFER, Permission.APPROVE_TRANSFER, methods=["GET"])
+@permission_required(Permission.RECORD_TRANSFER, methods=["POST"])
 def transfers_page():
     """Record a bank transfer seen on the statement; receipts waiting for approval."""
-    if not _may_see_transfers():
-        abort(403)
     if request.method == "GET":
         return _transfer_page(TransferForm(formdata=None))
-    if not can(current_user.role, Permission.RECORD_TRANSFER):
-        abort(403)
     form = TransferForm()
     from_order = form.back.data == "order"
     if not form.validate_on_submit():

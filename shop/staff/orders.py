@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from shop.auth.roles import Permission, Role
+from shop.auth.roles import Permission, can
 from shop.auth.session import permission_required
 from shop.db import utcnow
 from shop.delivery import services as delivery_services
@@ -32,19 +32,18 @@ from shop.web import page_arg, reads_only
 
 
 def desk_orders(user, limit: int = 20) -> list[Order]:
-    """A rep's orders (from their quotes); a manager sees every rep's. One query."""
+    """A rep's orders (from their quotes); MANAGE_STAFF sees every rep's. One query."""
     stmt = sa.select(Order).where(Order.rep_id.is_not(None))
-    if user.role != Role.MANAGER.value:
+    if not can(user.role, Permission.MANAGE_STAFF):
         stmt = stmt.where(Order.rep_id == user.id)
     return list(db.session.scalars(stmt.order_by(Order.created_at.desc()).limit(limit)))
 
 
 @bp.route("/orders/<number>/balance", methods=["POST"])
+@permission_required(Permission.BUILD_QUOTES)
 def request_balance(number: str):
-    if current_user.role not in (Role.REP.value, Role.MANAGER.value):
-        abort(403)
     stmt = sa.select(Order).where(Order.number == number[:20])
-    if current_user.role != Role.MANAGER.value:
+    if not can(current_user.role, Permission.MANAGE_STAFF):
         stmt = stmt.where(Order.rep_id == current_user.id)
     order = db.session.scalar(stmt)
     if order is None:

@@ -1,12 +1,14 @@
 """Moderating product questions and answers: the newest of each, hide or publish (audited).
 
-Every staff member at the desk may moderate (the blueprint's STAFF_DESK guard); each move writes
-an audit entry through shop.support.questions.
+Reps, support and managers may moderate (MODERATE_QUESTIONS); each move writes an audit entry
+through shop.support.questions.
 """
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from shop.auth.roles import Permission
+from shop.auth.session import permission_required
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
 from shop.staff.views import bp
@@ -18,6 +20,7 @@ ACTIONS = {"hide": "hidden", "publish": "published"}
 
 @bp.route("/questions")
 @reads_only
+@permission_required(Permission.MODERATE_QUESTIONS)
 def questions_page():
     return render_template(
         "staff/questions.html",
@@ -46,12 +49,14 @@ def _moderate(setter, item_id: int, what: str):
 
 
 @bp.route("/questions/<id:question_id>/moderate", methods=["POST"])
+@permission_required(Permission.MODERATE_QUESTIONS)
 def question_moderate(question_id: int):
     """Form: action=hide|publish, optional reason."""
     return _moderate(questions.set_question_status, question_id, "question")
 
 
 @bp.route("/questions/answers/<id:answer_id>/moderate", methods=["POST"])
+@permission_required(Permission.MODERATE_QUESTIONS)
 def answer_moderate(answer_id: int):
     """Form: action=hide|publish, optional reason."""
     return _moderate(questions.set_answer_status, answer_id, "answer")

@@ -11,7 +11,8 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from shop.auth.models import User
-from shop.auth.roles import Role
+from shop.auth.roles import Permission, Role, can
+from shop.auth.session import permission_required
 from shop.catalog.models import Product, Variant
 from shop.catalog.stock import holds
 from shop.errors import DomainError
@@ -32,16 +33,9 @@ from shop.staff.views import bp
 from shop.web import page_arg, parse_id, reads_only
 
 
-@bp.before_request
-def _quote_pages_for_reps_and_managers():
-    quote_page = (request.endpoint or "").startswith("staff.quote")
-    if quote_page and current_user.role not in (Role.REP.value, Role.MANAGER.value):
-        abort(403)
-    return None
-
-
 def _is_manager() -> bool:
-    return services.is_manager(current_user)
+    """Every rep's quotes, not only one's own (as services.scoped has it)."""
+    return can(current_user.role, Permission.MANAGE_STAFF)
 
 
 def _done(message: str, quote_id: int, category: str = "success"):
@@ -64,6 +58,7 @@ def _refused(exc: DomainError, quote_id: int | None = None):
 
 @bp.route("/quotes")
 @reads_only
+@permission_required(Permission.BUILD_QUOTES)
 def quotes():
     status = request.args.get("status", "")
     stmt = services.scoped(sa.select(Quote), current_user)
@@ -122,10 +117,9 @@ def _staff_names() -> dict[int, User]:
 
 @bp.route("/quotes/approvals")
 @reads_only
+@permission_required(Permission.APPROVE_QUOTES)
 def quote_approvals():
     """The managers' queue: quotes waiting for approval, with why."""
-    if not _is_manager():
-        abort(403)
     waiting = db.session.scalars(
         sa.select(Quote).where(Quote.status == "pending_approval").order_by(Quote.updated_at)
     ).all()
@@ -147,6 +141,7 @@ def quote_approvals():
 
 
 @bp.route("/quotes/new", methods=["GET", "POST"])
+@permission_required(Permission.BUILD_QUOTES)
 def quote_new():
     """A quote from scratch (name and email), from a buyer's cart, or from a consultation."""
     form = NewQuoteForm()
@@ -242,6 +237,7 @@ def _search(query: str) -> list[Variant]:
 
 
 @bp.route("/quotes/<id:quote_id>", methods=["GET", "POST"])
+@permission_required(Permission.BUILD_QUOTES)
 def quote(quote_id: int):
     full = services.get_quote(quote_id, current_user)
     form = BuilderForm()
@@ -304,7 +300,9 @@ def _context(full: Quote) -> dict:
         "held": holds(services.holder(full)),
         "editable": editable,
         "is_manager": _is_manager(),
-        "can_decide": _is_manager() and not author and full.status == "pending_approval",
+        "can_decide": can(current_user.role, Permission.APPROVE_QUOTES)
+        and not author
+        and full.status == "pending_approval",
         "search": request.args.get("q", ""),
         "found": _search(request.args.get("q", "")),
         "add_form": AddLineForm(),
@@ -315,6 +313,7 @@ def _context(full: Quote) -> dict:
 
 
 @bp.route("/quotes/<id:quote_id>/lines", methods=["POST"])
+@permission_required(Permission.BUILD_QUOTES)
 def quote_add_line(quote_id: int):
     form = AddLineForm()
     full = services.get_quote(quote_id, current_user)
@@ -349,6 +348,7 @@ def _action(quote_id: int, run, message: str):
 
 
 @bp.route("/quotes/<id:quote_id>/submit", methods=["POST"])
+@permission_required(Permission.BUILD_QUOTES)
 def quote_submit(quote_id: int):
     return _action(
         quote_id,
@@ -358,9 +358,8 @@ def quote_submit(quote_id: int):
 
 
 @bp.route("/quotes/<id:quote_id>/approve", methods=["POST"])
+@permission_required(Permission.APPROVE_QUOTES)
 def quote_approve(quote_id: int):
-    if not _is_manager():
-        abort(403)  # deny by default: only managers decide on quotes
     return _action(
         quote_id,
         lambda qid, f: services.approve(qid, current_user, f.comment.data or ""),
@@ -369,9 +368,8 @@ def quote_approve(quote_id: int):
 
 
 @bp.route("/quotes/<id:quote_id>/reject", methods=["POST"])
+@permission_required(Permission.APPROVE_QUOTES)
 def quote_reject(quote_id: int):
-    if not _is_manager():
-        abort(403)  # deny by default: only managers decide on quotes
     return _action(
         quote_id,
         lambda qid, f: services.reject(qid, current_user, f.comment.data or ""),
@@ -380,6 +378,7 @@ def quote_reject(quote_id: int):
 
 
 @bp.route("/quotes/<id:quote_id>/send", methods=["POST"])
+@permission_required(Permission.BUILD_QUOTES)
 def quote_send(quote_id: int):
     return _action(
         quote_id,
@@ -389,6 +388,7 @@ def quote_send(quote_id: int):
 
 
 @bp.route("/quotes/<id:quote_id>/units", methods=["POST"])
+@permission_required(Permission.BUILD_QUOTES)
 def quote_units(quote_id: int):
     release = request.form.get("action") == "release"
     return _action(
@@ -401,6 +401,7 @@ def quote_units(quote_id: int):
 
 
 @bp.route("/quotes/<id:quote_id>/withdraw", methods=["POST"])
+@permission_required(Permission.BUILD_QUOTES)
 def quote_withdraw(quote_id: int):
     return _action(
         quote_id,
@@ -410,6 +411,7 @@ def quote_withdraw(quote_id: int):
 
 
 @bp.route("/quotes/<id:quote_id>/message", methods=["POST"])
+@permission_required(Permission.BUILD_QUOTES)
 def quote_message(quote_id: int):
     full = services.get_quote(quote_id, current_user)
     form = MessageForm()

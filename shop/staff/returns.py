@@ -1,5 +1,6 @@
 """The return and warranty panels of the staff ticket page, and their actions. Routes on the staff
-blueprint (rep, support and manager); the rules are in shop/support/returns.py and warranty.py.
+blueprint (HANDLE_RETURNS: rep, support and manager); the rules are in shop/support/returns.py
+and warranty.py.
 """
 
 import secrets
@@ -12,6 +13,8 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from shop.auth.roles import Permission
+from shop.auth.session import permission_required
 from shop.errors import DomainError
 from shop.money import Money, MoneyError
 from shop.staff.actions import run_action
@@ -106,6 +109,7 @@ def _run(number: str, action, success, anchor: str = "return"):
 
 
 @bp.route("/support/<number>/return/approve", methods=["POST"])
+@permission_required(Permission.HANDLE_RETURNS)
 def return_approve(number: str):
     ticket = returns.ticket_by_number(number)
     form = ApproveReturnForm()
@@ -121,6 +125,7 @@ def return_approve(number: str):
 
 
 @bp.route("/support/<number>/return/decline", methods=["POST"])
+@permission_required(Permission.HANDLE_RETURNS)
 def return_decline(number: str):
     ticket = returns.ticket_by_number(number)
     form = DeclineReturnForm()
@@ -134,6 +139,7 @@ def return_decline(number: str):
 
 
 @bp.route("/support/<number>/return/received", methods=["POST"])
+@permission_required(Permission.HANDLE_RETURNS)
 def return_received(number: str):
     ticket = returns.ticket_by_number(number)
     form = ReceivedForm()
@@ -147,6 +153,7 @@ def return_received(number: str):
 
 
 @bp.route("/support/<number>/return/settle", methods=["POST"])
+@permission_required(Permission.HANDLE_RETURNS)
 def return_settle(number: str):
     ticket = returns.ticket_by_number(number)
     form = SettleForm()
@@ -167,6 +174,7 @@ def return_settle(number: str):
 
 
 @bp.route("/support/<number>/warranty/<id:registration_id>/serial", methods=["POST"])
+@permission_required(Permission.HANDLE_RETURNS)
 def warranty_serial(number: str, registration_id: int):
     ticket = returns.ticket_by_number(number)
     form = SerialForm()

@@ -11,7 +11,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from shop.auth.models import User
-from shop.auth.roles import Role
+from shop.auth.roles import Permission, Role, can
+from shop.auth.session import permission_required
 from shop.consultations import schedule_services as rules
 from shop.consultations.forms import zone_choices
 from shop.consultations.models import RepSchedule
@@ -33,15 +34,14 @@ SECTIONS = ("settings", "hours", "exception", "remove_exception", "time_off", "r
 
 
 def _is_manager() -> bool:
-    return current_user.role == Role.MANAGER.value
+    """Any rep's schedule and the team's week, not only one's own."""
+    return can(current_user.role, Permission.MANAGE_STAFF)
 
 
 def _rep_to_edit() -> User | None:
     """Whose schedule this page is about; None when a manager has not chosen a rep yet."""
-    if current_user.role not in (Role.REP.value, Role.MANAGER.value):
-        abort(403)  # support staff take no bookings
     raw = request.args.get("rep")
-    if current_user.role == Role.REP.value:
+    if not _is_manager():
         if raw is not None and parse_id(raw) != current_user.id:
             raise NotFound("No such rep.")
         return current_user._get_current_object()
@@ -154,6 +154,7 @@ def _apply(rep: User, section: str, forms: dict):
 
 
 @bp.route("/schedule", methods=["GET", "POST"])
+@permission_required(Permission.TAKE_BOOKINGS)
 def schedule():
     rep = _rep_to_edit()
     is_manager = _is_manager()
@@ -218,9 +219,8 @@ def _week_arg(value: str | None, today: date) -> date:
 
 @bp.route("/calendar")
 @reads_only
+@permission_required(Permission.MANAGE_STAFF)
 def calendar():
-    if not _is_manager():
-        abort(403)
     today = utcnow().astimezone(_zone(current_user)).date()
     monday = _week_arg(request.args.get("week"), today)
     return render_template(

@@ -2,11 +2,11 @@
 one ticket with the forms that move it along.
 
 Who may do what:
-- Every staff role (rep, support, manager) reads the queue and any ticket: the people who help
-  a buyer need the whole story. Buyers are refused by the blueprint's guard (403).
-- Support and managers act on every ticket. A rep acts (reply, note, status, priority,
-  reassign, merge) only on tickets assigned to them, or on "rep" queue tickets of orders they
-  sold; anything else is a 403, and the page offers no forms for it.
+- VIEW_TICKETS (reps, support, managers) reads the queue and any ticket: the people who help
+  a buyer need the whole story. Everyone else is refused by the blueprint's guard (403).
+- ACT_ON_ANY_TICKET (support, managers) acts on every ticket. Others act (reply, note,
+  status, priority, reassign, merge) only on tickets assigned to them, or on "rep" queue
+  tickets of orders they sold; anything else is a 403, and the page offers no forms for it.
 - Reassigning to a rep puts the ticket in the "rep" queue, to anyone else in "support";
   "queue:rep" / "queue:support" leaves it unassigned in that queue.
 
@@ -21,7 +21,8 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 
 from shop.auth.models import User
-from shop.auth.roles import STAFF_ROLES, Role
+from shop.auth.roles import Permission, Role, can, roles_with
+from shop.auth.session import permission_required
 from shop.db import UTCDateTime, utcnow
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
@@ -125,6 +126,7 @@ class QueueRow:
 
 @bp.route("/support")
 @reads_only
+@permission_required(Permission.VIEW_TICKETS)
 def support_queue():
     """Tickets by resolution due date, with their clocks; three queries a page."""
     now = utcnow()
@@ -169,9 +171,9 @@ def ticket_or_404(number: str) -> Ticket:
 def may_act(user: User, ticket: Ticket, order: Order | None = None) -> bool:
     """Support and managers on every ticket; a rep on their own, or on the "rep" queue tickets
     of orders they sold."""
-    if user.role in (Role.SUPPORT.value, Role.MANAGER.value):
+    if can(user.role, Permission.ACT_ON_ANY_TICKET):
         return True
-    if user.role != Role.REP.value:
+    if not can(user.role, Permission.VIEW_TICKETS):
         return False
     if ticket.assignee_id == user.id:
         return True
@@ -191,7 +193,7 @@ def _staff_members() -> list[User]:
         db.session.scalars(
             sa.select(User)
             .where(
-                User.role.in_([r.value for r in STAFF_ROLES]),
+                User.role.in_([r.value for r in roles_with(Permission.VIEW_TICKETS)]),
                 User.is_active_account.is_(True),
             )
             .order_by(User.role, User.name, User.id)
@@ -215,6 +217,7 @@ def _merge_candidates(ticket: Ticket) -> list[Ticket]:
 
 
 @bp.route("/support/<number>")
+@permission_required(Permission.VIEW_TICKETS)
 def support_ticket(number: str):
     ticket = ticket_or_404(number)
     order = _order_of(ticket)
@@ -320,16 +323,19 @@ def _message(number: str, form_class, internal: bool):
 
 
 @bp.route("/support/<number>/reply", methods=["POST"])
+@permission_required(Permission.VIEW_TICKETS)
 def support_reply(number: str):
     return _message(number, ReplyForm, internal=False)
 
 
 @bp.route("/support/<number>/note", methods=["POST"])
+@permission_required(Permission.VIEW_TICKETS)
 def support_note(number: str):
     return _message(number, NoteForm, internal=True)
 
 
 @bp.route("/support/<number>/status", methods=["POST"])
+@permission_required(Permission.VIEW_TICKETS)
 def support_status(number: str):
     ticket = _acting_on(number)
     form = StatusForm()
@@ -344,6 +350,7 @@ def support_status(number: str):
 
 
 @bp.route("/support/<number>/priority", methods=["POST"])
+@permission_required(Permission.VIEW_TICKETS)
 def support_priority(number: str):
     ticket = _acting_on(number)
     form = PriorityForm()
@@ -358,6 +365,7 @@ def support_priority(number: str):
 
 
 @bp.route("/support/<number>/assign", methods=["POST"])
+@permission_required(Permission.VIEW_TICKETS)
 def support_assign(number: str):
     ticket = _acting_on(number)
     form = AssignForm()
@@ -368,7 +376,11 @@ def support_assign(number: str):
         assignee_id, queue, who = None, value, f"the {value} queue, unassigned"
     elif kind == "user" and value.isdigit():
         person = db.session.get(User, int(value))
-        if person is None or person.role not in STAFF_ROLES or not person.is_active_account:
+        if (
+            person is None
+            or not can(person.role, Permission.VIEW_TICKETS)
+            or not person.is_active_account
+        ):
             flash("Tickets can only be assigned to active staff.", "error")
             return _back(ticket)
         assignee_id, who = person.id, person.name
@@ -386,6 +398,7 @@ def support_assign(number: str):
 
 
 @bp.route("/support/<number>/merge", methods=["POST"])
+@permission_required(Permission.VIEW_TICKETS)
 def support_merge(number: str):
     ticket = _acting_on(number)
     form = MergeForm()

@@ -1,12 +1,13 @@
-"""Staff desk. Every route here needs the STAFF_DESK permission: denied unless granted."""
+"""Staff desk. Every route here declares the permission it needs; one that declares none is
+refused to everyone (403), so a new route cannot be left open by forgetting."""
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
 from shop.auth.models import User
-from shop.auth.roles import Permission, Role
-from shop.auth.session import permission_required
+from shop.auth.roles import Permission, Role, can
+from shop.auth.session import declared_permissions, permission_required, refuse_unless
 from shop.cart.services import view_cart
 from shop.errors import NotFound
 from shop.extensions import db
@@ -17,14 +18,17 @@ bp = Blueprint("staff", __name__)
 
 
 @bp.before_request
-@permission_required(Permission.STAFF_DESK)
-def require_staff():
-    """Guard for the whole blueprint, so a new staff route cannot be left open."""
-    return None
+def require_permission():
+    """Guard for the whole blueprint: the view's declared permission, checked before anything
+    else runs; a view (or a method of it) that declares none is refused (deny by default)."""
+    view = current_app.view_functions.get(request.endpoint)
+    # Nothing declared: visitors still go to log in, everyone else gets 403.
+    return refuse_unless(declared_permissions(view, request.method))
 
 
 @bp.route("/")
 @reads_only
+@permission_required(Permission.STAFF_DESK)
 def home():
     buyers = db.paginate(
         sa.select(User).where(User.role == Role.BUYER.value).order_by(User.created_at.desc()),
@@ -41,7 +45,7 @@ def home():
         "staff/home.html",
         buyers=buyers,
         me=current_user,
-        orders=desk_orders(current_user) if current_user.role != Role.SUPPORT.value else [],
+        orders=desk_orders(current_user) if can(current_user.role, Permission.BUILD_QUOTES) else [],
         order_labels=LABELS,
         payment_labels=PAYMENT_STATE_LABELS,
         board=for_user(current_user),

@@ -1,9 +1,10 @@
 """The voice of the buyer: compliments and suggestions per product and category (managers)."""
 
-from flask import abort, render_template, request
+from flask import render_template, request
 from flask_login import current_user
 
-from shop.auth.roles import Role
+from shop.auth.roles import Permission
+from shop.auth.session import permission_required
 from shop.staff.views import bp
 from shop.support import voice
 from shop.web import reads_only
@@ -11,9 +12,8 @@ from shop.web import reads_only
 
 @bp.route("/voice")
 @reads_only
+@permission_required(Permission.VIEW_REPORTS)
 def voice_page():
-    if current_user.role != Role.MANAGER.value:
-        abort(403)
     raw = (request.args.get("category") or "").strip()
     category_id = int(raw) if raw.isdigit() and len(raw) < 10 else None
     kind = request.args.get("kind") or None

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from shop.audit.services import record
 from shop.auth.models import User
-from shop.auth.roles import STAFF_ROLES, Role
+from shop.auth.roles import STAFF_ROLES, Permission, Role, can
 from shop.catalog.cache import cached, watch
 from shop.catalog.models import Product
 from shop.db import lock_row
@@ -177,7 +177,7 @@ def product_qa(product_id: int, user=None, limit: int = SHOWN_ON_PAGE) -> Produc
 def _moderate(model, item_id: int, status: str, actor: User, reason: str, kind: str):
     if status not in STATUSES:
         raise DomainError("Unknown status.")
-    if not _is_staff(actor):
+    if not can(getattr(actor, "role", None), Permission.MODERATE_QUESTIONS):
         raise NotFound(f"No such {kind}.")
     item = lock_row(model, item_id)
     if item is None:

@@ -22,7 +22,7 @@ from flask import current_app
 from werkzeug.routing import BuildError
 
 from shop.audit import services as audit
-from shop.auth.roles import STAFF_ROLES, Role
+from shop.auth.roles import Permission, Role, can
 from shop.catalog import stock
 from shop.db import lock_row, utcnow
 from shop.errors import DomainError, NotFound
@@ -63,7 +63,7 @@ STATUS_LABELS = {
 
 
 def _require_staff(actor) -> None:
-    if getattr(actor, "role", None) not in STAFF_ROLES:
+    if not can(getattr(actor, "role", None), Permission.HANDLE_RETURNS):
         raise DomainError("Only staff can decide returns.")
 
 

@@ -14,7 +14,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from shop.audit.services import record
 from shop.auth.models import User
-from shop.auth.roles import STAFF_ROLES, Role
+from shop.auth.roles import STAFF_ROLES, Permission, Role, can
 from shop.db import lock_row, utcnow
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
@@ -371,7 +371,11 @@ def reassign(
     assignee = None
     if assignee_id is not None:
         assignee = db.session.get(User, assignee_id)
-        if assignee is None or assignee.role not in STAFF_ROLES or not assignee.is_active_account:
+        if (
+            assignee is None
+            or not can(assignee.role, Permission.VIEW_TICKETS)
+            or not assignee.is_active_account
+        ):
             raise DomainError("Tickets can only be assigned to active staff.", field="assignee")
     ticket = _lock(ticket_id)
     before = {"assignee_id": ticket.assignee_id, "queue": ticket.queue}

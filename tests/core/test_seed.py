@@ -61,6 +61,7 @@ def test_demo_accounts_can_log_in_with_their_roles(app, db):
         "jonas@example.com": ("rep", "staff-demo-pass"),
         "support@example.com": ("support", "staff-demo-pass"),
         "manager@example.com": ("manager", "staff-demo-pass"),
+        "crew@example.com": ("crew", "staff-demo-pass"),
     }
     for email, (role, password) in expected.items():
         assert authenticate(email, password).role == role

@@ -46,7 +46,7 @@ WED_12 = ny(WED, 12)
 @pytest.fixture
 def make_crew(db, make_user):
     def _make(email="crew@example.com", name="Harbor Crew", cap=2, tz="America/New_York"):
-        crew = make_user(Role.SUPPORT, email=email, name=name)
+        crew = make_user(Role.CREW, email=email, name=name)
         crew.timezone = tz
         profile = db.session.scalar(sa.select(StaffProfile).where(StaffProfile.user_id == crew.id))
         profile.team = "delivery"
@@ -663,7 +663,21 @@ def test_the_demo_crew_is_seeded_once(app, db):
         2880,
     )
     crew = next(iter(team.values()))
-    assert crew.role == "support" and crew.timezone == "America/New_York"
+    assert crew.role == "crew" and crew.timezone == "America/New_York"
+
+
+def test_a_demo_crew_seeded_as_support_moves_to_the_crew_role(app, db, make_user):
+    """A demo database from before the crew role: its crew was a full support account."""
+    from shop.seed import seed_demo
+
+    old = make_user(Role.SUPPORT, email="crew@example.com", name="Harbor & Hall delivery crew")
+    seed_demo()
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(type(old), old.id).role == "crew"
+    seed_demo()  # and once moved, a second run changes nothing
+    db.session.commit()
+    assert db.session.get(type(old), old.id).role == "crew"
 
 
 def test_a_card_order_captured_in_full_can_be_scheduled(db, card_order, crew):

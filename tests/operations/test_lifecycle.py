@@ -19,7 +19,7 @@ from tests.conftest import post_form
 from tests.operations.test_console import new_order
 
 S = OrderStatus
-ACTORS = ("system", "buyer", "rep", "support", "manager")
+ACTORS = ("system", "buyer", "rep", "support", "manager", "crew")
 STAFF = ("rep", "support", "manager")
 
 # The rules as the business wrote them, kept apart from the code's table on purpose: a change to
@@ -40,7 +40,8 @@ EXPECTED: dict[tuple[OrderStatus, OrderStatus], set[str]] = {
     (S.PAID, S.DELIVERED): {"rep", "support", "manager"},
     (S.PAID, S.CANCELLED): {"manager"},
     (S.DELIVERY_SCHEDULED, S.PAID): {"system", "buyer", "rep", "support", "manager"},
-    (S.DELIVERY_SCHEDULED, S.DELIVERED): {"rep", "support", "manager"},
+    # The crew's one move: handing the goods over at its booked window.
+    (S.DELIVERY_SCHEDULED, S.DELIVERED): {"rep", "support", "manager", "crew"},
     (S.DELIVERY_SCHEDULED, S.CANCELLED): {"manager"},
     (S.DELIVERED, S.COMPLETED): {"system", "rep", "support", "manager"},
 }

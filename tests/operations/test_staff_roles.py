@@ -191,6 +191,7 @@ def test_money_and_price_routes_refuse_the_roles_not_allowed(app, db, make_user,
         Role.REP: rep,
         Role.SUPPORT: make_user(Role.SUPPORT),
         Role.MANAGER: make_user(Role.MANAGER),
+        Role.CREW: make_user(Role.CREW),
     }
     browsers = {role: browser(app, user) for role, user in people.items()}
     table = money_table(app)
@@ -226,6 +227,6 @@ def test_the_allowed_roles_reach_the_quote_routes(app, db, make_user, quote_of_t
             assert send(own, "POST", url, {}).status_code != 403, url
 
 
-@pytest.mark.parametrize("role", [Role.REP, Role.SUPPORT])
+@pytest.mark.parametrize("role", [Role.REP, Role.SUPPORT, Role.CREW])
 def test_only_managers_read_the_audit_trail(app, make_user, role):
     assert browser(app, make_user(role)).get("/staff/audit").status_code == 403
