@@ -1,7 +1,7 @@
 """crew role: the delivery crew gets its own role ("crew"), allowed by users.role's check
 
-Revision ID: 0009_crew_role
-Revises: 0008_catalog_speed
+Revision ID: 0013_crew_role
+Revises: 0012_quote_line_kinds
 Create Date: 2026-12-07 18:40:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0009_crew_role'
-down_revision = '0008_catalog_speed'
+revision = '0013_crew_role'
+down_revision = '0012_quote_line_kinds'
 branch_labels = None
 depends_on = None
 
