@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from shop.audit import services as audit
 from shop.auth.models import StaffProfile, User
-from shop.auth.roles import STAFF_ROLES, Role
+from shop.auth.roles import STAFF_ROLES, Permission, Role, can
 from shop.catalog import stock
 from shop.catalog.models import Product, Variant
 from shop.db import lock_row, utcnow
@@ -90,13 +90,14 @@ class Terms:
 # --- reading -------------------------------------------------------------------------------
 
 
-def is_manager(user) -> bool:
-    return getattr(user, "role", None) == Role.MANAGER.value
+def sees_every_quote(user) -> bool:
+    """Reps see their own quotes; whoever may oversee the team (managers) sees every one."""
+    return can(getattr(user, "role", None), Permission.MANAGE_STAFF)
 
 
 def scoped(stmt, user):
     """Reps see their own quotes; managers see every quote."""
-    if is_manager(user):
+    if sees_every_quote(user):
         return stmt
     return stmt.where(Quote.rep_id == user.id)
 
@@ -582,7 +583,7 @@ def lock_quote(quote_id: int) -> Quote:
 
 
 def _check_actor(quote: Quote, actor) -> None:
-    if not is_manager(actor) and quote.rep_id != actor.id:
+    if not sees_every_quote(actor) and quote.rep_id != actor.id:
         raise NotFound("No such quote.")
 
 
@@ -734,7 +735,7 @@ def submit(quote_id: int, actor, note: str = "") -> Quote:
 
 
 def _decide(quote_id: int, manager, comment: str, approve: bool) -> Quote:
-    if not is_manager(manager):
+    if not can(getattr(manager, "role", None), Permission.APPROVE_QUOTES):
         raise DomainError("Only a manager can approve or reject a quote.")
     quote = lock_quote(quote_id)
     version = _load_version(quote)
