@@ -45,13 +45,26 @@ def _after_login(user) -> None:
     attach_visitor_trail(visitor, user.id)
 
 
+def _login_failed(response) -> bool:
+    """Whether a login POST counts against its limits: anything but the redirect of a
+    successful login (a wrong password, an unknown account, a bad form, a refused one).
+
+    Flask-Limiter's `deduct_when` asks this after the view, so people who log in often from one
+    office address are never throttled; guesses still are, per address and per account."""
+    return response.status_code != 302
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+    methods=["POST"],
+    deduct_when=_login_failed,
+)
 @limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
     methods=["POST"],
     key_func=_account_key,
-    deduct_when=lambda response: response.status_code != 302,
+    deduct_when=_login_failed,
 )
 def login():
     if current_user.is_authenticated:

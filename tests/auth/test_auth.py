@@ -183,6 +183,35 @@ def test_login_is_throttled_per_client_address(app, client, make_user, login):
     assert results == [401, 401, 401, 429]
 
 
+def test_successful_logins_from_one_address_are_never_throttled(app, make_user):
+    """An office behind one address logs in all day: 31 good logins in a row (the limit is
+    30 per 10 minutes) all get in; only failures count."""
+    users = [make_user() for _ in range(4)]
+    statuses = []
+    for n in range(31):
+        c = app.test_client()
+        form = {"email": users[n % 4].email, "password": PASSWORD}
+        statuses.append(post_form(c, "/account/login", form).status_code)
+    assert statuses == [302] * 31
+
+
+def test_only_failed_logins_count_against_the_address(app, make_user):
+    app.config["LOGIN_LIMIT_PER_ADDRESS"] = "3 per minute"
+    users = [make_user() for _ in range(6)]
+
+    def attempt(user, password):
+        return post_form(
+            app.test_client(), "/account/login", {"email": user.email, "password": password}
+        ).status_code
+
+    assert [attempt(u, "wrong password!") for u in users[:2]] == [401, 401]
+    assert [attempt(u, PASSWORD) for u in users] == [302] * 6
+    assert attempt(users[2], "wrong password!") == 401
+    # Three failures from this address: the next try waits, even with a right password.
+    assert attempt(users[3], "wrong password!") == 429
+    assert attempt(users[4], PASSWORD) == 429
+
+
 def test_no_rate_limit_covers_a_page_read(app):
     """Reads skip the limiter (`shop.extensions`), so a limit that covered a GET would be
     silently ignored: every limit declared on a route must name its methods, and no GET."""
