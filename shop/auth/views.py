@@ -18,6 +18,7 @@ from shop.auth.forms import (
     RegisterForm,
 )
 from shop.auth.registration import (
+    REGISTRATION_MAX_AGE,
     confirm_registration,
     pending_registration,
     start_registration,
@@ -118,7 +119,7 @@ def register():
 
 @bp.route("/check-email")
 def check_email():
-    return render_template("auth/check_email.html")
+    return render_template("auth/check_email.html", valid_days=REGISTRATION_MAX_AGE.days)
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"], endpoint="confirm_registration")
