@@ -52,7 +52,7 @@ class Config:
 
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
-    # Per client address and per account; failed attempts only count against the account.
+    # Failed login attempts, per client address and per account (successful logins never count).
     LOGIN_LIMIT_PER_ADDRESS = "30 per 10 minutes"
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
 

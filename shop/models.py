@@ -1,7 +1,7 @@
 """Every model, imported in one place so that Alembic and the app see the whole schema."""
 
 from shop.audit.models import AuditEntry
-from shop.auth.models import LoginSession, StaffProfile, User, staff_specialties
+from shop.auth.models import LoginSession, Registration, StaffProfile, User, staff_specialties
 from shop.cart.models import Cart, CartLine
 from shop.catalog.models import (
     CatalogGeneration,
@@ -73,6 +73,7 @@ __all__ = [
     "QuoteMessage",
     "QuoteVersion",
     "Refund",
+    "Registration",
     "RepSchedule",
     "ResearchEvent",
     "ReturnRequest",

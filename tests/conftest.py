@@ -228,6 +228,30 @@ def post_form(client, url: str, data: dict, csrf_page: str = "/cart/", **kw):
     return client.post(url, data={**data, "csrf_token": csrf_token(client, csrf_page)}, **kw)
 
 
+SIGN_UP_LINK = re.compile(r"http://shop\.test(/account/confirm/[\w-]+)")
+
+
+def sign_up_link(email_address: str) -> str:
+    """The path of the newest sign-up link queued for `email_address` (from the outbox)."""
+    from shop.notifications.models import OutboxMessage
+
+    bodies = _db.session.scalars(
+        sa.select(OutboxMessage.body_text)
+        .where(OutboxMessage.to_address == email_address)
+        .order_by(OutboxMessage.id.desc())
+    )
+    return next(m.group(1) for m in map(SIGN_UP_LINK.search, bodies) if m)
+
+
+def sign_up(client, form: dict, **kw):
+    """Sign up with `form` and follow the emailed link's button: the client is then logged
+    in to its new account. Returns the button's answer."""
+    r = post_form(client, "/account/register", form, **kw)
+    assert r.status_code == 302, r.get_data(as_text=True)
+    link = sign_up_link(form["email"].strip().lower())
+    return post_form(client, link, {}, csrf_page=link)
+
+
 @pytest.fixture
 def login(client):
     def _login(user_or_email, password: str = PASSWORD, follow: bool = False):

@@ -36,6 +36,10 @@ class RegisterForm(FlaskForm):
     )
 
 
+class ConfirmRegistrationForm(FlaskForm):
+    """The one button on a sign-up link's page (its CSRF token is all it carries)."""
+
+
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField("Current password", validators=[DataRequired()])
     new_password = PasswordField(

@@ -80,6 +80,30 @@ class LoginSession(db.Model):
         return f"<LoginSession {self.id} user={self.user_id}>"
 
 
+class Registration(db.Model):
+    """A sign-up waiting for its owner to follow the emailed link; the account is made then.
+
+    Until the address is proven there is no account: signing up with someone else's address
+    gives nobody a login, and the sign-up form answers the same whether or not the address
+    has an account. Only a SHA-256 of the link's token is stored.
+    """
+
+    __tablename__ = "registrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
+    email: Mapped[str] = mapped_column(sa.String(254), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(sa.String(120), nullable=False)
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    password_hash: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, nullable=False, index=True
+    )
+
+    def __repr__(self) -> str:
+        return f"<Registration {self.id} {self.email}>"
+
+
 staff_specialties = sa.Table(
     "staff_specialties",
     db.metadata,

@@ -37,27 +37,29 @@ def check_password_rules(password: str) -> None:
         raise DomainError("Use at most 200 characters.", field="password")
 
 
-def register_buyer(email: str, name: str, password: str, phone: str | None = None) -> User:
-    """Create a buyer account (the email must be new) and queue its verification email."""
-    user = create_user(email, name, password, Role.BUYER, phone=phone)
-    queue_verification_email(user)
-    return user
-
-
 def create_user(
     email: str, name: str, password: str, role: Role | str, phone: str | None = None
 ) -> User:
-    role = Role(role)
+    """An account made by staff or a command (buyers sign up through shop.auth.registration)."""
     email = normalise_email(email)
     if find_user_by_email(email) is not None:
         raise DomainError("An account with this email already exists.", field="email")
     check_password_rules(password)
+    return add_user(email, name, hash_password(password), role, phone=phone)
+
+
+def add_user(
+    email: str, name: str, password_hash: str, role: Role | str, phone: str | None = None
+) -> User:
+    """Add an account whose address the caller has checked is free (the database's unique
+    index refuses a race) and whose password it has already hashed."""
+    role = Role(role)
     user = User(
-        email=email,
+        email=normalise_email(email),
         name=name.strip(),
         phone=phone,
         role=role.value,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
     )
     db.session.add(user)
     if role in STAFF_ROLES:

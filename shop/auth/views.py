@@ -11,7 +11,18 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from shop.auth.forms import ChangePasswordForm, LoginForm, RegisterForm
+from shop.auth.forms import (
+    ChangePasswordForm,
+    ConfirmRegistrationForm,
+    LoginForm,
+    RegisterForm,
+)
+from shop.auth.registration import (
+    REGISTRATION_MAX_AGE,
+    confirm_registration,
+    pending_registration,
+    start_registration,
+)
 from shop.auth.services import (
     LOGIN_FAILED,
     InvalidVerifyLink,
@@ -19,7 +30,6 @@ from shop.auth.services import (
     change_password,
     normalise_email,
     queue_verification_email,
-    register_buyer,
     verify_email,
 )
 from shop.auth.session import landing_for, log_in, log_out
@@ -45,13 +55,26 @@ def _after_login(user) -> None:
     attach_visitor_trail(visitor, user.id)
 
 
+def _login_failed(response) -> bool:
+    """Whether a login POST counts against its limits: anything but the redirect of a
+    successful login (a wrong password, an unknown account, a bad form, a refused one).
+
+    Flask-Limiter's `deduct_when` asks this after the view, so people who log in often from one
+    office address are never throttled; guesses still are, per address and per account."""
+    return response.status_code != 302
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+    methods=["POST"],
+    deduct_when=_login_failed,
+)
 @limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
     methods=["POST"],
     key_func=_account_key,
-    deduct_when=lambda response: response.status_code != 302,
+    deduct_when=_login_failed,
 )
 def login():
     if current_user.is_authenticated:
@@ -75,22 +98,49 @@ def login():
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
 def register():
+    """Sign up: the same answer for an address with an account and one without
+    (shop.auth.registration), and no change to the visitor's session either way."""
     if current_user.is_authenticated:
         return redirect(url_for("auth.account"))
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = register_buyer(
+            start_registration(
                 form.email.data, form.name.data, form.password.data, phone=form.phone.data or None
             )
         except DomainError as exc:
-            getattr(form, exc.field or "email").errors.append(exc.message)
+            getattr(form, exc.field or "password").errors.append(exc.message)
         else:
-            _after_login(user)
             db.session.commit()
-            flash("Your account is ready. We sent you an email to confirm your address.", "success")
-            return redirect(safe_next(request.args.get("next"), url_for("auth.account")))
+            return redirect(url_for("auth.check_email"))
     return render_template("auth/register.html", form=form)
+
+
+@bp.route("/check-email")
+def check_email():
+    return render_template("auth/check_email.html", valid_days=REGISTRATION_MAX_AGE.days)
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"], endpoint="confirm_registration")
+def confirm_registration_link(token: str):
+    """The link in the sign-up email: a page with one button, so that a mail scanner that
+    opens links makes no account; the button makes it and logs its owner in."""
+    try:
+        registration = pending_registration(token)
+    except InvalidVerifyLink as exc:
+        return render_error(400, exc.message)
+    form = ConfirmRegistrationForm()
+    if form.validate_on_submit():
+        try:
+            user = confirm_registration(token)
+        except InvalidVerifyLink as exc:
+            db.session.rollback()
+            return render_error(400, exc.message)
+        _after_login(user)
+        db.session.commit()
+        flash(f"Welcome, {user.name.split()[0]}: your account is ready.", "success")
+        return redirect(url_for("auth.account"))
+    return render_template("auth/confirm_registration.html", form=form, email=registration.email)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -49,6 +49,8 @@ NOT_AN_OBJECT = {
     "catalog.category": "public catalog page",
     "catalog.product": "public catalog page",
     "auth.verify_email": "one-use verification link; tampered: 400 (tests/auth/test_verify_email)",
+    "auth.confirm_registration": "random one-use sign-up link, before any account exists; "
+    "unknown or used: 400 (tests/auth/test_registration)",
 }
 
 

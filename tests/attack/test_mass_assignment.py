@@ -16,7 +16,7 @@ from tests.checkout.conftest import (  # noqa: F401  (fixtures)
     app_config,
     place,
 )
-from tests.conftest import csrf_token, post_form
+from tests.conftest import csrf_token, post_form, sign_up
 from tests.quotes.conftest import terms
 
 PIANO_ORDER_CENTS = 46_540_50  # $42,500 + $1,200 white glove + WA tax, as the server counts
@@ -58,7 +58,7 @@ def other(make_user):
 
 def test_registration_takes_no_role(client, db, other):
     data = {"name": "Eve", "email": "eve@example.com", "password": "p" * 12, "confirm": "p" * 12}
-    assert post_form(client, "/account/register", data | extras(other.id)).status_code == 302
+    assert sign_up(client, data | extras(other.id)).status_code == 302
     eve = db.session.scalar(sa.select(User).where(User.email == "eve@example.com"))
     assert eve.role == Role.BUYER and not eve.is_staff
 

@@ -13,7 +13,7 @@ from shop.orders.models import Order
 from shop.quotes import services as quotes
 from shop.support.models import ProductQuestion, Ticket
 from tests.attack.conftest import IMG, JS_URL, PAYLOAD, SCRIPT, assert_inert
-from tests.conftest import PASSWORD, post_form
+from tests.conftest import PASSWORD, post_form, sign_up
 from tests.quotes.conftest import terms
 
 
@@ -47,9 +47,8 @@ def check_outbox(db):
 
 def test_buyer_and_staff_text_is_inert_everywhere(app, client, db, piano, make_user):
     # Registration: the name.
-    r = post_form(
+    r = sign_up(
         client,
-        "/account/register",
         {"name": PAYLOAD, "email": "xss@example.com", "password": PASSWORD, "confirm": PASSWORD},
     )
     assert r.status_code == 302

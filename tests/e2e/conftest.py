@@ -70,16 +70,56 @@ def live_server(tmp_path_factory, stripe_peer):
         seed_demo()
         db.session.commit()
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = start_server(app)
     url = f"http://127.0.0.1:{server.server_port}"
     app.config["PUBLIC_BASE_URL"] = url
     stripe_peer.register_webhook(f"{url}/stripe/webhook")
     yield LiveServer(url, path)
-    server.shutdown()
+    stop_server(server)
     with app.app_context():
         db.engine.dispose()
+
+
+def start_server(app):
+    """Serve `app` on a free loopback port from a daemon thread; stop it with stop_server."""
+    server = make_server("127.0.0.1", 0, closing_every_body(app), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def stop_server(server) -> None:
+    server.shutdown()
+    server.server_close()  # the listening socket, or it is reported unclosed at exit
+
+
+def closing_every_body(app):
+    """`app`, closing each response body itself once it is sent or abandoned.
+
+    PEP 3333 has the server call a body's close(). Werkzeug's development server (3.1.9, and
+    its main branch as of May 2026) skips it when the client resets the connection after the
+    body went out (a browser dropping a request it no longer needs): before closing, it reads
+    what is left on the socket, that read raises ConnectionResetError, and the close never
+    comes. For a static file the body is werkzeug's FileWrapper around the open file, which
+    then waits for the garbage collector, whose "unclosed file" ResourceWarning fails
+    whatever test happens to be running (PytestUnraisableExceptionWarning).
+    """
+
+    def serve(environ, start_response):
+        return _closed_at_the_end(app(environ, start_response))
+
+    return serve
+
+
+def _closed_at_the_end(body):
+    # The finally runs when the body is exhausted, when the server closes this generator, and
+    # when a server that forgot to drops it. A plain loop, not `yield from`, which would close
+    # the body a second time (a Response's call_on_close callbacks would run twice).
+    try:
+        for chunk in body:  # noqa: UP028 (see above)
+            yield chunk
+    finally:
+        if hasattr(body, "close"):
+            body.close()
 
 
 @pytest.fixture(autouse=True)

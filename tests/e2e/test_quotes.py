@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from shop.catalog.demo_data import STAFF_PASSWORD
 
 QUOTE_LINK = re.compile(r"https?://\S+/quotes/v/[^\s/]+")
+SIGN_UP_LINK = re.compile(r"https?://\S+/account/confirm/[\w-]+")
 BUYER_NAME = "Edith Clarke"
 
 
@@ -41,7 +42,24 @@ def register(page, live_server, email):
     page.get_by_label("Password", exact=True).fill("a long buyer passphrase")
     page.get_by_label("Repeat password").fill("a long buyer passphrase")
     page.get_by_role("button", name="Create account").click()
-    expect(page).not_to_have_url(re.compile(r"/account/register"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email to continue")
+    # The account is made when the link in the email is followed and its button pressed.
+    page.goto(sign_up_link(live_server, email))
+    page.get_by_role("button", name="Create my account").click()
+    expect(page).to_have_url(re.compile(r"/account/$"))
+
+
+def sign_up_link(live_server, email: str) -> str:
+    """The link in the sign-up email to that address, from the outbox."""
+    with sqlite3.connect(live_server.db_path) as conn:
+        rows = conn.execute(
+            "SELECT body_text FROM outbox_messages WHERE to_address = ? AND dedupe_key LIKE ?",
+            (email, "registration:%"),
+        ).fetchall()
+    assert len(rows) == 1, rows
+    found = SIGN_UP_LINK.search(rows[0][0])
+    assert found and found.group(0).startswith(live_server + "/"), rows[0][0]
+    return found.group(0)
 
 
 def quote_link(live_server, email: str, version: int) -> str:
