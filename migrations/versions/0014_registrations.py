@@ -1,8 +1,8 @@
 """registrations: sign-ups waiting for their emailed link (the account is made when it is
 followed, so the sign-up form need not say whether an address has an account)
 
-Revision ID: 0009_registrations
-Revises: 0008_catalog_speed
+Revision ID: 0014_registrations
+Revises: 0013_crew_role
 Create Date: 2026-12-07 18:30:00
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0009_registrations'
-down_revision = '0008_catalog_speed'
+revision = '0014_registrations'
+down_revision = '0013_crew_role'
 branch_labels = None
 depends_on = None
 
