@@ -56,9 +56,10 @@ def pay_quote(token: str):
     quote = quote_from_link(token)
     if quote.order_id is not None:
         order = db.session.get(Order, quote.order_id)
-        return redirect(url_for("orders.guest_view", token=access_token(order)))
+        # 303: a pay form posted from a second tab lands on the order the first tab placed.
+        return redirect(url_for("orders.guest_view", token=access_token(order)), 303)
     if quote.status != "accepted":
-        return redirect(url_for("quotes.view", token=token))
+        return redirect(url_for("quotes.view", token=token), 303)
     version = closing.current_version(quote)
     form = PayQuoteForm()
     choices = [SelectChoice("full", f"The full amount ({Money(version.total_cents)} + tax)")]
