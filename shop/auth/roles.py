@@ -23,6 +23,10 @@ class Permission(StrEnum):
     APPROVE_REFUND = "approve_refund"  # the second pair of eyes
     RECORD_TRANSFER = "record_transfer"
     APPROVE_TRANSFER = "approve_transfer"  # the second pair of eyes
+    # Store credit is money: support gives it on any return (a rep only on a ticket assigned to
+    # them, checked in support/returns.py); above the refund limit a second person approves.
+    GIVE_STORE_CREDIT = "give_store_credit"
+    APPROVE_STORE_CREDIT = "approve_store_credit"  # the second pair of eyes
     SCHEDULE_DELIVERY = "schedule_delivery"
     VIEW_AUDIT = "view_audit"
 
@@ -46,6 +50,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_ORDERS,
             Permission.REQUEST_REFUND,
             Permission.RECORD_TRANSFER,
+            Permission.GIVE_STORE_CREDIT,
             Permission.SCHEDULE_DELIVERY,
         }
     ),

@@ -23,6 +23,7 @@ def test_grants_table_denies_by_default(role, permission):
             Permission.VIEW_ORDERS,
             Permission.REQUEST_REFUND,
             Permission.RECORD_TRANSFER,
+            Permission.GIVE_STORE_CREDIT,
             Permission.SCHEDULE_DELIVERY,
         },
         Role.MANAGER: set(Permission),
