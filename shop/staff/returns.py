@@ -99,6 +99,7 @@ def _after_sale_panels():
         "return_request_key": lambda: secrets.token_urlsafe(24),
         "return_outcomes": returns.OUTCOME_LABELS,
         "credit_approval_limit": refunds.approval_limit_cents,
+        "may_give_credit": returns.may_give_credit,
     }
 
 
