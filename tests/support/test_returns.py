@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from shop.catalog.models import Variant
+from shop.credit.models import StoreCredit
 from shop.db import utcnow
 from shop.errors import DomainError
 from shop.notifications.services import deliver_all
@@ -16,7 +17,6 @@ from shop.orders.states import OrderStatus, transition
 from shop.payments import refunds
 from shop.payments.models import Refund
 from shop.support import returns
-from shop.credit.models import StoreCredit
 from shop.support.models import ReturnRequest
 from tests.checkout.conftest import app_config, checkout_to_review, piano  # noqa: F401
 from tests.conftest import email_text, post_form
