@@ -141,6 +141,10 @@ def test_credit_above_the_limit_waits_for_a_second_person(
     db.session.rollback()
     staff_post(client, "/account/logout")
     login(people["manager"])
+    home = client.get("/staff/").get_data(as_text=True)  # the managers' approvals
+    assert 'data-testid="dash-credits-row"' in home and ticket.number in home
+    panel = client.get(f"/staff/support/{ticket.number}").get_data(as_text=True)
+    assert 'data-testid="credit-approve-form"' in panel
     r = staff_post(client, f"/staff/credits/{grant.id}/approve")
     assert r.status_code == 303
     db.session.expire_all()
