@@ -13,6 +13,7 @@ from shop.credit import services as credit
 from shop.credit.models import CreditAccount, StoreCredit
 from shop.db import utcnow
 from shop.errors import DomainError
+from shop.notifications.models import OutboxMessage
 from shop.orders.models import Order
 from shop.orders.services import Acceptance
 from shop.payments import services as payments
@@ -114,6 +115,12 @@ def test_credit_that_pays_the_whole_order_needs_no_card_and_no_stripe(
     assert credit.balance(buyer.id) == 50_000_00 - TOTAL
     page = client.get(r.headers["Location"]).get_data(as_text=True)
     assert 'data-testid="paid-with-credit"' in page and "$46,540.50" in page
+    assert "paid in full with your store credit" in page
+    mail = db.session.scalar(
+        sa.select(OutboxMessage).where(OutboxMessage.dedupe_key.startswith("order-confirmation"))
+    )
+    assert "paid in full with your store credit ($46,540.50)" in mail.body_text
+    assert "authorized" not in mail.body_text
     assert "Your cart is empty" in client.get("/cart/").get_data(as_text=True)
 
 
@@ -229,3 +236,22 @@ def test_two_orders_at_once_cannot_spend_the_same_credit_twice(app, db, piano, m
     assert spent.amount_cents == -10_000_00
     credited = db.session.scalars(sa.select(Order.credit_cents)).all()
     assert sorted(credited) == [0, 10_000_00]
+
+
+def test_a_transfer_is_asked_only_for_what_the_credit_does_not_pay(
+    client, db, piano, checkout_to_review, buyer_with_credit
+):
+    buyer_with_credit(6_540_50)
+    checkout_to_review(piano.variants[0].id, delivery="white_glove")
+    r = place_using_credit(client, "bank_transfer")
+    assert "/orders/" in r.headers["Location"]
+    order = db.session.scalar(sa.select(Order))
+    payment = db.session.scalar(sa.select(Payment))
+    assert order.status == "awaiting_funds" and order.credit_cents == 6_540_50
+    assert payment.method == "bank_transfer" and payment.amount_cents == 40_000_00
+    mail = db.session.scalar(
+        sa.select(OutboxMessage).where(OutboxMessage.dedupe_key.startswith("order-bank-details"))
+    )
+    assert "Please transfer $40,000.00" in mail.body_text
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Please transfer $40,000.00" in page
