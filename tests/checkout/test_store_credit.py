@@ -20,7 +20,8 @@ from shop.payments import services as payments
 from shop.payments.models import Payment
 from tests.checkout.conftest import ADDRESS, CONTACT, count
 from tests.checkout.test_card_payments import VISA, pay
-from tests.conftest import post_form
+from tests.checkout.test_races import run_together as run_threads
+from tests.conftest import csrf_token, post_form
 from tests.races import run_together
 from tests.stripe_peer import SECRET_KEY
 
@@ -255,3 +256,25 @@ def test_a_transfer_is_asked_only_for_what_the_credit_does_not_pay(
     assert "Please transfer $40,000.00" in mail.body_text
     page = client.get(r.headers["Location"]).get_data(as_text=True)
     assert "Please transfer $40,000.00" in page
+
+
+@pytest.mark.postgres
+def test_a_double_submit_at_the_same_moment_spends_once(
+    client, db, piano, checkout_to_review, buyer_with_credit
+):
+    buyer = buyer_with_credit(10_000_00)
+    checkout_to_review(piano.variants[0].id, delivery="white_glove")
+    token = csrf_token(client)
+    data = {
+        "payment_method": "card",
+        "accept_terms": "y",
+        "use_credit": "y",
+        "csrf_token": token,
+    }
+    first, second = run_threads(
+        [lambda: client.post("/checkout/review", data=data) for _ in range(2)]
+    )
+    assert first.headers["Location"] == second.headers["Location"]
+    assert count(db, Order) == 1 and count(db, Payment) == 1
+    [spent] = spends(db)
+    assert spent.amount_cents == -10_000_00 and credit.balance(buyer.id) == 0
