@@ -275,3 +275,28 @@ def test_an_exchange_for_another_variant_through_credit_pays_only_the_difference
     assert order.total_cents == 46_327_50 and order.credit_cents == PIANO
     assert payment.amount_cents == 46_327_50 - PIANO  # the difference, by card
     assert credit.balance(made.buyer.id) == 0
+
+
+def test_the_migration_keeps_orders_and_turns_credit_given_before_into_balances(
+    app, db, make_delivered_order
+):
+    """Down to 0008 and up again with data in place: order lines survive (SQLite must not copy
+    the orders table), and credit given before the ledger had balances becomes a balance."""
+    from flask_migrate import downgrade, upgrade
+
+    from shop.orders.models import OrderLine
+
+    made = make_delivered_order()
+    credit.grant(made.buyer.id, made.buyer.email, 300_00, "Goodwill")
+    credit.grant(made.buyer.id, made.buyer.email, 200_00, "Goodwill again")
+    db.session.commit()
+    db.session.remove()
+    db.engine.dispose()
+    downgrade(revision="0008_catalog_speed")
+    upgrade()
+    db.engine.dispose()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OrderLine)) == 1
+    assert credit.balance(made.buyer.id) == 500_00
+    rows = db.session.scalars(sa.select(StoreCredit).order_by(StoreCredit.id)).all()
+    assert [(r.kind, r.balance_after_cents) for r in rows] == [("grant", 300_00), ("grant", 500_00)]
+    assert db.session.get(Order, made.order.id).credit_cents == 0
