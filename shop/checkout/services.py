@@ -381,7 +381,8 @@ def place_order(
     checkout.order_id = order.id
     checkout.placed_at = utcnow()
     checkout.payment_method = payment_method
-    refresh_amounts(order)
+    if applied:
+        refresh_amounts(order)  # the credit counts as received
     if order.due_cents == 0:
         _paid_with_credit(order)
         db.session.flush()
