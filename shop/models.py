@@ -24,6 +24,7 @@ from shop.consultations.models import (
     TimeOff,
     WorkingHours,
 )
+from shop.credit.models import CreditAccount, StoreCredit
 from shop.delivery.models import DeliveryAppointment
 from shop.notifications.models import OutboxMessage
 from shop.orders.models import Order, OrderEvent, OrderLine
@@ -32,10 +33,10 @@ from shop.quotes.models import Quote, QuoteEvent, QuoteLine, QuoteMessage, Quote
 from shop.research.models import ResearchEvent
 from shop.support.models import (
     Attachment,
+    CreditGrant,
     ProductAnswer,
     ProductQuestion,
     ReturnRequest,
-    StoreCredit,
     Ticket,
     TicketEvent,
     TicketLine,
@@ -53,6 +54,8 @@ __all__ = [
     "CatalogGeneration",
     "Category",
     "Checkout",
+    "CreditAccount",
+    "CreditGrant",
     "DeliveryAppointment",
     "DeliveryOption",
     "LoginSession",

@@ -30,6 +30,10 @@ class Permission(StrEnum):
     APPROVE_REFUND = "approve_refund"  # the second pair of eyes
     RECORD_TRANSFER = "record_transfer"
     APPROVE_TRANSFER = "approve_transfer"  # the second pair of eyes
+    # Store credit is money: support gives it on any return (a rep only on a ticket assigned to
+    # them, checked in support/returns.py); above the refund limit a second person approves.
+    GIVE_STORE_CREDIT = "give_store_credit"
+    APPROVE_STORE_CREDIT = "approve_store_credit"  # the second pair of eyes
     SCHEDULE_DELIVERY = "schedule_delivery"  # book, move, cancel windows; every crew's list
     VIEW_AUDIT = "view_audit"
     VIEW_DELIVERIES = "view_deliveries"  # the delivery list and sheets (a crew: its own only)
@@ -37,6 +41,7 @@ class Permission(StrEnum):
     VIEW_TICKETS = "view_tickets"  # the support queue, every ticket; act on one's own
     ACT_ON_ANY_TICKET = "act_on_any_ticket"
     HANDLE_RETURNS = "handle_returns"  # the return and warranty panels of a ticket
+    APPROVE_LATE_RETURN = "approve_late_return"  # after the return window, with a reason
     MODERATE_QUESTIONS = "moderate_questions"
     VIEW_CONSULTATIONS = "view_consultations"  # one's own (every rep's with MANAGE_STAFF)
     TAKE_BOOKINGS = "take_bookings"  # a schedule of one's own (any rep's with MANAGE_STAFF)
@@ -72,6 +77,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_ORDERS,
             Permission.REQUEST_REFUND,
             Permission.RECORD_TRANSFER,
+            Permission.GIVE_STORE_CREDIT,
             Permission.SCHEDULE_DELIVERY,
             Permission.VIEW_DELIVERIES,
             Permission.MARK_DELIVERED,

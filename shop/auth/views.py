@@ -34,6 +34,7 @@ from shop.auth.services import (
 )
 from shop.auth.session import landing_for, log_in, log_out
 from shop.cart.services import merge_visitor_cart
+from shop.credit import services as credit
 from shop.errors import DomainError, render_error
 from shop.extensions import db, limiter
 from shop.research.services import attach_visitor_trail, recently_viewed_ids
@@ -155,7 +156,22 @@ def logout():
 @login_required
 def account():
     viewed = recently_viewed_ids(current_user.id, None, current_app.config["RECENTLY_VIEWED"])
-    return render_template("auth/account.html", recently_viewed=viewed)
+    return render_template(
+        "auth/account.html",
+        recently_viewed=viewed,
+        credit_balance=credit.balance(current_user.id),
+    )
+
+
+@bp.route("/credit")
+@login_required
+def store_credit():
+    """The buyer's store credit: the balance and every grant, spend and restore."""
+    return render_template(
+        "auth/credit.html",
+        balance=credit.balance(current_user.id),
+        entries=credit.history(current_user.id),
+    )
 
 
 @bp.route("/verify/<token>", endpoint="verify_email")

@@ -317,6 +317,25 @@ def convert(holder: str, items: dict[int, int]) -> None:
     db.session.flush()
 
 
+def put_back(items: dict[int, int]) -> int:
+    """Units that came back (a return received) go on the shelf again; how many did.
+
+    The variant rows are locked like any stock move, so a sale at the same moment sees either
+    the stock before or after, never a lost update. A variant no longer in the catalog is
+    skipped.
+    """
+    variants = _lock_variants(list(items))
+    units = 0
+    for variant_id, quantity in sorted(items.items()):
+        variant = variants.get(variant_id)
+        if variant is None or quantity <= 0:
+            continue
+        variant.stock_on_hand += quantity
+        units += quantity
+    db.session.flush()
+    return units
+
+
 def release(holder: str) -> int:
     """Give back whatever the holder still holds."""
     result = db.session.execute(

@@ -69,6 +69,8 @@ class ReviewForm(FlaskForm):
         default="card",
         validators=[DataRequired(message="Choose how you would like to pay.")],
     )
+    # Only read for a signed-in buyer with a balance; the server decides how much it pays.
+    use_credit = BooleanField("Use my store credit", default=True)
     accept_terms = BooleanField(
         "I have read and accept the terms of sale",
         validators=[DataRequired(message="Please accept the terms of sale to place the order.")],

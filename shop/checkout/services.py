@@ -16,6 +16,7 @@ from shop.catalog import stock
 from shop.catalog.models import DELIVERY_LABELS, DeliveryMethod, DeliveryOption, Product, Variant
 from shop.catalog.services import delivery_lead_weeks
 from shop.checkout.models import Checkout
+from shop.credit import services as credit
 from shop.db import lock_row, utcnow
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
@@ -28,9 +29,13 @@ from shop.orders.services import (
     NewLine,
     create_order,
     holder,
+    items,
     reference,
+    refresh_amounts,
     reservation_expiry_for,
 )
+from shop.orders.signals import order_placed
+from shop.orders.states import OrderStatus, record, transition
 from shop.payments import services as payments
 
 PAYMENT_METHODS = {"card": "Card", "bank_transfer": "Bank transfer"}
@@ -292,14 +297,27 @@ def lock_checkout(checkout_id: int) -> Checkout:
     return checkout
 
 
+def credit_to_apply(user_id: int | None, total_cents: int) -> int:
+    """How much of a total the buyer's store credit would pay: all of it, or their balance."""
+    return min(credit.balance(user_id), total_cents) if user_id is not None else 0
+
+
 def place_order(
-    checkout_id: int, *, user_id: int | None, payment_method: str, acceptance: Acceptance
+    checkout_id: int,
+    *,
+    user_id: int | None,
+    payment_method: str,
+    acceptance: Acceptance,
+    use_credit: bool = False,
 ) -> Order:
     """Turn the checkout into an order, once. A double click, a second tab or a retried request
     finds the checkout already placed and gets the same order back.
 
     Units are reserved here, when the buyer reaches payment; if some are gone, nothing is
-    written and the buyer keeps their cart.
+    written and the buyer keeps their cart. With `use_credit`, a signed-in buyer's store
+    credit pays as much of the total as it can, in the same transaction (their balance row is
+    locked, so two orders at once cannot both spend it); the card or transfer pays the rest,
+    and an order the credit pays in full is paid at once, with no card and no Stripe call.
     """
     checkout = lock_checkout(checkout_id)
     if checkout.order_id is not None:
@@ -311,8 +329,15 @@ def place_order(
     totals = price_cart(checkout.cart_id, checkout.delivery_choices or {}, checkout.region)
     if not totals.lines:
         raise DomainError("Your cart is empty.")
-    payments.check_amount(totals.total_cents)  # before anything is written or sent to Stripe
-    supersede_unpaid_orders(checkout.cart_id)
+    if not (use_credit and user_id is not None):
+        payments.check_amount(totals.total_cents)  # before anything is written or sent to Stripe
+    supersede_unpaid_orders(checkout.cart_id)  # gives back credit a superseded order used
+    applied = 0
+    if use_credit and user_id is not None:
+        account = credit.lock_account(user_id)
+        applied = min(account.balance_cents, totals.total_cents) if account else 0
+        if applied < totals.total_cents:
+            payments.check_amount(totals.total_cents - applied)
     order = create_order(
         checkout_id=checkout.id,
         user_id=user_id,
@@ -346,32 +371,68 @@ def place_order(
         tax_rate=totals.tax_rate,
         tax_cents=totals.tax_cents,
         acceptance=acceptance,
+        credit_cents=applied,
     )
     stock.reserve(
         holder(order),
         {p.variant_id: p.quantity for p in totals.lines},
         reservation_expiry_for(payment_method),
     )
+    if applied:
+        credit.spend(user_id, order.id, applied, order.email, f"Paid towards order {order.number}")
+        record(order, "store_credit", f"{Money(applied, order.currency)} paid with store credit.")
+    checkout.order_id = order.id
+    checkout.placed_at = utcnow()
+    checkout.payment_method = payment_method
+    if applied:
+        refresh_amounts(order)  # the credit counts as received
+    if order.due_cents == 0:
+        _paid_with_credit(order)
+        db.session.flush()
+        return order
     payment = payments.create_payment(
         reference(order),
         payment_method,
-        order.total_cents,
+        order.due_cents,
         order.currency,
     )
-    checkout.order_id = order.id
-    checkout.placed_at = utcnow()
     db.session.execute(
         sa.update(Cart)
         .where(Cart.id == checkout.cart_id)
         .values(held_for=holder(order) if payment_method == "card" else None)
     )
-    checkout.payment_method = payment_method
     if payment_method == "bank_transfer":
         order.funds_due_at = reservation_expiry_for("bank_transfer")
         payment.expires_at = order.funds_due_at
         mark_placed_for_transfer(order)
     db.session.flush()
     return order
+
+
+def _paid_with_credit(order: Order) -> None:
+    """Store credit paid the whole total: the units are sold and the order is paid now; no
+    payment row, no card, nothing sent to Stripe."""
+    stock.convert(holder(order), items(order))
+    transition(order, OrderStatus.PAID, note="Paid in full with store credit.")
+    order_placed.send(order)  # the cart lets go of the items
+    emails.confirmation(order)
+
+
+def give_back_credit(order: Order) -> None:
+    """A cancelled order gives back the store credit it used, once: a restore row in the
+    buyer's ledger, the order's credit back to 0, and a line on its timeline."""
+    if not order.credit_cents:
+        return
+    amount = order.credit_cents
+    if credit.restore(order.id, f"Order {order.number} cancelled") is None:
+        return
+    order.credit_cents = 0
+    refresh_amounts(order)
+    record(
+        order,
+        "store_credit_returned",
+        f"{Money(amount, order.currency)} of store credit given back to your balance.",
+    )
 
 
 def supersede_unpaid_orders(cart_id: int) -> int:

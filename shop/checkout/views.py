@@ -195,6 +195,7 @@ def review():
                 user_id=current_user.id if current_user.is_authenticated else None,
                 payment_method=form.payment_method.data,
                 acceptance=acceptance,
+                use_credit=bool(form.use_credit.data),
             )
         except OutOfStock as exc:
             db.session.rollback()
@@ -212,14 +213,18 @@ def review():
             if order.payment_method == "card" and order.status == OrderStatus.PENDING_PAYMENT:
                 return redirect(url_for("checkout.pay", token=token), 303)
             return redirect(url_for("orders.guest_view", token=token, placed=1), 303)
+    totals = _totals(checkout)
+    user_id = current_user.id if current_user.is_authenticated else None
     return _page(
         "review",
         checkout,
         "review",
         400 if (form.errors or error) else 200,
+        totals=totals,
         form=form,
         error=error,
         terms_version=current_app.config["TERMS_VERSION"],
+        credit_cents=services.credit_to_apply(user_id, totals.total_cents),
     )
 
 

@@ -181,7 +181,7 @@ def request_new_payment(order_id: int, actor, method: str = "card") -> Payment:
     waiting = open_payment(rows)
     if waiting is not None:
         return waiting
-    outstanding = order.total_cents - held_cents(rows)
+    outstanding = order.due_cents - held_cents(rows)  # store credit already paid its part
     if outstanding <= 0:
         raise DomainError("Nothing is outstanding on this order.")
     purpose = f"renewal-{len(rows) + 1}"

@@ -33,6 +33,9 @@ class Order(TimestampMixin, db.Model):
         ),
         sa.CheckConstraint("paid_cents >= 0", name="paid_not_negative"),
         sa.CheckConstraint(
+            "credit_cents >= 0 AND credit_cents <= total_cents", name="credit_within_total"
+        ),
+        sa.CheckConstraint(
             "payment_method IN ('card', 'bank_transfer')", name="payment_method_known"
         ),
     )
@@ -66,6 +69,9 @@ class Order(TimestampMixin, db.Model):
     tax_cents: Mapped[int] = money_column()
     total_cents: Mapped[int] = money_column()
     tax_rate: Mapped[Decimal] = mapped_column(sa.Numeric(6, 3), nullable=False)
+    # Paid with the buyer's store credit (the ledger's spend row for this order); the card or
+    # transfer pays the rest. Counted as received; back to 0 when a cancelled order gives it back.
+    credit_cents: Mapped[int] = money_column(default=0, server_default="0")
     # Across all the order's payments (deposit, balance...), kept by `refresh_amounts`.
     paid_cents: Mapped[int] = money_column(default=0)  # received less refunded
     authorized_cents: Mapped[int] = money_column(default=0)  # held on cards, not yet captured
@@ -103,6 +109,11 @@ class Order(TimestampMixin, db.Model):
     @property
     def total(self) -> Money:
         return Money(self.total_cents, self.currency)
+
+    @property
+    def due_cents(self) -> int:
+        """What the card or transfer pays: the total less the store credit applied."""
+        return self.total_cents - self.credit_cents
 
     @property
     def outstanding_cents(self) -> int:

@@ -151,12 +151,17 @@ def create_order(
     acceptance: Acceptance,
     currency: str = "USD",
     discount_cents: int = 0,
+    credit_cents: int = 0,
 ) -> Order:
-    """Write the order and its lines (amounts add up, or the database refuses)."""
+    """Write the order and its lines (amounts add up, or the database refuses). `credit_cents`
+    is the part of the total paid with store credit (the caller writes the ledger row)."""
     subtotal = sum(line.unit_price_cents * line.quantity for line in lines)
     delivery = sum(line.delivery_cents for line in lines)
     if not 0 <= discount_cents <= subtotal:
         raise ValueError("a discount is between nothing and the whole subtotal")
+    total = subtotal - discount_cents + delivery + tax_cents
+    if not 0 <= credit_cents <= total:
+        raise ValueError("store credit pays between nothing and the whole total")
     status = (
         OrderStatus.AWAITING_FUNDS
         if payment_method == "bank_transfer"
@@ -182,7 +187,8 @@ def create_order(
         discount_cents=discount_cents,
         delivery_cents=delivery,
         tax_cents=tax_cents,
-        total_cents=subtotal - discount_cents + delivery + tax_cents,
+        total_cents=total,
+        credit_cents=credit_cents,
         tax_rate=tax_rate,
         terms_version=acceptance.terms_version,
         terms_accepted_at=acceptance.accepted_at,
@@ -262,7 +268,8 @@ def refresh_amounts(order: Order) -> None:
     order.authorized_cents = sum(
         p.amount_capturable_cents for p in rows if p.status == PaymentStatus.AUTHORIZED
     )
-    order.received_cents = sum(p.amount_received_cents for p in rows)
+    # Store credit applied to the order is money received, like a payment.
+    order.received_cents = sum(p.amount_received_cents for p in rows) + order.credit_cents
     order.refunded_cents = sum(p.amount_refunded_cents for p in rows)
     order.paid_cents = max(order.received_cents - order.refunded_cents, 0)
     lapsed = any(p.method == "card" and p.status == PaymentStatus.EXPIRED for p in rows)

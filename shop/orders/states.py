@@ -13,7 +13,7 @@ from shop.db import utcnow
 from shop.errors import InvalidTransition
 from shop.extensions import db
 from shop.orders.models import Order, OrderEvent
-from shop.orders.signals import order_delivered
+from shop.orders.signals import order_cancelled, order_delivered
 
 
 class OrderStatus(StrEnum):
@@ -162,6 +162,8 @@ def transition(
     db.session.flush()
     if target == OrderStatus.DELIVERED:
         order_delivered.send(order)  # warranty registrations start (support/warranty.py)
+    if target == OrderStatus.CANCELLED:
+        order_cancelled.send(order)  # store credit it used goes back (checkout/handlers.py)
     if actor is not None and actor_kind in EMPLOYEES:
         audit.record(
             actor,

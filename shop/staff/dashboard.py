@@ -26,6 +26,7 @@ from shop.payments import holds
 from shop.payments.models import Payment, Refund, TransferReceipt
 from shop.quotes.models import Quote
 from shop.support import satisfaction
+from shop.support.models import CreditGrant, ReturnRequest, Ticket
 
 LIMIT = 25
 OPEN_QUOTES = ("draft", "pending_approval", "approved", "sent", "changes_requested", "accepted")
@@ -74,6 +75,7 @@ class Board:
     refunds: list[MoneyRow] = field(default_factory=list)
     receipts: list[MoneyRow] = field(default_factory=list)
     quotes: list[Quote] = field(default_factory=list)
+    credits: list[tuple[CreditGrant, str]] = field(default_factory=list)  # (grant, ticket no.)
     holds: list[HoldRow] = field(default_factory=list)
     disputes: list[Order] = field(default_factory=list)
     overdue: list[Order] = field(default_factory=list)
@@ -88,7 +90,7 @@ class Board:
 
     @property
     def approvals(self) -> int:
-        return len(self.refunds) + len(self.receipts) + len(self.quotes)
+        return len(self.refunds) + len(self.receipts) + len(self.quotes) + len(self.credits)
 
 
 # --- the pieces -------------------------------------------------------------------------------
@@ -183,6 +185,19 @@ def _attach_orders(board: Board) -> None:
     board.people = _people(ids)
 
 
+def _pending_credit() -> list[tuple[CreditGrant, str]]:
+    """Store credit waiting for a second person, with its ticket's number: one query."""
+    rows = db.session.execute(
+        sa.select(CreditGrant, Ticket.number)
+        .join(ReturnRequest, ReturnRequest.id == CreditGrant.return_id)
+        .join(Ticket, Ticket.id == ReturnRequest.ticket_id)
+        .where(CreditGrant.status == "pending_approval")
+        .order_by(CreditGrant.created_at, CreditGrant.id)
+        .limit(LIMIT)
+    ).all()
+    return [(grant, number) for grant, number in rows]
+
+
 # --- per role ---------------------------------------------------------------------------------
 
 
@@ -198,6 +213,7 @@ def for_manager(now: datetime) -> Board:
             .limit(LIMIT)
         )
     )
+    board.credits = _pending_credit()
     board.holds = hold_rows(now, DASHBOARD_HOLD_HOURS)
     board.disputes = _order_list(Order.dispute_status == "open")
     board.overdue = _overdue(now)

@@ -15,11 +15,14 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from shop.auth.roles import Permission
 from shop.auth.session import permission_required
-from shop.errors import DomainError
+from shop.errors import DomainError, NotFound
+from shop.extensions import db
 from shop.money import Money, MoneyError
+from shop.payments import refunds
 from shop.staff.actions import run_action
 from shop.staff.views import bp
 from shop.support import returns, warranty
+from shop.support.models import CreditGrant, ReturnRequest, Ticket
 
 
 def _strip(value):
@@ -68,6 +71,18 @@ class SettleForm(FlaskForm):
             raise DomainError("Enter an amount such as 12,500.00.", field="amount") from None
 
 
+class ApproveCreditForm(FlaskForm):
+    """Only the CSRF token: the decision is the button."""
+
+
+class RejectCreditForm(FlaskForm):
+    reason = StringField(
+        "Why reject it",
+        filters=[_strip],
+        validators=[DataRequired("Say why the store credit is rejected."), Length(max=300)],
+    )
+
+
 class SerialForm(FlaskForm):
     serial_number = StringField(
         "Serial number",
@@ -84,6 +99,8 @@ def _after_sale_panels():
         "warranty_units": warranty.coverage,
         "return_request_key": lambda: secrets.token_urlsafe(24),
         "return_outcomes": returns.OUTCOME_LABELS,
+        "credit_approval_limit": refunds.approval_limit_cents,
+        "may_give_credit": returns.may_give_credit,
     }
 
 
@@ -170,6 +187,44 @@ def return_settle(number: str):
             note=form.note.data,
         ),
         lambda done: done.message,
+    )
+
+
+def _grant_ticket(grant_id: int):
+    grant = db.session.get(CreditGrant, grant_id)
+    ret = db.session.get(ReturnRequest, grant.return_id) if grant else None
+    ticket = db.session.get(Ticket, ret.ticket_id) if ret else None
+    if ticket is None:
+        raise NotFound("No such store credit.")
+    return grant, ticket
+
+
+@bp.route("/credits/<id:grant_id>/approve", methods=["POST"])
+@permission_required(Permission.APPROVE_STORE_CREDIT)
+def credit_approve(grant_id: int):
+    """The second pair of eyes on store credit above the refund limit."""
+    grant, ticket = _grant_ticket(grant_id)
+    form = ApproveCreditForm()
+    if not form.validate_on_submit():
+        return _refused(form, ticket.number)
+    return _run(
+        ticket.number,
+        lambda: returns.approve_credit(grant.id, current_user),
+        lambda g: f"Store credit of {Money(g.amount_cents, g.currency)} approved and given.",
+    )
+
+
+@bp.route("/credits/<id:grant_id>/reject", methods=["POST"])
+@permission_required(Permission.APPROVE_STORE_CREDIT)
+def credit_reject(grant_id: int):
+    grant, ticket = _grant_ticket(grant_id)
+    form = RejectCreditForm()
+    if not form.validate_on_submit():
+        return _refused(form, ticket.number)
+    return _run(
+        ticket.number,
+        lambda: returns.reject_credit(grant.id, current_user, form.reason.data),
+        lambda g: "Store credit rejected; the return can be settled again.",
     )
 
 

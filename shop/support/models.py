@@ -222,29 +222,53 @@ class ReturnRequest(TimestampMixin, db.Model):
         sa.ForeignKey("orders.id", ondelete="SET NULL"), index=True
     )
     credit_cents: Mapped[int] = money_column(default=0)
+    # Units put back on the shelf when the goods came back (once, at "received").
+    restocked_units: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
 
 
-class StoreCredit(db.Model):
-    """A ledger of store credit per buyer: positive when given, negative when spent."""
+CREDIT_GRANT_STATUSES = ("pending_approval", "granted", "rejected")
 
-    __tablename__ = "store_credits"
-    __table_args__ = (sa.Index("ix_store_credits_email", "email", "id"),)
+
+class CreditGrant(TimestampMixin, db.Model):
+    """Store credit asked for on a return, like a refund: written to the buyer's ledger at once
+    within the refund limit; above it only when a second staff member approves (never the one
+    who asked: the database refuses that too). A rejected one leaves the return to settle again.
+    """
+
+    __tablename__ = "credit_grants"
+    __table_args__ = (
+        sa.Index("ix_credit_grants_status_created", "status", "created_at"),
+        sa.CheckConstraint("amount_cents > 0", name="amount_positive"),
+        sa.CheckConstraint(_in("status", CREDIT_GRANT_STATUSES), name="status_known"),
+        sa.CheckConstraint(
+            "approved_by_id IS NULL OR approved_by_id <> requested_by_id", name="four_eyes"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("return_requests.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     buyer_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
-    email: Mapped[str] = mapped_column(sa.String(254), nullable=False)
-    amount_cents: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    amount_cents: Mapped[int] = money_column()
     currency: Mapped[str] = mapped_column(sa.String(3), nullable=False, default="USD")
     reason: Mapped[str] = mapped_column(sa.String(300), nullable=False)
-    return_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("return_requests.id", ondelete="SET NULL"), unique=True
-    )
-    created_by_id: Mapped[int | None] = mapped_column(
+    status: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    requested_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    requested_by_label: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    approved_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    approved_by_label: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="")
+
+    def __repr__(self) -> str:
+        return f"<CreditGrant {self.id} return={self.return_id} {self.amount_cents} {self.status}>"
 
 
 class WarrantyRegistration(db.Model):

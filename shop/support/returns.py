@@ -6,6 +6,12 @@ Rules:
 - Any staff member (rep, support, manager) may decide, mark received and settle; a refund is
   asked for through `shop.orders.operations.request_refund`, which needs the REQUEST_REFUND
   permission and, above REFUND_APPROVAL_ABOVE_CENTS, a second staff member's approval.
+- Store credit is money too: given only by the ticket's assignee or someone with
+  GIVE_STORE_CREDIT (support, managers), never more than the returned goods were paid for
+  less what the order already gave back (refunds, credit), and above the same limit as a
+  refund only once a second person with APPROVE_STORE_CREDIT says yes. Granted credit is a
+  row in the buyer's ledger (shop/credit), spendable at checkout.
+- Returned units go back on the shelf when the goods are received.
 - A return is approved only within RETURN_WINDOW_DAYS of the order's delivery; a manager may
   approve later with a reason (written to the audit trail).
 - Each step writes a TicketEvent and an audit entry; the buyer is emailed when they should act
@@ -22,8 +28,9 @@ from flask import current_app
 from werkzeug.routing import BuildError
 
 from shop.audit import services as audit
-from shop.auth.roles import Permission, Role, can
+from shop.auth.roles import Permission, can
 from shop.catalog import stock
+from shop.credit import services as credit
 from shop.db import lock_row, utcnow
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
@@ -46,7 +53,7 @@ from shop.payments import refunds
 from shop.payments.models import Payment, Refund
 from shop.payments.states import PaymentStatus
 from shop.support import emails
-from shop.support.models import ReturnRequest, StoreCredit, Ticket, TicketEvent
+from shop.support.models import CreditGrant, ReturnRequest, Ticket, TicketEvent
 from shop.support.warranty import ticket_lines
 
 OUTCOME_LABELS = {"refund": "Refund", "store_credit": "Store credit", "exchange": "Exchange"}
@@ -165,6 +172,79 @@ def suggested_amount(lines: list[OrderLine]) -> int:
     return sum(line.line_total_cents + line.delivery_cents for line in lines)
 
 
+def returned_items(lines: list[OrderLine]) -> dict[int, int]:
+    """Variant id -> units of the returned lines still sold in the catalog."""
+    out: dict[int, int] = {}
+    for line in lines:
+        if line.variant_id is not None:
+            out[line.variant_id] = out.get(line.variant_id, 0) + line.quantity
+    return out
+
+
+def paid_for(order: Order, lines: list[OrderLine]) -> int:
+    """What the returned lines were paid for: their price and delivery, less their share of
+    the order's discount (rounded in the store's favour)."""
+    value = suggested_amount(lines)
+    if order.discount_cents and order.subtotal_cents:
+        goods = sum(line.line_total_cents for line in lines)
+        share = -(-order.discount_cents * goods // order.subtotal_cents)  # ceiling, exact
+        value -= share
+    return max(value, 0)
+
+
+def _credit_asked(order: Order, exclude_grant_id: int | None = None) -> int:
+    """Store credit granted or waiting for approval on this order's returns."""
+    stmt = (
+        sa.select(sa.func.coalesce(sa.func.sum(CreditGrant.amount_cents), 0))
+        .join(ReturnRequest, ReturnRequest.id == CreditGrant.return_id)
+        .where(
+            ReturnRequest.order_id == order.id,
+            CreditGrant.status.in_(("pending_approval", "granted")),
+        )
+    )
+    if exclude_grant_id is not None:
+        stmt = stmt.where(CreditGrant.id != exclude_grant_id)
+    return int(db.session.scalar(stmt) or 0)
+
+
+def _refunds_waiting(order: Order) -> int:
+    """Refunds of this order's payments asked for and not yet sent (they will be)."""
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(Refund.amount_cents), 0))
+            .join(Payment, Payment.id == Refund.payment_id)
+            .where(Payment.reference == f"order:{order.id}", Refund.status.in_(refunds.RESERVED))
+        )
+        or 0
+    )
+
+
+def money_left(order: Order, exclude_grant_id: int | None = None) -> int:
+    """What the order took in (payments and store credit) that nothing has given back yet:
+    refunds made or on their way, store credit granted or waiting for approval."""
+    left = order.received_cents - order.refunded_cents
+    left -= _refunds_waiting(order) + _credit_asked(order, exclude_grant_id)
+    return max(left, 0)
+
+
+def credit_cap(order: Order, lines: list[OrderLine], exclude_grant_id: int | None = None) -> int:
+    """The most store credit a return can give: what its goods were paid for, and never more
+    than the order still holds after refunds and earlier credit."""
+    return min(paid_for(order, lines), money_left(order, exclude_grant_id))
+
+
+def may_give_credit(ticket: Ticket, actor) -> bool:
+    """Support and managers (GIVE_STORE_CREDIT), or the staff member the ticket is assigned to."""
+    role = getattr(actor, "role", None)
+    if can(role, Permission.GIVE_STORE_CREDIT):
+        return True
+    return (
+        can(role, Permission.HANDLE_RETURNS)
+        and ticket.assignee_id is not None
+        and (ticket.assignee_id == getattr(actor, "id", None))
+    )
+
+
 # --- creating ---------------------------------------------------------------------------------
 
 
@@ -210,7 +290,7 @@ def approve(
     override_reason = (override_reason or "").strip()
     late = not within_window(order)
     if late:
-        if actor.role != Role.MANAGER.value:
+        if not can(actor.role, Permission.APPROVE_LATE_RETURN):
             raise DomainError(
                 f"The return window of {window_days()} days after delivery closed on "
                 f"{window_ends(order):%B %-d, %Y}. Only a manager can approve it now, with a "
@@ -282,14 +362,27 @@ def mark_received(ticket_id: int, actor) -> ReturnRequest:
         raise DomainError("Only an approved return can be marked received.")
     ret.status = "received"
     ret.received_at = utcnow()
+    # The goods are back on the shelf: another buyer (or this one, exchanging) can have them.
+    # Once: the return row is locked and only an approved return gets here.
+    units = stock.put_back(returned_items(returned_lines(ticket)))
+    ret.restocked_units = units
+    back = f" {units} unit{'s' if units != 1 else ''} back in stock." if units else ""
     _event(ticket, "return_received", "Returned goods received.", actor, False)
+    if units:
+        _event(ticket, "return_restocked", back.strip(), actor, True)
+        record(
+            order,
+            "return_restocked",
+            f"Return {ticket.number} received.{back}",
+            visible_to_buyer=False,
+        )
     audit.record(
         actor,
         "return.received",
         "ticket",
         ticket.number,
         before={"status": "approved"},
-        after={"status": "received", "order": order.number},
+        after={"status": "received", "order": order.number, "restocked_units": units},
     )
     _email(ticket, ret, "received", "we received your return", order=order)
     return ret
@@ -367,6 +460,13 @@ def settle(
 
 def _refund(ticket, ret, order, lines, actor, amount_cents, request_key, note) -> Settled:
     amount = _positive(amount_cents, suggested_amount(lines), "refund")
+    left = money_left(order)
+    if amount > left:
+        raise DomainError(
+            f"At most {Money(left, order.currency)} of order {order.number} can still be given "
+            "back (refunds and store credit already count).",
+            field="amount",
+        )
     payment = refundable_payment(order, amount)
     if payment is None:
         raise DomainError(
@@ -408,22 +508,57 @@ def _refund(ticket, ret, order, lines, actor, amount_cents, request_key, note) -
 
 
 def _credit(ticket, ret, order, lines, actor, amount_cents, note) -> Settled:
-    amount = _positive(amount_cents, suggested_amount(lines), "store credit")
-    reason = f"Return {ticket.number} (order {order.number})" + (f": {note}" if note else "")
-    db.session.add(
-        StoreCredit(
-            buyer_id=order.user_id or ticket.buyer_id,
-            email=ticket.email,
-            amount_cents=amount,
-            currency=order.currency,
-            reason=reason[:300],
-            return_id=ret.id,
-            created_by_id=actor.id,
+    if not may_give_credit(ticket, actor):
+        raise DomainError(
+            "Store credit is given by the ticket's assignee, support or a manager.",
+            field="outcome",
         )
+    buyer_id = order.user_id or ticket.buyer_id
+    if buyer_id is None:
+        raise DomainError(
+            "This buyer has no account to keep store credit in: refund instead, or ask them "
+            "to register with the order's email first.",
+            field="outcome",
+        )
+    cap = credit_cap(order, lines)
+    if cap <= 0:
+        raise DomainError(
+            f"Nothing of order {order.number} is left to give as store credit: it was refunded "
+            "or credited already.",
+            field="amount",
+        )
+    amount = _positive(amount_cents, cap, "store credit")
+    if amount > cap:
+        raise DomainError(
+            f"At most {Money(cap, order.currency)} of store credit can be given for this "
+            "return: what its goods were paid for, less what was already refunded or credited.",
+            field="amount",
+        )
+    waiting = refunds.needs_approval(amount)
+    grant = CreditGrant(
+        return_id=ret.id,
+        buyer_id=buyer_id,
+        amount_cents=amount,
+        currency=order.currency,
+        reason=(f"Return {ticket.number} (order {order.number})" + (f": {note}" if note else ""))[
+            :300
+        ],
+        status="pending_approval" if waiting else "granted",
+        requested_by_id=actor.id,
+        requested_by_label=_label(actor),
     )
-    ret.credit_cents = amount
+    db.session.add(grant)
     db.session.flush()
-    text = f"Store credit of {Money(amount, order.currency)} given."
+    ret.credit_cents = amount
+    if waiting:
+        text = (
+            f"Store credit of {Money(amount, order.currency)} asked for; above "
+            f"{Money(refunds.approval_limit_cents(), order.currency)} it waits for a second "
+            "staff member's approval."
+        )
+    else:
+        _write_grant(grant, ticket, order, actor)
+        text = f"Store credit of {Money(amount, order.currency)} given."
     _event(ticket, "return_store_credit", text, actor, False)
     audit.record(
         actor,
@@ -431,7 +566,12 @@ def _credit(ticket, ret, order, lines, actor, amount_cents, note) -> Settled:
         "ticket",
         ticket.number,
         before={"status": "received"},
-        after={"outcome": "store_credit", "amount_cents": amount},
+        after={
+            "outcome": "store_credit",
+            "amount_cents": amount,
+            "credit_grant_id": grant.id,
+            "credit_status": grant.status,
+        },
         reason=note,
     )
     _email(
@@ -442,9 +582,122 @@ def _credit(ticket, ret, order, lines, actor, amount_cents, note) -> Settled:
         order=order,
         outcome="store_credit",
         amount=amount,
-        waiting=False,
+        waiting=waiting,
     )
     return Settled(ret, text)
+
+
+def _write_grant(grant: CreditGrant, ticket: Ticket, order: Order, actor) -> None:
+    """The granted credit goes into the buyer's ledger (their balance row locked)."""
+    credit.grant(
+        grant.buyer_id,
+        ticket.email,
+        grant.amount_cents,
+        grant.reason,
+        currency=grant.currency,
+        return_id=grant.return_id,
+        actor_id=getattr(actor, "id", None),
+    )
+
+
+def _locked_grant(grant_id: int) -> tuple[CreditGrant, ReturnRequest, Ticket, Order]:
+    """The grant's return, then the grant itself, both locked (the order `settle` locks in)."""
+    found = db.session.get(CreditGrant, grant_id)
+    if found is None:
+        raise NotFound("No such store credit.")
+    ret = lock_row(ReturnRequest, found.return_id)
+    grant = lock_row(CreditGrant, grant_id)
+    return grant, ret, db.session.get(Ticket, ret.ticket_id), db.session.get(Order, ret.order_id)
+
+
+def _decidable(grant: CreditGrant, approver, verb: str) -> None:
+    if not can(getattr(approver, "role", None), Permission.APPROVE_STORE_CREDIT):
+        raise DomainError(f"Only a manager can {verb} store credit.")
+    if grant.status != "pending_approval":
+        raise DomainError("This store credit is already decided.")
+    if grant.requested_by_id is not None and grant.requested_by_id == approver.id:
+        raise DomainError(f"You asked for this store credit: another manager must {verb} it.")
+
+
+def approve_credit(grant_id: int, approver) -> CreditGrant:
+    """The second pair of eyes says yes: the credit goes into the buyer's ledger now."""
+    grant, ret, ticket, order = _locked_grant(grant_id)
+    _decidable(grant, approver, "approve")
+    cap = credit_cap(order, returned_lines(ticket), exclude_grant_id=grant.id)
+    if grant.amount_cents > cap:
+        raise DomainError(
+            f"Since it was asked for, the order gave money back: at most "
+            f"{Money(cap, order.currency)} can be credited now. Reject it and settle again."
+        )
+    grant.status = "granted"
+    grant.approved_by_id = approver.id
+    grant.approved_by_label = _label(approver)
+    grant.decided_at = utcnow()
+    db.session.flush()
+    _write_grant(grant, ticket, order, approver)
+    amount = Money(grant.amount_cents, grant.currency)
+    _event(ticket, "return_credit_approved", f"Store credit of {amount} approved.", approver, True)
+    audit.record(
+        approver,
+        "return.credit_approve",
+        "ticket",
+        ticket.number,
+        before={"credit_status": "pending_approval"},
+        after={"credit_status": "granted", "amount_cents": grant.amount_cents},
+    )
+    _email(
+        ticket, ret, "credit", "your store credit is ready", order=order, amount=grant.amount_cents
+    )
+    return grant
+
+
+def reject_credit(grant_id: int, approver, reason: str) -> CreditGrant:
+    """The second pair of eyes says no: nothing is credited and the return can be settled
+    again (another amount, a refund or an exchange)."""
+    reason = (reason or "").strip()
+    grant, ret, ticket, _order = _locked_grant(grant_id)
+    _decidable(grant, approver, "reject")
+    if not reason:
+        raise DomainError("Say why the store credit is rejected.", field="reason")
+    grant.status = "rejected"
+    grant.approved_by_id = approver.id
+    grant.approved_by_label = _label(approver)
+    grant.decided_at = utcnow()
+    grant.decision_note = reason[:300]
+    ret.outcome = None
+    ret.status = "received"
+    ret.credit_cents = 0
+    db.session.flush()
+    amount = Money(grant.amount_cents, grant.currency)
+    _event(
+        ticket,
+        "return_credit_rejected",
+        f"Store credit of {amount} rejected: {reason}. Settle the return again.",
+        approver,
+        True,
+    )
+    audit.record(
+        approver,
+        "return.credit_reject",
+        "ticket",
+        ticket.number,
+        before={"credit_status": "pending_approval"},
+        after={"credit_status": "rejected", "amount_cents": grant.amount_cents},
+        reason=reason,
+    )
+    return grant
+
+
+def pending_credit(limit: int = 50) -> list[CreditGrant]:
+    """Store credit waiting for a second person, oldest first (the managers' queue)."""
+    return list(
+        db.session.scalars(
+            sa.select(CreditGrant)
+            .where(CreditGrant.status == "pending_approval")
+            .order_by(CreditGrant.created_at, CreditGrant.id)
+            .limit(limit)
+        )
+    )
 
 
 def _exchange(ticket, ret, order, lines, actor, note) -> Settled:
@@ -553,6 +806,8 @@ class Panel:
     within_window: bool
     suggested_cents: int
     default_instructions: str
+    credit_cap_cents: int = 0
+    credit_grant: CreditGrant | None = None
 
     @property
     def status_label(self) -> str:
@@ -568,6 +823,16 @@ def panel(ticket: Ticket) -> Panel:
     exchange = (
         db.session.get(Order, ret.exchange_order_id) if ret and ret.exchange_order_id else None
     )
+    grant = (
+        db.session.scalar(
+            sa.select(CreditGrant)
+            .where(CreditGrant.return_id == ret.id)
+            .order_by(CreditGrant.id.desc())
+            .limit(1)
+        )
+        if ret
+        else None
+    )
     return Panel(
         ticket=ticket,
         ret=ret,
@@ -579,6 +844,8 @@ def panel(ticket: Ticket) -> Panel:
         within_window=within_window(order) if order else False,
         suggested_cents=suggested_amount(lines),
         default_instructions=default_instructions(ticket),
+        credit_cap_cents=credit_cap(order, lines) if ret and ret.status == "received" else 0,
+        credit_grant=grant,
     )
 
 

@@ -31,6 +31,7 @@ def test_grants_table_denies_by_default(role, permission):
             Permission.VIEW_ORDERS,
             Permission.REQUEST_REFUND,
             Permission.RECORD_TRANSFER,
+            Permission.GIVE_STORE_CREDIT,
             Permission.SCHEDULE_DELIVERY,
             Permission.VIEW_DELIVERIES,
             Permission.MARK_DELIVERED,

@@ -17,6 +17,7 @@ LAYERS = {
     "research": 2,
     "cart": 3,
     "payments": 3,
+    "credit": 3,
     "orders": 4,
     "consultations": 4,
     "checkout": 5,
