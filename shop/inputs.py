@@ -106,26 +106,25 @@ def bounded_decimal(text, *, low: Decimal, high: Decimal) -> Decimal | None:
 
 
 class BoundedDecimalField(DecimalField):
-    """A DecimalField that refuses what lies outside [low, high] as a form error; a value such
-    as 1e26 would otherwise raise InvalidOperation when rounded to `places`."""
+    """A DecimalField that refuses what lies outside [low, high] as a form error (`message`);
+    a value such as 1e26 would otherwise raise InvalidOperation when rounded to `places`."""
 
-    def __init__(self, label=None, validators=None, low=Decimal(0), high=Decimal(100), **kw):
+    def __init__(
+        self, label=None, validators=None, low=0, high=100, message: str | None = None, **kw
+    ):
         super().__init__(label, validators, **kw)
         self.low, self.high = Decimal(low), Decimal(high)
+        self.message = message or f"Enter a number from {self.low} to {self.high}."
 
     def process_formdata(self, valuelist):
         if not valuelist or valuelist[0] in ("", None):
             self.data = None
             return
-        value = bounded_decimal(valuelist[0], low=Decimal("-1e15"), high=Decimal("1e15"))
+        value = bounded_decimal(valuelist[0], low=self.low, high=self.high)
         if value is None:
             self.data = None
-            raise ValueError(f"Enter a number from {self.low} to {self.high}.")
+            raise ValueError(self.message)
         self.data = value
-
-    def pre_validate(self, form):
-        if self.data is not None and not self.low <= self.data <= self.high:
-            raise ValidationError(f"Enter a number from {self.low} to {self.high}.")
 
 
 # --- dates and instants -------------------------------------------------------------------
@@ -159,16 +158,16 @@ class BoundedDateField(DateField):
         if self.data is None:
             return
         today = date.today()
-        if not EARLIEST_YEAR <= self.data.year <= LATEST_YEAR:
-            raise ValidationError("Enter a real date.")
-        if self.future is not None and self.data > today + timedelta(days=self.future):
-            raise ValidationError(
-                f"Enter a date no later than {today + timedelta(days=self.future):%b %-d, %Y}."
-            )
-        if self.past is not None and self.data < today - timedelta(days=self.past):
-            raise ValidationError(
-                f"Enter a date no earlier than {today - timedelta(days=self.past):%b %-d, %Y}."
-            )
+        latest = date(LATEST_YEAR, 12, 31)
+        earliest = date(EARLIEST_YEAR, 1, 1)
+        if self.future is not None:
+            latest = min(latest, today + timedelta(days=self.future))
+        if self.past is not None:
+            earliest = max(earliest, today - timedelta(days=self.past))
+        if self.data > latest:
+            raise ValidationError(f"Enter a date no later than {latest:%b %-d, %Y}.")
+        if self.data < earliest:
+            raise ValidationError(f"Enter a date no earlier than {earliest:%b %-d, %Y}.")
 
 
 # --- names and other text -----------------------------------------------------------------

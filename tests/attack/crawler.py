@@ -11,6 +11,7 @@ shape. Any answer of 500 or more (or an exception the app let through) is a fail
 
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from html.parser import HTMLParser
@@ -148,6 +149,24 @@ def is_free_text(f: Field) -> bool:
     return f.kind == "text" and bool(_TEXT_NAMES.search(f.name.lower()))
 
 
+# Fields that carry amounts, quantities, ids, dates or choices get every hostile number; the
+# others a rotating sample of two (a form of forty fields would otherwise take seconds).
+_NUMERIC_NAMES = re.compile(
+    r"amount|price|cost|quantit|qty|_id$|^id$|value|pct|percent|rep|^to$|into|window|slot|"
+    r"date|_on$|until|page|_min$|_max$"
+)
+
+
+def sample(name: str, value: str | None, i: int) -> list[str]:
+    """The hostile values one field gets in the per-field pass."""
+    numbers = (
+        NUMBERS
+        if _NUMERIC_NAMES.search(name.lower())
+        else [NUMBERS[i % len(NUMBERS)], NUMBERS[(i + 2) % len(NUMBERS)]]
+    )
+    return [*numbers, year_9999(value)]
+
+
 def values_of(form: Form, hints: dict) -> dict:
     """A careful person's values for the whole form: one per name (the checked radio, or the
     first of its group), with hints (real references, say) where the world gave them."""
@@ -195,11 +214,13 @@ class Crawler:
         self.args: dict[str, set] = {}  # URL argument name -> values seen
         self.failures: list[Failure] = []
         self.requests = 0
+        self.timings: dict[str, float] = {}  # endpoint -> seconds spent on it
 
     # --- requests -------------------------------------------------------------------------
 
     def send(self, method: str, url: str, what: str, **kw):
         self.requests += 1
+        started = time.perf_counter()
         try:
             # A browser follows a form's redirect: the page after it runs too (and reads the
             # flashed messages, which would otherwise pile up in the session cookie).
@@ -209,10 +230,11 @@ class Crawler:
             detail = f"{type(exc).__name__}: {str(exc)[:200]}"
             self.failures.append(Failure(self.role, method, url[:200], what, 500, detail))
             return None
+        finally:
+            name = (self.endpoint(urlsplit(url).path, method.upper()) or ("?",))[0]
+            self.timings[name] = self.timings.get(name, 0) + time.perf_counter() - started
         if response.status_code >= 500:
-            self.failures.append(
-                Failure(self.role, method, url[:200], what, response.status_code)
-            )
+            self.failures.append(Failure(self.role, method, url[:200], what, response.status_code))
         return response
 
     def csrf(self) -> str:
@@ -303,10 +325,10 @@ class Crawler:
             attacked.add(key)
             for text in TEXTS:
                 self.submit(form, {**base, **dict.fromkeys(names, text)}, f"all={text[:12]!r}")
-            for name in names:
+            for i, name in enumerate(names):
                 if all(is_free_text(f) for f in editable if f.name == name):
                     continue
-                for value in [*NUMBERS, year_9999(base.get(name))]:
+                for value in sample(name, base.get(name), i):
                     self.submit(form, {**base, name: value}, f"{name}={value}")
 
     def attack_query_strings(self) -> None:

@@ -7,6 +7,7 @@ for approval), so forms carry real ids. `tests/attack/crawler.py` finds the page
 
 import re
 import time
+from datetime import date
 from urllib.parse import urlsplit
 
 import pytest
@@ -48,9 +49,7 @@ def fill(client, page: str, action_part: str, **overrides):
     html = client.get(page).get_data(as_text=True)
     parser = FormParser()
     parser.feed(html)
-    form = next(
-        f for f in parser.forms if f.method == "post" and action_part in (f.action or page)
-    )
+    form = next(f for f in parser.forms if f.method == "post" and action_part in (f.action or page))
     data = values_of(form, {})
     data.update(overrides)
     action = form.action or page
@@ -149,7 +148,10 @@ def world(app, db):
     fill(buyer, "/support/new", "/support/new", subject="A question", message="Hello")
     fill(buyer, "/consultations/new", "/consultations/new")
     fill(buyer, "/consultations/new/time", "/consultations/new/time")
-    hints = {"reference": _bank_payment(db, waiting.id).bank_reference}
+    hints = {
+        "reference": _bank_payment(db, waiting.id).bank_reference,
+        "received_on": date.today().isoformat(),
+    }
     return starts, hints
 
 
@@ -167,6 +169,8 @@ def test_no_form_answers_a_hostile_value_with_a_server_error(app, db, world):
         failures += crawler.run(attacked, hints)
         requests += crawler.requests
         print(f"{role}: {len(crawler.pages)} pages, {len(crawler.forms)} forms")
+        slow = sorted(crawler.timings.items(), key=lambda kv: -kv[1])[:8]
+        print("   ", ", ".join(f"{k} {v:.1f}" for k, v in slow))
     forms = len(attacked)
     took = time.monotonic() - started
     print(f"crawled {forms} forms in {requests} requests, {took:.0f} s")
