@@ -158,13 +158,17 @@ _NUMERIC_NAMES = re.compile(
 
 
 def sample(name: str, value: str | None, i: int) -> list[str]:
-    """The hostile values one field gets in the per-field pass."""
-    numbers = (
-        NUMBERS
-        if _NUMERIC_NAMES.search(name.lower())
-        else [NUMBERS[i % len(NUMBERS)], NUMBERS[(i + 2) % len(NUMBERS)]]
-    )
-    return [*numbers, year_9999(value)]
+    """The hostile values one field gets in the per-field pass: the two that overflow and one
+    more in turn for amounts, quantities, ids and the like, one in turn for other fields, and
+    year 9999 for a date."""
+    others = [NUMBERS[0], NUMBERS[3], NUMBERS[4], year_9999(value)]
+    if _NUMERIC_NAMES.search(name.lower()):
+        chosen = ["1e26", str(2**63), others[i % len(others)]]
+    else:
+        chosen = [[*NUMBERS, year_9999(value)][i % (len(NUMBERS) + 1)]]
+    if value and _DATE.match(value) and year_9999(value) not in chosen:
+        chosen.append(year_9999(value))
+    return chosen
 
 
 def values_of(form: Form, hints: dict) -> dict:
@@ -226,7 +230,7 @@ class Crawler:
             # flashed messages, which would otherwise pile up in the session cookie).
             follow = method.upper() == "POST"
             response = self.client.open(url, method=method.upper(), follow_redirects=follow, **kw)
-        except Exception as exc:  # noqa: BLE001  (TESTING propagates the app's exceptions)
+        except Exception as exc:
             detail = f"{type(exc).__name__}: {str(exc)[:200]}"
             self.failures.append(Failure(self.role, method, url[:200], what, 500, detail))
             return None
@@ -332,12 +336,17 @@ class Crawler:
                     self.submit(form, {**base, name: value}, f"{name}={value}")
 
     def attack_query_strings(self) -> None:
-        """Links that carry query arguments (filters, pages, ids), each argument made hostile."""
-        for url in list(self.pages):
+        """Query arguments seen in links (filters, pages, ids), each made hostile once per
+        page kind."""
+        done = set()
+        for url, name in list(self.pages.items()):
             parts = urlsplit(url)
             query = parse_qsl(parts.query)
             for i, (key, value) in enumerate(query):
-                for bad in [*NUMBERS, year_9999(value), "a\x00b"]:
+                if (name, key) in done:
+                    continue
+                done.add((name, key))
+                for bad in ["-1", "1e26", str(2**63), year_9999(value), "a\x00b"]:
                     changed = [*query[:i], (key, bad), *query[i + 1 :]]
                     self.send("GET", f"{parts.path}?{urlencode(changed)}", f"?{key}={bad}")
 

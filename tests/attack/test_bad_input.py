@@ -49,7 +49,7 @@ def test_a_delivery_window_in_year_9999_is_refused_calmly(client, db, crew, make
 
 
 @pytest.fixture
-def pay_path(client, piano, checkout_to_review):  # noqa: F811
+def pay_path(client, piano, checkout_to_review):
     checkout_to_review(piano.variants[0].id, quantity=1)
     return place(client).headers["Location"]
 
@@ -102,7 +102,7 @@ def test_a_form_posted_as_a_json_list_is_a_400_not_a_crash(client):
 
 
 @pytest.mark.parametrize("value", [HUGE, "1" * 40, "-1", "1e26"])
-def test_a_rep_filter_beyond_64_bits_matches_nothing(client, login, staff, value):  # noqa: F811
+def test_a_rep_filter_beyond_64_bits_matches_nothing(client, login, staff, value):
     login(staff["manager"])
     response = client.get(f"/staff/consultations?rep={value}")
     assert response.status_code == 200
@@ -118,7 +118,7 @@ def test_a_transfer_amount_above_the_largest_payment_is_a_form_error(
     login,
     staff,
     transfer_order,
-    amount,  # noqa: F811
+    amount,
 ):
     payment_reference = db.session.scalar(
         sa.text("SELECT bank_reference FROM payments WHERE method = 'bank_transfer'")

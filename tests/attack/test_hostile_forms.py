@@ -151,6 +151,9 @@ def world(app, db):
     hints = {
         "reference": _bank_payment(db, waiting.id).bank_reference,
         "received_on": date.today().isoformat(),
+        # Discounts in dollars, so a hostile discount value is taken as an amount.
+        "discount_kind": "amount",
+        "lines-0-discount_kind": "amount",
     }
     return starts, hints
 
