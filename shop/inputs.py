@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import current_app, jsonify, request
 from werkzeug.exceptions import BadRequest
-from wtforms import DateField, DecimalField, IntegerField, StringField
+from wtforms import DateField, DecimalField, IntegerField
 from wtforms.validators import ValidationError
 
 from shop.money import Money, MoneyError
@@ -173,21 +173,20 @@ class BoundedDateField(DateField):
 # --- names and other text -----------------------------------------------------------------
 
 
+# Characters that end a line or control a terminal: C0 and C1 controls (newlines, NUL, tabs,
+# U+0085) and the Unicode line and paragraph separators. Format characters (the zero-width
+# joiner of an emoji, a right-to-left mark in a name) are text and stay.
+_LINE_BREAKING = frozenset({"Cc", "Zl", "Zp"})
+
+
 def single_line(value):
-    """Text for one line (a name, a subject): control characters (newlines, NUL, tabs) become
-    spaces and runs of spaces one. A name with a newline would break every email header it is
-    put in. A WTForms filter; None stays None."""
+    """Text for one line (a name, a subject): control characters and line breaks become
+    spaces, runs of spaces one, no space at either end. A name with a newline would break
+    every email header it is put in. A WTForms filter; anything not a string is left alone."""
     if not isinstance(value, str):
         return value
-    cleaned = "".join(" " if unicodedata.category(c)[0] == "C" else c for c in value)
+    cleaned = "".join(" " if unicodedata.category(c) in _LINE_BREAKING else c for c in value)
     return " ".join(cleaned.split())
-
-
-class NameField(StringField):
-    """A person's name: one line, no control characters."""
-
-    def __init__(self, label=None, validators=None, filters=(), **kw):
-        super().__init__(label, validators, filters=[*filters, single_line], **kw)
 
 
 # --- request bodies -----------------------------------------------------------------------

@@ -25,6 +25,7 @@ from shop.inputs import (
     QuantityField,
     amount_cents,
     parse_id,
+    single_line,
 )
 from shop.quotes.services import LineInput, Terms
 
@@ -158,7 +159,7 @@ class BuilderForm(FlaskForm):
 
 class NewQuoteForm(FlaskForm):
     name = StringField(
-        "Buyer's name", filters=[_strip], validators=[DataRequired(), Length(max=120)]
+        "Buyer's name", filters=[single_line], validators=[DataRequired(), Length(max=120)]
     )
     email = EmailField(
         "Buyer's email", filters=[_strip], validators=[DataRequired(), Email(), Length(max=254)]
