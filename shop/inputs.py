@@ -41,26 +41,36 @@ MAX_QUANTITY = 999
 
 
 class QuantityField(IntegerField):
-    """A whole number of units from 1 (or `low`) to MAX_QUANTITY; anything else is a form error
-    ("1e25", "10000000000000" and "-1" included), never an exception further in."""
+    """A whole number of units up to `high` ("1e25", "10000000000000" and 2**63 are form
+    errors, never an exception further in). `low` None leaves the lower bound to the
+    services, whose messages say why (a quote line's quantity, say)."""
 
-    def __init__(self, label=None, validators=None, low: int = 1, high: int = MAX_QUANTITY, **kw):
+    def __init__(self, label=None, validators=None, low=1, high=MAX_QUANTITY, **kw):
         super().__init__(label, validators, **kw)
         self.low, self.high = low, high
+        if low is None:
+            self.message = f"Enter a quantity of at most {high}."
+        else:
+            self.message = f"Enter a whole number of units from {low} to {high}."
 
     def process_formdata(self, valuelist):
         if not valuelist or valuelist[0] in ("", None):
             self.data = None
             return
         text = str(valuelist[0]).strip()
-        if not re.fullmatch(r"[+-]?\d{1,12}", text):
+        if not re.fullmatch(r"[+-]?\d+", text):
             self.data = None
-            raise ValueError(f"Enter a whole number of units from {self.low} to {self.high}.")
+            raise ValueError("Enter a whole number.")
+        if len(text.lstrip("+-")) > 12:
+            self.data = None
+            raise ValueError(self.message)
         self.data = int(text)
 
     def pre_validate(self, form):
-        if self.data is not None and not self.low <= self.data <= self.high:
-            raise ValidationError(f"Enter a whole number of units from {self.low} to {self.high}.")
+        if self.data is None:
+            return
+        if self.data > self.high or (self.low is not None and self.data < self.low):
+            raise ValidationError(self.message)
 
 
 # --- amounts ------------------------------------------------------------------------------
@@ -79,11 +89,11 @@ def amount_cents(text, *, negative: bool = False, zero: bool = False) -> int:
     """
     raw = str(text or "").strip()
     if len(raw) > 20:
-        raise ValueError("Enter an amount such as 12,500.00.")
+        raise ValueError("Enter an amount such as 1,500.00.")
     try:
         cents = Money.parse(raw or "0").cents
     except MoneyError:
-        raise ValueError("Enter an amount such as 12,500.00.") from None
+        raise ValueError("Enter an amount such as 1,500.00.") from None
     limit = max_amount_cents()
     if abs(cents) > limit:
         raise ValueError(f"Enter an amount of at most {Money(limit).format()}.")

@@ -73,7 +73,9 @@ class LineForm(Form):
     description = StringField("Description", filters=[_strip], validators=[Length(max=200)])
     unit_price = MoneyText("Unit price", filters=[_strip])
     unit_cost = MoneyText("Unit cost", filters=[_strip])
-    quantity = QuantityField("Qty", widget=NumberInput(min=1), validators=[InputRequired()])
+    quantity = QuantityField(
+        "Qty", low=None, widget=NumberInput(min=1), validators=[InputRequired()]
+    )
     discount_kind = SelectField("Discount", choices=DISCOUNT_CHOICES, default="none")
     discount_value = BoundedDecimalField(
         "Discount value", places=2, **DISCOUNT_RANGE, validators=[Optional()]
@@ -109,7 +111,7 @@ class BuilderForm(FlaskForm):
     new_price = MoneyText("Price", filters=[_strip])
     new_cost = MoneyText("Our cost", filters=[_strip])
     new_quantity = QuantityField(
-        "Qty", default=1, widget=NumberInput(min=1), validators=[Optional()]
+        "Qty", low=None, default=1, widget=NumberInput(min=1), validators=[Optional()]
     )
     discount_kind = SelectField("Discount on the quote", choices=DISCOUNT_CHOICES, default="none")
     discount_value = BoundedDecimalField(
@@ -169,7 +171,7 @@ class NewQuoteForm(FlaskForm):
 class AddLineForm(FlaskForm):
     variant_id = HiddenField(validators=[DataRequired()])
     quantity = QuantityField(
-        "Qty", default=1, widget=NumberInput(min=1), validators=[InputRequired()]
+        "Qty", low=None, default=1, widget=NumberInput(min=1), validators=[InputRequired()]
     )
 
 

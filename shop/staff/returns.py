@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from shop.errors import DomainError
-from shop.money import Money, MoneyError
+from shop.inputs import amount_cents
 from shop.staff.actions import run_action
 from shop.staff.views import bp
 from shop.support import returns, warranty
@@ -60,9 +60,9 @@ class SettleForm(FlaskForm):
         if not self.amount.data or self.outcome.data == "exchange":
             return None
         try:
-            return Money.parse(self.amount.data).cents
-        except MoneyError:
-            raise DomainError("Enter an amount such as 12,500.00.", field="amount") from None
+            return amount_cents(self.amount.data)
+        except ValueError as exc:
+            raise DomainError(str(exc), field="amount") from None
 
 
 class SerialForm(FlaskForm):
