@@ -156,6 +156,15 @@ def parse_instant(text) -> datetime | None:
     return instant.astimezone(UTC)
 
 
+def parse_date(text) -> date | None:
+    """A YYYY-MM-DD date from a query string within the years above, or None."""
+    try:
+        day = date.fromisoformat(str(text or "").strip()[:10])
+    except ValueError:
+        return None
+    return day if EARLIEST_YEAR <= day.year <= LATEST_YEAR else None
+
+
 class BoundedDateField(DateField):
     """A date no earlier than `past` days before today and no later than `future` days after
     (None: no bound that side, still within the years above)."""

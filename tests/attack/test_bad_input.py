@@ -117,6 +117,19 @@ def test_a_rep_filter_beyond_64_bits_matches_nothing(client, login, staff, value
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize("dates", ["from=0001-01-01", "to=9999-12-31&from=9999-12-30"])
+def test_order_console_dates_at_the_ends_of_the_calendar_are_ignored(
+    client, db, login, staff, dates
+):
+    """East of UTC, midnight of January 1st of year 1 is before the first instant Python has."""
+    staff["manager"].timezone = "Asia/Tokyo"
+    db.session.commit()
+    login(staff["manager"])
+    response = client.get(f"/staff/orders?{dates}")
+    assert response.status_code == 200
+    assert "is not a date" in response.get_data(as_text=True)
+
+
 # --- 4. a transfer amount beyond 64 bits ----------------------------------------------------
 
 
