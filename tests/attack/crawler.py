@@ -215,7 +215,7 @@ class Crawler:
         self.start = list(start)
         self.pages: dict[str, str] = {}  # url -> endpoint
         self.forms: dict[tuple, tuple[str, Form]] = {}  # key -> (page url, form)
-        self.args: dict[str, set] = {}  # URL argument name -> values seen
+        self.seen: list[tuple[str, dict]] = []  # (rule, URL arguments) of each page crawled
         self.failures: list[Failure] = []
         self.requests = 0
         self.timings: dict[str, float] = {}  # endpoint -> seconds spent on it
@@ -278,8 +278,8 @@ class Crawler:
                 continue
             counts[name] = counts.get(name, 0) + 1
             self.pages[url] = name
-            for key, value in values.items():
-                self.args.setdefault(key, set()).add(value)
+            rule = self.adapter.match(parts.path, return_rule=True)[0].rule
+            self.seen.append((rule, values))
             response = self.send("GET", url, "page")
             if response is None or response.status_code != 200:
                 continue
@@ -350,13 +350,22 @@ class Crawler:
                     changed = [*query[:i], (key, bad), *query[i + 1 :]]
                     self.send("GET", f"{parts.path}?{urlencode(changed)}", f"?{key}={bad}")
 
+    def arguments_for(self, rule) -> dict | None:
+        """URL arguments for a POST rule from a page crawled: the page under the same path
+        first (the pay page for its card steps), else any page with those arguments."""
+        fits = [(r, v) for r, v in self.seen if v and rule.arguments <= v.keys()]
+        fits.sort(key=lambda rv: not rule.rule.startswith(rv[0]))
+        if not fits and rule.arguments:
+            return None
+        return {a: fits[0][1][a] for a in rule.arguments} if fits else {}
+
     def attack_json(self) -> None:
-        """Every POST route buildable from the ids seen, sent JSON bodies of the wrong shape."""
+        """Every POST route buildable from the pages seen, sent JSON bodies of the wrong shape."""
         token = self.csrf()
         for rule in self.app.url_map.iter_rules():
-            if "POST" not in rule.methods or not all(a in self.args for a in rule.arguments):
+            values = self.arguments_for(rule) if "POST" in rule.methods else None
+            if values is None:
                 continue
-            values = {a: sorted(self.args[a], key=str)[0] for a in rule.arguments}
             url = self.adapter.build(rule.endpoint, values)
             for body in JSON_BODIES:
                 self.send(

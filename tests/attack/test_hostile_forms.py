@@ -45,15 +45,20 @@ def app_config(app_config, stripe_peer):
 
 
 def fill(client, page: str, action_part: str, **overrides):
-    """Send the form of `page` whose action contains `action_part`, as a careful person would."""
-    html = client.get(page).get_data(as_text=True)
+    """Send the form of `page` whose action contains `action_part`, as a careful person would
+    (None when the page has no such form: no free consultation slot, say)."""
     parser = FormParser()
-    parser.feed(html)
-    form = next(f for f in parser.forms if f.method == "post" and action_part in (f.action or page))
-    data = values_of(form, {})
-    data.update(overrides)
-    action = form.action or page
-    response = client.post(action, data={k: v for k, v in data.items() if v is not None})
+    parser.feed(client.get(page).get_data(as_text=True))
+    form = next(
+        (f for f in parser.forms if f.method == "post" and action_part in (f.action or page)),
+        None,
+    )
+    if form is None:
+        return None
+    data = {**values_of(form, {}), **overrides}
+    response = client.post(
+        form.action or page, data={k: v for k, v in data.items() if v is not None}
+    )
     errors = re.findall(r'class="field-error"[^>]*>([^<]*)', response.get_data(as_text=True))
     assert response.status_code in (302, 303), (page, response.status_code, errors)
     return response
