@@ -380,7 +380,9 @@ class Crawler:
     def run(self, attacked: set, hints: dict) -> list[Failure]:
         """Crawl, then attack; `attacked`: the forms other roles already gave the full set."""
         self.discover()
+        # JSON first: the forms' attacks may move what the pages showed (a card order given up,
+        # say), and a wrong-shaped body changes nothing.
+        self.attack_json()
         self.attack_query_strings()
         self.attack_forms(attacked, hints)
-        self.attack_json()
         return self.failures
