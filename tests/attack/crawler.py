@@ -367,6 +367,8 @@ class Crawler:
             if values is None:
                 continue
             url = self.adapter.build(rule.endpoint, values)
+            if url in self.SKIP_ACTIONS:
+                continue
             for body in JSON_BODIES:
                 self.send(
                     "POST",
