@@ -231,3 +231,10 @@ def test_the_body_cap_leaves_room_for_every_attachment_allowed(app):
     limit = app.config["MAX_CONTENT_LENGTH"]
     assert limit > app.config["UPLOAD_MAX_BYTES"] * app.config["UPLOAD_MAX_FILES"]
     assert limit < 60 * 1024 * 1024
+
+
+def test_the_body_cap_can_be_set(monkeypatch):
+    from shop.config import TestConfig
+
+    monkeypatch.setenv("MAX_CONTENT_LENGTH", "1048576")
+    assert TestConfig().MAX_CONTENT_LENGTH == 1_048_576
