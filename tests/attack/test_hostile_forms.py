@@ -146,6 +146,7 @@ def world(app, db):
     for order in orders:
         db.session.refresh(order)
         starts.append(f"/orders/view/{access_token(order)}")
+    assert paid.status == "paid"  # its delivery link offers windows
     starts.append(f"/delivery/{order_token(paid)}")
 
     post_form(buyer, "/cart/add", {"variant_id": variant.id, "quantity": 1})
@@ -170,12 +171,13 @@ def _roles() -> list[str]:
 def test_no_form_answers_a_hostile_value_with_a_server_error(app, db, world):
     started = time.monotonic()
     starts, hints = world
-    failures, attacked, requests = [], set(), 0
+    failures, attacked, requests, reached = [], set(), 0, set()
     for role in _roles():
         client = _login(app, db, role)
         crawler = Crawler(app, client, role, starts if role in ("anonymous", "buyer") else [])
         failures += crawler.run(attacked, hints)
         requests += crawler.requests
+        reached |= crawler.timings.keys()
         print(f"{role}: {len(crawler.pages)} pages, {len(crawler.forms)} forms")
         slow = sorted(crawler.timings.items(), key=lambda kv: -kv[1])[:8]
         print("   ", ", ".join(f"{k} {v:.1f}" for k, v in slow))
@@ -183,6 +185,15 @@ def test_no_form_answers_a_hostile_value_with_a_server_error(app, db, world):
     took = time.monotonic() - started
     print(f"crawled {forms} forms in {requests} requests, {took:.0f} s")
     assert forms > 40, "the crawler found too few forms to mean anything"
+    # Where the seven causes of issue 23 were: the crawl must keep reaching them.
+    assert {
+        "delivery.window",
+        "checkout.pay_card",
+        "staff.consultations",
+        "staff.transfers_page",
+        "staff.quote",
+        "staff.quote_add_line",
+    } <= reached
     unique = {}
     for failure in failures:
         path = re.sub(r"/\d+|/[A-Za-z0-9_.-]{20,}", "/<x>", urlsplit(failure.url).path)
