@@ -26,6 +26,7 @@ def create_app(config: object | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     register_extensions(app)
+    register_inputs(app)
     register_template_helpers(app)
     register_blueprints(app)
     from shop.web import register_read_only_requests
@@ -53,6 +54,13 @@ def register_extensions(app: Flask) -> None:
     mail.init_app(app)
     init_login(app)
     init_notifications(app)
+
+
+def register_inputs(app: Flask) -> None:
+    """Request bodies are checked before any view reads them (shop.inputs)."""
+    from shop.inputs import register_inputs as register
+
+    register(app)
 
 
 def register_blueprints(app: Flask) -> None:

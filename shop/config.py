@@ -9,6 +9,9 @@ ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
 
 
+REQUEST_MARGIN_BYTES = 2 * 1024 * 1024  # a request body's allowance beyond its attachments
+
+
 class ConfigError(RuntimeError):
     """The app was asked to start with settings it must refuse."""
 
@@ -219,6 +222,13 @@ class Config:
             "TRUSTED_PROXIES",
         ):
             setattr(self, name, int(env(name, getattr(self, name))))
+        # The largest request body, refused with 413 before it is read (Flask checks the
+        # declared length): room for every attachment a ticket may carry, and a margin for the
+        # rest of the form.
+        self.MAX_CONTENT_LENGTH = int(
+            env("MAX_CONTENT_LENGTH", 0)
+            or self.UPLOAD_MAX_BYTES * self.UPLOAD_MAX_FILES + REQUEST_MARGIN_BYTES
+        )
         self.QUOTE_MARGIN_FLOOR_PCT = env("QUOTE_MARGIN_FLOOR_PCT", self.QUOTE_MARGIN_FLOOR_PCT)
         self.QUOTE_VALID_DAYS = int(env("QUOTE_VALID_DAYS", self.QUOTE_VALID_DAYS))
         self.QUOTE_HOLD_UNITS = _bool("QUOTE_HOLD_UNITS", self.QUOTE_HOLD_UNITS)

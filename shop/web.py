@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
 from shop.db import reading_only
+from shop.inputs import MAX_ID, parse_id  # noqa: F401  (ids are read in shop.inputs)
 from shop.money import Money
 from shop.signing import Serializer, csrf_token
 
@@ -38,18 +39,6 @@ def visitor_key(create: bool = False) -> str | None:
 def is_new_visitor() -> bool:
     """The visitor got their key in this request: they have no cart or trail to read yet."""
     return g.get("new_visitor", False)
-
-
-MAX_ID = 2**63 - 1  # the largest value a BIGINT key can hold; larger numbers match nothing
-
-
-def parse_id(value) -> int | None:
-    """A database id from browser input, or None for anything that cannot be one."""
-    text = str(value or "").strip()
-    if not text.isdigit() or len(text) > 19:
-        return None
-    number = int(text)
-    return number if 0 < number <= MAX_ID else None
 
 
 MAX_PAGE = 10_000

@@ -5,6 +5,7 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from shop.auth.passwords import MIN_LENGTH
+from shop.inputs import single_line
 
 PASSWORD_LENGTH = f"Use at least {MIN_LENGTH} characters (and at most 200)."
 
@@ -19,7 +20,9 @@ class LoginForm(FlaskForm):
 
 
 class RegisterForm(FlaskForm):
-    name = StringField("Full name", filters=[_strip], validators=[DataRequired(), Length(max=120)])
+    name = StringField(
+        "Full name", filters=[single_line], validators=[DataRequired(), Length(max=120)]
+    )
     email = EmailField(
         "Email",
         filters=[_strip],

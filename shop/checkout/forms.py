@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from shop.checkout.regions import US_STATES
 from shop.checkout.services import PAYMENT_METHODS
+from shop.inputs import single_line
 
 
 def _by_name(item):
@@ -24,7 +25,9 @@ class ContactForm(FlaskForm):
         validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
         description="Your confirmation and order link go here.",
     )
-    name = StringField("Full name", filters=[_strip], validators=[DataRequired(), Length(max=120)])
+    name = StringField(
+        "Full name", filters=[single_line], validators=[DataRequired(), Length(max=120)]
+    )
     phone = TelField(
         "Phone",
         filters=[_strip],

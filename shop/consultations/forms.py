@@ -15,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from shop.consultations.services import BUDGETS, CHANNELS, OUTCOMES, TIMELINES
+from shop.inputs import single_line
 
 COMMON_ZONES = [
     "America/Los_Angeles",
@@ -87,7 +88,9 @@ class RequestForm(FlaskForm):
     )
     rep = RadioField("Who would you like to talk to?", validators=[DataRequired()], default="any")
     timezone = SelectField("Your time zone", validators=[DataRequired()])
-    name = StringField("Your name", filters=[_strip], validators=[DataRequired(), Length(max=120)])
+    name = StringField(
+        "Your name", filters=[single_line], validators=[DataRequired(), Length(max=120)]
+    )
     email = EmailField(
         "Email",
         filters=[_strip],

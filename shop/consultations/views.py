@@ -27,6 +27,7 @@ from shop.consultations.models import Booking
 from shop.db import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
+from shop.inputs import parse_instant
 from shop.web import reads_only, visitor_key
 
 bp = Blueprint("consultations", __name__)
@@ -128,11 +129,8 @@ def _request_from_draft(draft: dict) -> services.Request:
 
 
 def _parse_slot(value: str | None) -> datetime:
-    try:
-        instant = datetime.fromisoformat(value or "")
-    except ValueError:
-        raise DomainError("That time could not be read. Please choose one below.") from None
-    if instant.tzinfo is None:
+    instant = parse_instant(value)
+    if instant is None:
         raise DomainError("That time could not be read. Please choose one below.")
     return instant
 

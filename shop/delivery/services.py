@@ -40,6 +40,7 @@ from shop.db import lock_row, utcnow
 from shop.delivery.models import DeliveryAppointment
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
+from shop.inputs import parse_id, parse_instant
 from shop.orders.models import Order, OrderLine
 from shop.orders.services import lock_order
 from shop.orders.states import EMPLOYEES, OrderStatus, actor_kind_of, record, transition
@@ -256,16 +257,13 @@ def parse_window(value: str | None) -> tuple[int | None, datetime]:
     crew_id = None
     if "@" in raw:
         head, raw = raw.split("@", 1)
-        if not head.isdigit():
+        crew_id = parse_id(head)
+        if crew_id is None:
             raise DomainError("Choose a delivery window from the list.", field="window")
-        crew_id = int(head)
-    try:
-        instant = datetime.fromisoformat(raw)
-    except ValueError:
-        raise DomainError("Choose a delivery window from the list.", field="window") from None
-    if instant.tzinfo is None:
+    instant = parse_instant(raw)  # None for year 9999 and the like, which overflow in UTC
+    if instant is None:
         raise DomainError("Choose a delivery window from the list.", field="window")
-    return crew_id, instant.astimezone(UTC)
+    return crew_id, instant
 
 
 # --- rules ----------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shop.db import utcnow
 from shop.extensions import db, mail
+from shop.inputs import single_line
 from shop.notifications.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -205,11 +206,22 @@ def _finish(message: OutboxMessage, **values) -> None:
     db.session.commit()
 
 
+def header_safe(text: str | None) -> str:
+    """Text fit for an email header: one line, no control characters.
+
+    Subjects and addresses carry what people typed (a buyer's name in the rep's subject, say).
+    A newline in a header is refused by the email library on every attempt (or, in a lesser
+    library, starts a header of the attacker's choosing): every header of every email is made
+    safe here, at the one place emails are built, whatever the row in the outbox holds.
+    """
+    return single_line(text or "")
+
+
 def _build(message: OutboxMessage, connection) -> EmailMultiAlternatives:
     email = EmailMultiAlternatives(
-        subject=message.subject,
+        subject=header_safe(message.subject),
         body=message.body_text,
-        to=[message.to_address],
+        to=[header_safe(message.to_address)],
         connection=connection,
     )
     if message.body_html:

@@ -18,6 +18,7 @@ from shop.catalog.models import DELIVERY_LABELS
 from shop.consultations.models import Booking
 from shop.errors import NotFound
 from shop.extensions import db
+from shop.inputs import parse_date
 from shop.orders.models import Order, OrderEvent, OrderLine
 from shop.orders.services import PAYMENT_STATE_LABELS, reference
 from shop.orders.states import OrderStatus
@@ -64,11 +65,10 @@ def _date(text: str, label: str, problems: list[str]) -> date | None:
     text = (text or "").strip()
     if not text:
         return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
+    day = parse_date(text)  # years 2000-2100: year 1 east of UTC is before datetime.min
+    if day is None:
         problems.append(f"“{text[:20]}” is not a date for “{label}” (use YYYY-MM-DD): ignored.")
-        return None
+    return day
 
 
 def parse_filters(args) -> Filters:

@@ -1,18 +1,16 @@
 """Forms of the staff quote pages: they read and check the format; the rules are in services."""
 
 from datetime import UTC, datetime, time
+from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
-    DecimalField,
     EmailField,
     FieldList,
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
@@ -21,10 +19,25 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import NumberInput
 
-from shop.money import Money, MoneyError
+from shop.inputs import (
+    BoundedDateField,
+    BoundedDecimalField,
+    QuantityField,
+    amount_cents,
+    parse_id,
+    single_line,
+)
 from shop.quotes.pricing import LINE_KINDS
 from shop.quotes.services import LineInput, Terms
-from shop.web import parse_id
+
+# A discount is a percent (0-100) or dollars; pricing checks which. The form only keeps the
+# number where Decimal arithmetic holds it. A quote is an offer for weeks, not years.
+DISCOUNT_RANGE = {
+    "low": Decimal("-999999.99"),
+    "high": Decimal("999999.99"),
+    "message": "Enter a discount of at most 999,999.99.",
+}
+MAX_VALID_DAYS = 366
 
 DISCOUNT_CHOICES = [
     SelectChoice("none", "No discount"),
@@ -38,11 +51,9 @@ def _strip(value):
 
 
 def cents(text: str | None) -> int:
-    """Dollars as typed ("1,500.00", "-2000") to cents; ValueError with a message otherwise."""
-    try:
-        return Money.parse(text or "0").cents
-    except MoneyError:
-        raise ValueError("Enter an amount such as 1,500.00.") from None
+    """Dollars as typed ("1,500.00", "-2000") to cents; ValueError with a message otherwise.
+    A credit (a trade-in) is negative; either way within the largest payment we take."""
+    return amount_cents(text, negative=True, zero=True)
 
 
 class MoneyText(StringField):
@@ -63,9 +74,13 @@ class LineForm(Form):
     description = StringField("Description", filters=[_strip], validators=[Length(max=200)])
     unit_price = MoneyText("Unit price", filters=[_strip])
     unit_cost = MoneyText("Unit cost", filters=[_strip])
-    quantity = IntegerField("Qty", widget=NumberInput(min=1), validators=[InputRequired()])
+    quantity = QuantityField(
+        "Qty", low=None, widget=NumberInput(min=1), validators=[InputRequired()]
+    )
     discount_kind = SelectField("Discount", choices=DISCOUNT_CHOICES, default="none")
-    discount_value = DecimalField("Discount value", places=2, validators=[Optional()])
+    discount_value = BoundedDecimalField(
+        "Discount value", places=2, **DISCOUNT_RANGE, validators=[Optional()]
+    )
     remove = BooleanField("Remove")
 
     def to_input(self) -> LineInput | None:
@@ -99,8 +114,8 @@ class BuilderForm(FlaskForm):
     )
     new_price = MoneyText("Price", filters=[_strip])
     new_cost = MoneyText("Our cost", filters=[_strip])
-    new_quantity = IntegerField(
-        "Qty", default=1, widget=NumberInput(min=1), validators=[Optional()]
+    new_quantity = QuantityField(
+        "Qty", low=None, default=1, widget=NumberInput(min=1), validators=[Optional()]
     )
     trade_in_description = StringField(
         "Trade-in",
@@ -112,15 +127,20 @@ class BuilderForm(FlaskForm):
         "Appraised value", filters=[_strip], description="Credited against the quote's total."
     )
     discount_kind = SelectField("Discount on the quote", choices=DISCOUNT_CHOICES, default="none")
-    discount_value = DecimalField("Quote discount value", places=2, validators=[Optional()])
-    deposit_pct = DecimalField(
+    discount_value = BoundedDecimalField(
+        "Quote discount value", places=2, **DISCOUNT_RANGE, validators=[Optional()]
+    )
+    deposit_pct = BoundedDecimalField(
         "Deposit (%)",
         places=2,
         default=0,
+        message="The deposit must be between 0 and 100 percent.",
         validators=[InputRequired()],
         description="0 for payment in full; the balance is requested before delivery.",
     )
-    valid_until = DateField("Valid until (end of day, UTC)", validators=[DataRequired()])
+    valid_until = BoundedDateField(
+        "Valid until (end of day, UTC)", future=MAX_VALID_DAYS, validators=[DataRequired()]
+    )
     delivery_terms = TextAreaField(
         "Delivery terms", filters=[_strip], validators=[Length(max=4000)]
     )
@@ -162,7 +182,7 @@ class BuilderForm(FlaskForm):
 
 class NewQuoteForm(FlaskForm):
     name = StringField(
-        "Buyer's name", filters=[_strip], validators=[DataRequired(), Length(max=120)]
+        "Buyer's name", filters=[single_line], validators=[DataRequired(), Length(max=120)]
     )
     email = EmailField(
         "Buyer's email", filters=[_strip], validators=[DataRequired(), Email(), Length(max=254)]
@@ -171,8 +191,8 @@ class NewQuoteForm(FlaskForm):
 
 class AddLineForm(FlaskForm):
     variant_id = HiddenField(validators=[DataRequired()])
-    quantity = IntegerField(
-        "Qty", default=1, widget=NumberInput(min=1), validators=[InputRequired()]
+    quantity = QuantityField(
+        "Qty", low=None, default=1, widget=NumberInput(min=1), validators=[InputRequired()]
     )
 
 

@@ -16,6 +16,7 @@ from shop.cart.forms import EmptyForm, UpdateLineForm
 from shop.cart.services import view_cart
 from shop.errors import DomainError
 from shop.extensions import db, limiter
+from shop.inputs import single_line
 from shop.quotes import buyer
 from shop.quotes.services import quote_for_token, quote_link_token
 from shop.web import owner, reads_only
@@ -38,7 +39,7 @@ class RequestQuoteForm(FlaskForm):
         description="Delivery date, trade-in, installation, the budget you have in mind…",
         validators=[Optional(), Length(max=buyer.MAX_COMMENT)],
     )
-    name = StringField("Your name", filters=[_strip], validators=[Optional(), Length(max=120)])
+    name = StringField("Your name", filters=[single_line], validators=[Optional(), Length(max=120)])
     email = EmailField(
         "Email",
         filters=[_strip],

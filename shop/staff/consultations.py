@@ -22,7 +22,7 @@ from shop.orders.models import Order
 from shop.orders.states import LABELS as ORDER_LABELS
 from shop.research.services import trail, trail_for_visitor
 from shop.staff.views import bp
-from shop.web import page_arg, reads_only
+from shop.web import page_arg, parse_id, reads_only
 
 
 def _is_manager() -> bool:
@@ -42,7 +42,7 @@ def _scoped(stmt):
 @permission_required(Permission.VIEW_CONSULTATIONS)
 def consultations():
     now = utcnow()
-    rep_filter = request.args.get("rep", type=int) if _is_manager() else None
+    rep_filter = parse_id(request.args.get("rep")) if _is_manager() else None
     stmt = _scoped(
         sa.select(Booking).where(
             Booking.status == "booked", Booking.ends_at >= now - timedelta(hours=2)
@@ -141,7 +141,7 @@ def _context(booking: Booking) -> dict:
 @permission_required(Permission.MANAGE_STAFF)
 def reassign(booking_id: int):
     booking = _booking(booking_id)
-    rep_id = request.form.get("rep_id", type=int)
+    rep_id = parse_id(request.form.get("rep_id"))
     try:
         # Audited by the service, with the history event.
         services.reassign(booking.id, rep_id or 0, current_user, request.form.get("reason", ""))

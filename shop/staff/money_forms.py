@@ -4,11 +4,11 @@ They check the format; the rules (matching, four-eyes, limits) are in shop/payme
 """
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from shop.money import Money, MoneyError
+from shop.inputs import BoundedDateField, amount_cents
 
 
 def _strip(value):
@@ -17,13 +17,9 @@ def _strip(value):
 
 def parse_cents(text: str | None) -> int:
     """Dollars as typed ("12,500.00", "$9000") to cents; ValueError with a message otherwise."""
-    try:
-        cents = Money.parse(text or "").cents
-    except MoneyError:
-        raise ValueError("Enter an amount such as 12,500.00.") from None
-    if cents <= 0:
+    if not (text or "").strip():
         raise ValueError("Enter the amount received.")
-    return cents
+    return amount_cents(text)
 
 
 class TransferForm(FlaskForm):
@@ -32,7 +28,7 @@ class TransferForm(FlaskForm):
     amount = StringField(
         "Amount received", filters=[_strip], validators=[DataRequired("Enter the amount.")]
     )
-    received_on = DateField(
+    received_on = BoundedDateField(
         "Date received", validators=[DataRequired("Enter the date on the statement.")]
     )
     payer = StringField(

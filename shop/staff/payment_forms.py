@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from shop.money import Money, MoneyError
+from shop.inputs import amount_cents
 
 
 def _strip(value):
@@ -16,13 +16,7 @@ def to_cents(text: str | None) -> int | None:
     """Dollars as typed ("1,500.00") to cents; None when left empty; ValueError otherwise."""
     if not text:
         return None
-    try:
-        cents = Money.parse(text).cents
-    except MoneyError:
-        raise ValueError("Enter an amount such as 1,500.00.") from None
-    if cents <= 0:
-        raise ValueError("Enter an amount above zero.")
-    return cents
+    return amount_cents(text)
 
 
 class MoneyText(StringField):

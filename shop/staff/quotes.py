@@ -264,7 +264,7 @@ def quote(quote_id: int):
 
 def _context(full: Quote) -> dict:
     """Everything the builder shows, in a fixed number of queries."""
-    shown = request.args.get("v", type=int) or full.current_version
+    shown = parse_id(request.args.get("v")) or full.current_version
     version = next((v for v in full.versions if v.number == shown), services.current(full))
     try:
         figures = services.reprice(version)

@@ -17,7 +17,8 @@ from shop.auth.roles import Permission
 from shop.auth.session import permission_required
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
-from shop.money import Money, MoneyError
+from shop.inputs import amount_cents
+from shop.money import Money
 from shop.payments import refunds
 from shop.staff.actions import run_action
 from shop.staff.views import bp
@@ -66,9 +67,9 @@ class SettleForm(FlaskForm):
         if not self.amount.data or self.outcome.data == "exchange":
             return None
         try:
-            return Money.parse(self.amount.data).cents
-        except MoneyError:
-            raise DomainError("Enter an amount such as 12,500.00.", field="amount") from None
+            return amount_cents(self.amount.data)
+        except ValueError as exc:
+            raise DomainError(str(exc), field="amount") from None
 
 
 class ApproveCreditForm(FlaskForm):

@@ -6,6 +6,7 @@ from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from shop.inputs import single_line
 from shop.support.models import TICKET_KINDS
 from shop.support.services import KIND_LABELS, MAX_BODY, MAX_SUBJECT, ORDER_KINDS
 
@@ -25,7 +26,7 @@ class TicketForm(FlaskForm):
     kind = SelectField("What is it about?", validators=[DataRequired()])
     lines = CheckboxesField("Which items?", coerce=int, validate_choice=True)
     subject = StringField(
-        "Subject", filters=[_strip], validators=[DataRequired(), Length(max=MAX_SUBJECT)]
+        "Subject", filters=[single_line], validators=[DataRequired(), Length(max=MAX_SUBJECT)]
     )
     message = TextAreaField(
         "Your message", filters=[_strip], validators=[DataRequired(), Length(max=MAX_BODY)]

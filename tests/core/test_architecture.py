@@ -11,6 +11,7 @@ LAYERS = {
     "db": 1,
     "money": 1,
     "errors": 1,
+    "inputs": 1,
     "auth": 2,
     "catalog": 2,
     "notifications": 2,
