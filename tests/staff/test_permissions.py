@@ -8,6 +8,8 @@ fails the first test, so a new route cannot be forgotten. Writes carry a valid C
 refusal seen is the permission check, not CSRF.
 """
 
+import re
+
 import pytest
 from flask import url_for
 from werkzeug.routing import IntegerConverter
@@ -38,11 +40,18 @@ def methods_of(rule) -> list[str]:
     return sorted(rule.methods - {"HEAD", "OPTIONS"})
 
 
+# "<id:grant_id>", "<int(min=1):n>", "<number>": the converter's name, then the argument's.
+PLACEHOLDER = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
+
+
 def url_of(app, rule) -> str:
+    """The rule's URL with ids that match no row (read from the rule's text and the map's
+    public converter table)."""
     values = {}
-    for name in rule.arguments:
-        converter = rule._converters.get(name)
-        values[name] = MISSING_ID if isinstance(converter, IntegerConverter) else MISSING_TEXT
+    for found in PLACEHOLDER.finditer(rule.rule):
+        converter = app.url_map.converters[found["converter"] or "default"]
+        numeric = issubclass(converter, IntegerConverter)
+        values[found["name"]] = MISSING_ID if numeric else MISSING_TEXT
     with app.test_request_context():
         return url_for(rule.endpoint, **values)
 
