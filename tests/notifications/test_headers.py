@@ -10,7 +10,7 @@ from shop.auth.roles import Role
 from shop.notifications.models import OutboxMessage
 from shop.notifications.services import deliver_pending, queue_email
 from shop.quotes.models import Quote
-from tests.conftest import PASSWORD, post_form
+from tests.conftest import PASSWORD, post_form, sign_up
 
 HOSTILE_NAME = "Ada\r\nBcc: someone@evil.example\x00\u2028Lovelace"
 
@@ -76,7 +76,7 @@ def test_a_name_is_one_line_from_registration_on(client, db):
         "password": PASSWORD,
         "confirm": PASSWORD,
     }
-    post_form(client, "/account/register", data)
+    sign_up(client, data)  # the account is made when the emailed link is followed
     user = db.session.scalar(sa.select(User).where(User.email == "grace@example.com"))
     assert user.name == "Grace Hopper"
 
