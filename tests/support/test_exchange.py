@@ -159,9 +159,7 @@ def test_a_cheaper_variant_gives_the_difference_as_store_credit(db, people, rece
     assert "store credit" in outbox("return-settled")[0].body_text
 
 
-def test_a_cheaper_variant_above_the_limit_waits_for_a_second_person(
-    db, people, received, upright
-):
+def test_a_cheaper_variant_above_the_limit_waits_for_a_second_person(db, people, received, upright):
     made, ticket = received
     cheaper = version(db, upright, 2)
     cheaper.price_cents = 30_000_00  # $12,500 back: above the $10,000 refund limit
@@ -195,7 +193,7 @@ def test_a_rejected_difference_leaves_the_exchange_settled(db, people, received,
 
 
 def test_a_variant_of_the_same_price_is_at_no_charge(db, people, received, upright):
-    made, ticket = received
+    _made, ticket = received
     same = version(db, upright, 2)
     same.price_cents = PIANO
     db.session.commit()
@@ -212,7 +210,7 @@ def test_a_variant_of_the_same_price_is_at_no_charge(db, people, received, uprig
 def test_an_exchange_by_sku_for_an_out_of_stock_item_is_refused_and_nothing_is_written(
     client, db, login, people, received, upright
 ):
-    made, ticket = received
+    _made, ticket = received
     gone = version(db, upright, 2)
     gone.stock_on_hand = 0
     db.session.commit()
