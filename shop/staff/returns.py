@@ -17,7 +17,7 @@ from shop.auth.roles import Permission
 from shop.auth.session import permission_required
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
-from shop.inputs import amount_cents, parse_id
+from shop.inputs import amount_cents, parse_id, single_line
 from shop.money import Money
 from shop.payments import refunds
 from shop.staff.actions import run_action
@@ -64,7 +64,7 @@ class SettleForm(FlaskForm):
     # the server prices the replacement and the difference.
     exchange_variant = StringField("Exchange for", filters=[_strip], validators=[Optional()])
     exchange_sku = StringField(
-        "or any item by SKU", filters=[_strip], validators=[Optional(), Length(max=40)]
+        "or any item by SKU", filters=[single_line], validators=[Optional(), Length(max=40)]
     )
     request_key = HiddenField(validators=[DataRequired("The form expired. Please try again.")])
 

@@ -1129,6 +1129,51 @@ def panel(ticket: Ticket) -> Panel:
     )
 
 
+@dataclass
+class BuyerExchange:
+    """What the buyer's ticket page says of an exchange, in their words."""
+
+    order: Order
+    lines: list[OrderLine]
+    due_cents: int  # what is still to pay for a dearer replacement (0 when nothing)
+    tax_cents: int
+    pay_url: str
+    credit_cents: int  # the difference coming back as store credit
+    credit_waiting: bool
+
+
+def buyer_exchange(ticket: Ticket) -> BuyerExchange | None:
+    """The exchange a return ticket was settled with, for the buyer's page (None otherwise)."""
+    if ticket.kind != "return_request":
+        return None
+    ret = return_for_ticket(ticket.id)
+    if ret is None or ret.outcome != "exchange" or ret.exchange_order_id is None:
+        return None
+    new = db.session.get(Order, ret.exchange_order_id)
+    if new is None:
+        return None
+    due = new.total_cents if new.status == OrderStatus.PENDING_PAYMENT else 0
+    grant = db.session.scalar(
+        sa.select(CreditGrant)
+        .where(CreditGrant.return_id == ret.id, CreditGrant.status != "rejected")
+        .order_by(CreditGrant.id.desc())
+        .limit(1)
+    )
+    return BuyerExchange(
+        order=new,
+        lines=list(
+            db.session.scalars(
+                sa.select(OrderLine).where(OrderLine.order_id == new.id).order_by(OrderLine.id)
+            )
+        ),
+        due_cents=due,
+        tax_cents=new.tax_cents,
+        pay_url=absolute_url("checkout.pay", token=access_token(new)) if due else "",
+        credit_cents=grant.amount_cents if grant else 0,
+        credit_waiting=bool(grant and grant.status == "pending_approval"),
+    )
+
+
 def ticket_by_number(number: str) -> Ticket:
     ticket = db.session.scalar(sa.select(Ticket).where(Ticket.number == (number or "")[:16]))
     if ticket is None:

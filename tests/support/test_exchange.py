@@ -70,7 +70,7 @@ def count(db, model) -> int:
 
 
 def test_a_dearer_variant_waits_for_exactly_the_difference_and_emails_a_pay_link(
-    client, db, people, received, upright
+    client, db, login, people, received, upright
 ):
     made, ticket = received
     dearer = version(db, upright, 2)
@@ -110,6 +110,12 @@ def test_a_dearer_variant_waits_for_exactly_the_difference_and_emails_a_pay_link
     assert "order.exchange" in audit_actions(new.number)
     # nothing more can be given back for goods already put towards the replacement
     assert returns.money_left(db.session.get(Order, made.order.id)) == 1_200_00
+    # the buyer's ticket page says it in plain words, with the same pay link
+    login(made.buyer)
+    page = client.get(f"/support/{ticket.number}").get_data(as_text=True)
+    assert 'data-testid="buyer-exchange"' in page and new.number in page
+    assert "$1,000.00 plus $65.00 sales tax is due" in page and "Pay $1,065.00" in page
+    assert urlparse(link).path in page
 
 
 def test_the_staff_panel_offers_the_variants_with_the_difference_and_shows_the_result(
@@ -156,6 +162,7 @@ def test_a_cheaper_variant_gives_the_difference_as_store_credit(db, people, rece
     assert credit.balance(made.buyer.id) == 1_500_00
     assert count(db, Payment) == 0
     assert "$1,500.00" in outbox("return-settled")[0].body_text
+    assert returns.buyer_exchange(ticket).credit_cents == 1_500_00
     assert "store credit" in outbox("return-settled")[0].body_text
 
 
@@ -232,6 +239,18 @@ def test_an_exchange_by_sku_for_an_out_of_stock_item_is_refused_and_nothing_is_w
     # an unknown SKU is a clear refusal too
     with pytest.raises(DomainError, match="No item for sale matches SKU NOPE"):
         returns.settle(ticket.id, "exchange", people["support"], exchange_sku="NOPE")
+    db.session.rollback()
+    # and a hostile "variant" is a form error, never a server error
+    for hostile in ("2**63", "1e26", "99999999999999999999", "-1", "x\x00"):
+        r = post_form(
+            client,
+            f"/staff/support/{ticket.number}/return/settle",
+            {"outcome": "exchange", "exchange_variant": hostile, "request_key": "k2"},
+            csrf_page="/staff/",
+            follow_redirects=True,
+        )
+        assert r.status_code == 200 and "Choose an item from the list." in r.get_data(as_text=True)
+    assert count(db, Order) == 1
 
 
 def test_a_second_ticket_on_the_same_line_does_not_restock_it_again(
