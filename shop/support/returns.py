@@ -1,6 +1,7 @@
 """Returns: a return request ticket gets a ReturnRequest that staff approve (with instructions)
 or decline (with a reason), mark received, and settle one way: a refund through the payments
-code (four-eyes above the limit), store credit, or an exchange order at no charge.
+code (four-eyes above the limit), store credit, or an exchange order: the same items at no
+charge, or another variant with the price difference charged (a pay link) or credited.
 
 Rules:
 - Any staff member (rep, support, manager) may decide, mark received and settle; a refund is
@@ -11,7 +12,12 @@ Rules:
   less what the order already gave back (refunds, credit), and above the same limit as a
   refund only once a second person with APPROVE_STORE_CREDIT says yes. Granted credit is a
   row in the buyer's ledger (shop/credit), spendable at checkout.
-- Returned units go back on the shelf when the goods are received.
+- Returned units go back on the shelf when the goods are received, each unit sold once at
+  most, however many return tickets name its line (OrderLine.restocked_quantity).
+- An exchange puts the returned goods' paid value (without delivery and tax) towards the
+  replacement. A dearer variant: the replacement order waits for the difference plus the tax
+  on it at the order region's rate, by card; its units are held meanwhile. A cheaper one: the
+  difference is store credit under the rules above. Prices are the catalog's, never a form's.
 - A return is approved only within RETURN_WINDOW_DAYS of the order's delivery; a manager may
   approve later with a reason (written to the audit trail).
 - Each step writes a TicketEvent and an audit entry; the buyer is emailed when they should act
