@@ -163,6 +163,9 @@ class OrderLine(db.Model):
     # The product's warranty term as sold: copied at the sale, so a later catalog edit never
     # shortens (or lengthens) what this buyer was promised. 0 for a line that is no product.
     warranty_months: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
+    # Units of this line put back in stock by its returns, so far: a second return naming the
+    # same line restocks at most what is left of `quantity` (never the same unit twice).
+    restocked_quantity: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
 
     order: Mapped[Order] = relationship(back_populates="lines", lazy="raise")
 

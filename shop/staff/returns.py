@@ -17,7 +17,7 @@ from shop.auth.roles import Permission
 from shop.auth.session import permission_required
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
-from shop.inputs import amount_cents
+from shop.inputs import amount_cents, parse_id, single_line
 from shop.money import Money
 from shop.payments import refunds
 from shop.staff.actions import run_action
@@ -60,7 +60,25 @@ class SettleForm(FlaskForm):
     )
     amount = StringField("Amount", filters=[_strip], validators=[Optional()])
     note = StringField("Note", filters=[_strip], validators=[Length(max=200)])
+    # Exchange for another variant: one of the panel's list, or any item by SKU. Never a price:
+    # the server prices the replacement and the difference.
+    exchange_variant = StringField("Exchange for", filters=[_strip], validators=[Optional()])
+    exchange_sku = StringField(
+        "or any item by SKU", filters=[single_line], validators=[Optional(), Length(max=40)]
+    )
     request_key = HiddenField(validators=[DataRequired("The form expired. Please try again.")])
+
+    def exchange_variant_id(self) -> int | None:
+        """The chosen variant's id (None for the same items), only for an exchange."""
+        if self.outcome.data != "exchange" or not self.exchange_variant.data:
+            return None
+        variant_id = parse_id(self.exchange_variant.data)
+        if variant_id is None:
+            raise DomainError("Choose an item from the list.", field="exchange_variant")
+        return variant_id
+
+    def sku(self) -> str:
+        return self.exchange_sku.data or "" if self.outcome.data == "exchange" else ""
 
     def cents(self) -> int | None:
         """The amount typed, in cents (None when empty: the returned lines' value)."""
@@ -186,6 +204,8 @@ def return_settle(number: str):
             amount_cents=form.cents(),
             request_key=form.request_key.data,
             note=form.note.data,
+            exchange_variant_id=form.exchange_variant_id(),
+            exchange_sku=form.sku(),
         ),
         lambda done: done.message,
     )

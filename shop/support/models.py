@@ -224,6 +224,9 @@ class ReturnRequest(TimestampMixin, db.Model):
     credit_cents: Mapped[int] = money_column(default=0)
     # Units put back on the shelf when the goods came back (once, at "received").
     restocked_units: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
+    # What of the returned goods' paid value an exchange put towards its replacement (the rest,
+    # if any, went as store credit): money of the order that nothing else may give back again.
+    exchange_value_cents: Mapped[int] = money_column(default=0, server_default="0")
 
 
 CREDIT_GRANT_STATUSES = ("pending_approval", "granted", "rejected")

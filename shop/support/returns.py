@@ -1,6 +1,7 @@
 """Returns: a return request ticket gets a ReturnRequest that staff approve (with instructions)
 or decline (with a reason), mark received, and settle one way: a refund through the payments
-code (four-eyes above the limit), store credit, or an exchange order at no charge.
+code (four-eyes above the limit), store credit, or an exchange order: the same items at no
+charge, or another variant with the price difference charged (a pay link) or credited.
 
 Rules:
 - Any staff member (rep, support, manager) may decide, mark received and settle; a refund is
@@ -11,7 +12,12 @@ Rules:
   less what the order already gave back (refunds, credit), and above the same limit as a
   refund only once a second person with APPROVE_STORE_CREDIT says yes. Granted credit is a
   row in the buyer's ledger (shop/credit), spendable at checkout.
-- Returned units go back on the shelf when the goods are received.
+- Returned units go back on the shelf when the goods are received, each unit sold once at
+  most, however many return tickets name its line (OrderLine.restocked_quantity).
+- An exchange puts the returned goods' paid value (without delivery and tax) towards the
+  replacement. A dearer variant: the replacement order waits for the difference plus the tax
+  on it at the order region's rate, by card; its units are held meanwhile. A cheaper one: the
+  difference is store credit under the rules above. Prices are the catalog's, never a form's.
 - A return is approved only within RETURN_WINDOW_DAYS of the order's delivery; a manager may
   approve later with a reason (written to the audit trail).
 - Each step writes a TicketEvent and an audit entry; the buyer is emailed when they should act
@@ -22,6 +28,7 @@ Services take plain values and the acting person, lock rows, flush, never commit
 
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 from flask import current_app
@@ -30,6 +37,9 @@ from werkzeug.routing import BuildError
 from shop.audit import services as audit
 from shop.auth.roles import Permission, can
 from shop.catalog import stock
+from shop.catalog.models import Product, Variant
+from shop.catalog.services import lead_weeks
+from shop.checkout.services import tax_rate
 from shop.credit import services as credit
 from shop.db import lock_row, utcnow
 from shop.errors import DomainError, NotFound
@@ -46,10 +56,12 @@ from shop.orders.services import (
     create_order,
     holder,
     items,
+    reference,
     refresh_amounts,
 )
 from shop.orders.states import OrderStatus, record, transition
 from shop.payments import refunds
+from shop.payments import services as payments
 from shop.payments.models import Payment, Refund
 from shop.payments.states import PaymentStatus
 from shop.support import emails
@@ -219,11 +231,24 @@ def _refunds_waiting(order: Order) -> int:
     )
 
 
+def _exchanged(order: Order) -> int:
+    """The returned goods' value that exchanges of this order put towards replacements."""
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(ReturnRequest.exchange_value_cents), 0)).where(
+                ReturnRequest.order_id == order.id
+            )
+        )
+        or 0
+    )
+
+
 def money_left(order: Order, exclude_grant_id: int | None = None) -> int:
     """What the order took in (payments and store credit) that nothing has given back yet:
-    refunds made or on their way, store credit granted or waiting for approval."""
+    refunds made or on their way, store credit granted or waiting for approval, value put
+    towards an exchange's replacement."""
     left = order.received_cents - order.refunded_cents
-    left -= _refunds_waiting(order) + _credit_asked(order, exclude_grant_id)
+    left -= _refunds_waiting(order) + _credit_asked(order, exclude_grant_id) + _exchanged(order)
     return max(left, 0)
 
 
@@ -353,6 +378,40 @@ def decline(ticket_id: int, actor, reason: str) -> ReturnRequest:
     return ret
 
 
+def _restock(ticket: Ticket, order: Order) -> int:
+    """Put the returned lines' units back in stock; how many went back.
+
+    Each line restocks at most what it sold less what earlier returns already put back: two
+    return tickets naming the same line (each marked received) must not restock it twice. The
+    return row alone is not enough, since two tickets are two rows, so the order row and then
+    its returned lines are locked (in id order), read fresh, and their count moves with the
+    stock, in one transaction.
+    """
+    lock_row(Order, order.id)
+    chosen = [line.id for line in returned_lines(ticket)]
+    if not chosen:
+        return 0
+    lines = list(
+        db.session.scalars(
+            sa.select(OrderLine)
+            .where(OrderLine.id.in_(chosen))
+            .order_by(OrderLine.id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        )
+    )
+    back: dict[int, int] = {}
+    for line in lines:
+        left = max(line.quantity - line.restocked_quantity, 0)
+        if line.variant_id is None or left == 0:
+            continue  # no longer in the catalog, or every unit sold on it is back already
+        back[line.variant_id] = back.get(line.variant_id, 0) + left
+        line.restocked_quantity += left
+    if not back:
+        return 0
+    return stock.put_back(back)
+
+
 def mark_received(ticket_id: int, actor) -> ReturnRequest:
     _require_staff(actor)
     ticket, ret, order = _locked_return(ticket_id)
@@ -363,8 +422,8 @@ def mark_received(ticket_id: int, actor) -> ReturnRequest:
     ret.status = "received"
     ret.received_at = utcnow()
     # The goods are back on the shelf: another buyer (or this one, exchanging) can have them.
-    # Once: the return row is locked and only an approved return gets here.
-    units = stock.put_back(returned_items(returned_lines(ticket)))
+    # Once per unit sold: see `_restock`.
+    units = _restock(ticket, order)
     ret.restocked_units = units
     back = f" {units} unit{'s' if units != 1 else ''} back in stock." if units else ""
     _event(ticket, "return_received", "Returned goods received.", actor, False)
@@ -431,9 +490,12 @@ def settle(
     amount_cents: int | None = None,
     request_key: str | None = None,
     note: str = "",
+    exchange_variant_id: int | None = None,
+    exchange_sku: str = "",
 ) -> Settled:
     """End a received return one way. A refund may raise operations.StripeFailure: the caller
-    rolls back, then records it with operations.record_failure."""
+    rolls back, then records it with operations.record_failure. An exchange may name another
+    variant (`exchange_variant_id`, or `exchange_sku`): see `_exchange` for the difference."""
     _require_staff(actor)
     if outcome not in OUTCOME_LABELS:
         raise DomainError("Choose refund, store credit or exchange.", field="outcome")
@@ -451,7 +513,8 @@ def settle(
     elif outcome == "store_credit":
         done = _credit(ticket, ret, order, lines, actor, amount_cents, note)
     else:
-        done = _exchange(ticket, ret, order, lines, actor, note)
+        target = exchange_target(lines, exchange_variant_id, exchange_sku)
+        done = _exchange(ticket, ret, order, lines, actor, note, target)
     ret.outcome = outcome
     ret.status = "closed"
     db.session.flush()
@@ -534,22 +597,8 @@ def _credit(ticket, ret, order, lines, actor, amount_cents, note) -> Settled:
             "return: what its goods were paid for, less what was already refunded or credited.",
             field="amount",
         )
-    waiting = refunds.needs_approval(amount)
-    grant = CreditGrant(
-        return_id=ret.id,
-        buyer_id=buyer_id,
-        amount_cents=amount,
-        currency=order.currency,
-        reason=(f"Return {ticket.number} (order {order.number})" + (f": {note}" if note else ""))[
-            :300
-        ],
-        status="pending_approval" if waiting else "granted",
-        requested_by_id=actor.id,
-        requested_by_label=_label(actor),
-    )
-    db.session.add(grant)
-    db.session.flush()
-    ret.credit_cents = amount
+    grant = _new_grant(ticket, ret, order, buyer_id, amount, actor, note)
+    waiting = grant.status == "pending_approval"
     if waiting:
         text = (
             f"Store credit of {Money(amount, order.currency)} asked for; above "
@@ -557,7 +606,6 @@ def _credit(ticket, ret, order, lines, actor, amount_cents, note) -> Settled:
             "staff member's approval."
         )
     else:
-        _write_grant(grant, ticket, order, actor)
         text = f"Store credit of {Money(amount, order.currency)} given."
     _event(ticket, "return_store_credit", text, actor, False)
     audit.record(
@@ -585,6 +633,30 @@ def _credit(ticket, ret, order, lines, actor, amount_cents, note) -> Settled:
         waiting=waiting,
     )
     return Settled(ret, text)
+
+
+def _new_grant(ticket, ret, order, buyer_id: int, amount: int, actor, note: str) -> CreditGrant:
+    """Store credit asked for on a return (its checks done by the caller): given at once up to
+    the refund limit, above it waiting for a second person."""
+    waiting = refunds.needs_approval(amount)
+    grant = CreditGrant(
+        return_id=ret.id,
+        buyer_id=buyer_id,
+        amount_cents=amount,
+        currency=order.currency,
+        reason=(f"Return {ticket.number} (order {order.number})" + (f": {note}" if note else ""))[
+            :300
+        ],
+        status="pending_approval" if waiting else "granted",
+        requested_by_id=actor.id,
+        requested_by_label=_label(actor),
+    )
+    db.session.add(grant)
+    db.session.flush()
+    ret.credit_cents = amount
+    if not waiting:
+        _write_grant(grant, ticket, order, actor)
+    return grant
 
 
 def _write_grant(grant: CreditGrant, ticket: Ticket, order: Order, actor) -> None:
@@ -664,15 +736,24 @@ def reject_credit(grant_id: int, approver, reason: str) -> CreditGrant:
     grant.approved_by_label = _label(approver)
     grant.decided_at = utcnow()
     grant.decision_note = reason[:300]
-    ret.outcome = None
-    ret.status = "received"
     ret.credit_cents = 0
+    # An exchange's replacement order stands (it may be on its way): only its difference as
+    # credit is refused, and the return stays settled. Anything else can be settled again.
+    again = ret.outcome != "exchange"
+    if again:
+        ret.outcome = None
+        ret.status = "received"
     db.session.flush()
     amount = Money(grant.amount_cents, grant.currency)
     _event(
         ticket,
         "return_credit_rejected",
-        f"Store credit of {amount} rejected: {reason}. Settle the return again.",
+        f"Store credit of {amount} rejected: {reason}. "
+        + (
+            "Settle the return again."
+            if again
+            else "The exchange stands; give the difference another way if it is owed."
+        ),
         approver,
         True,
     )
@@ -700,30 +781,151 @@ def pending_credit(limit: int = 50) -> list[CreditGrant]:
     )
 
 
-def _exchange(ticket, ret, order, lines, actor, note) -> Settled:
-    """A replacement order for the same lines, at no charge: each line keeps its price, a
-    discount equal to the subtotal brings the total to zero (no delivery, no tax), and the
-    order is paid at once. Its units come out of stock like any sale."""
-    if not lines:
-        raise DomainError("This return names no order lines to exchange.")
-    if any(line.variant_id is None for line in lines):
-        raise DomainError("An item of this order is no longer sold: refund or give credit.")
-    new_lines = [
+def goods_paid_for(order: Order, lines: list[OrderLine]) -> int:
+    """What the returned goods themselves were paid for: their price less their share of the
+    order's discount (rounded in the store's favour), without delivery (the replacement is
+    delivered at no charge) and without tax (a dearer replacement pays tax on the difference)."""
+    goods = sum(line.line_total_cents for line in lines)
+    if order.discount_cents and order.subtotal_cents:
+        goods -= -(-order.discount_cents * goods // order.subtotal_cents)  # ceiling, exact
+    return max(goods, 0)
+
+
+def exchange_value(order: Order, lines: list[OrderLine]) -> int:
+    """What a replacement may take from the returned goods: what they were paid for, never
+    more than the order still holds after refunds, credit and earlier exchanges."""
+    return min(goods_paid_for(order, lines), money_left(order))
+
+
+def exchange_target(
+    lines: list[OrderLine], variant_id: int | None, sku: str = ""
+) -> Variant | None:
+    """The catalog variant chosen to exchange for (by id from the panel's list, or by SKU), or
+    None to replace the same items. Another variant replaces a return of one order line."""
+    sku = (sku or "").strip()
+    if variant_id is None and not sku:
+        return None
+    if variant_id is not None and sku:
+        raise DomainError("Choose a variant or type a SKU, not both.", field="exchange_variant")
+    if len(lines) != 1 or lines[0].variant_id is None:
+        raise DomainError(
+            "An exchange for another item is made for a return of one catalog item: settle "
+            "this one with the same items, a refund or store credit.",
+            field="exchange_variant",
+        )
+    if sku:
+        variant = db.session.scalar(sa.select(Variant).where(Variant.sku == sku[:40]))
+    else:
+        variant = db.session.get(Variant, variant_id)
+    product = db.session.get(Product, variant.product_id) if variant is not None else None
+    if variant is None or not variant.is_active or product is None or not product.is_active:
+        what = f"SKU {sku}" if sku else "the chosen variant"
+        raise DomainError(f"No item for sale matches {what}.", field="exchange_variant")
+    return variant
+
+
+def exchange_choices(lines: list[OrderLine], order: Order) -> list[tuple[Variant, str, int]]:
+    """The panel's "Exchange for" list: the other variants of the returned line's product, each
+    with its catalog price and the difference for the buyer (positive: they pay it, before
+    tax; negative: it comes back as store credit). Empty unless the return names one line."""
+    if len(lines) != 1 or lines[0].product_id is None or lines[0].variant_id is None:
+        return []
+    line = lines[0]
+    variants = db.session.scalars(
+        sa.select(Variant)
+        .where(
+            Variant.product_id == line.product_id,
+            Variant.is_active.is_(True),
+            Variant.id != line.variant_id,
+        )
+        .order_by(Variant.position, Variant.id)
+    )
+    value = exchange_value(order, lines)
+    return [(v, v.name, v.price_cents * line.quantity - value) for v in variants]
+
+
+def _replacement_lines(order, lines, target: Variant | None) -> list[NewLine]:
+    """The replacement's lines: the same items at the price paid, or the chosen variant at the
+    catalog's price now, in the returned quantity. Each keeps its variant (create_order copies
+    product, names and warranty from the catalog) and the catalog's lead time at this sale."""
+    if target is not None:
+        wanted = [(target.id, target.price_cents, lines[0])]
+    else:
+        wanted = [(line.variant_id, line.unit_price_cents, line) for line in lines]
+    quantities: dict[int, int] = {}
+    for variant_id, _price, line in wanted:
+        quantities[variant_id] = quantities.get(variant_id, 0) + line.quantity
+    leads = lead_weeks(quantities)
+    return [
         NewLine(
-            variant_id=line.variant_id,
-            product_id=line.product_id,
-            product_name=line.product_name,
-            variant_name=line.variant_name,
-            sku=line.sku,
-            unit_price_cents=line.unit_price_cents,
+            variant_id=variant_id,
+            product_id=None,  # create_order takes it from the variant
+            product_name="",
+            variant_name="",  # the catalog's names
+            sku="",
+            unit_price_cents=price,
             quantity=line.quantity,
             delivery_method=line.delivery_method,
             delivery_cents=0,
             delivery_promise=f"Exchange for order {order.number}",
+            lead_weeks=leads.get(variant_id, 0),
         )
-        for line in lines
+        for variant_id, price, line in wanted
     ]
+
+
+def _stock_refused(exc: stock.OutOfStock, lines: list[NewLine]):
+    wanted = ", ".join(str(line.quantity) for line in lines)
+    return DomainError(
+        f"Not in stock for the exchange: {', '.join(exc.names)} ({wanted} wanted). Choose "
+        "another variant, or settle with a refund or store credit.",
+        field="exchange_variant",
+    )
+
+
+def _exchange(ticket, ret, order, lines, actor, note, target: Variant | None = None) -> Settled:
+    """A replacement order through `create_order`, its units out of stock like any sale.
+
+    The returned goods' paid value (`exchange_value`) is put towards the replacement as a
+    discount. The same items, or a variant of the same price: at no charge, paid at once. A
+    dearer variant: the order waits for the difference and the tax on it at the region's rate
+    (as checkout charges), by card, and the buyer is emailed the pay link; its units are held
+    while the payment is open. A cheaper one: at no charge, and the difference is store credit
+    under the credit rules (who may give it, the cap, a second person above the limit).
+    """
+    if not lines:
+        raise DomainError("This return names no order lines to exchange.")
+    if any(line.variant_id is None for line in lines):
+        raise DomainError("An item of this order is no longer sold: refund or give credit.")
+    if target is not None and target.id == lines[0].variant_id:
+        target = None  # the same item: as before
+    value = exchange_value(order, lines)
+    new_lines = _replacement_lines(order, lines, target)
     subtotal = sum(line.unit_price_cents * line.quantity for line in new_lines)
+    if target is None:
+        # The same items at the price paid: no charge, whatever is left to give back.
+        discount, charge, credit_back = subtotal, 0, 0
+    else:
+        discount = min(value, subtotal)
+        charge = subtotal - discount
+        credit_back = value - discount
+    if credit_back and not may_give_credit(ticket, actor):
+        raise DomainError(
+            f"The replacement costs {Money(credit_back, order.currency)} less, which is given as "
+            "store credit: only the ticket's assignee, support or a manager can settle it.",
+            field="exchange_variant",
+        )
+    buyer_id = order.user_id or ticket.buyer_id
+    if credit_back and buyer_id is None:
+        raise DomainError(
+            "The replacement costs less, and this buyer has no account to keep the difference "
+            "as store credit: choose an item of the same price or dearer, or refund.",
+            field="exchange_variant",
+        )
+    rate = tax_rate(order.region) if charge else Decimal(0)
+    tax = int((Decimal(charge) * rate / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if charge:
+        payments.check_amount(charge + tax)
     new = create_order(
         checkout_id=None,
         user_id=order.user_id,
@@ -739,9 +941,9 @@ def _exchange(ticket, ret, order, lines, actor, note) -> Settled:
             country=order.country,
         ),
         lines=new_lines,
-        payment_method=order.payment_method,
-        tax_rate=0,
-        tax_cents=0,
+        payment_method="card" if charge else order.payment_method,
+        tax_rate=rate,
+        tax_cents=tax,
         acceptance=Acceptance(
             terms_version=order.terms_version,
             accepted_at=order.terms_accepted_at,
@@ -749,32 +951,94 @@ def _exchange(ticket, ret, order, lines, actor, note) -> Settled:
             user_agent=order.terms_user_agent,
         ),
         currency=order.currency,
-        discount_cents=subtotal,
+        discount_cents=discount,
     )
     new.rep_id = order.rep_id
-    stock.reserve(holder(new), items(new), utcnow() + timedelta(minutes=5))
-    stock.convert(holder(new), items(new))
-    transition(new, OrderStatus.PAID, note=f"Exchange for order {order.number}: no charge.")
-    refresh_amounts(new)
-    record(
-        new,
-        "exchange",
-        f"Replacement for order {order.number} (return {ticket.number}), at no charge."
-        + (f" {note}" if note else ""),
-        actor=actor,
-        actor_kind=actor.role,
-        audit_after={"return_ticket": ticket.number, "original_order": order.number},
-    )
+    pay_link = ""
+    try:
+        if charge:
+            # Held while the buyer is asked to pay, like a balance request; the payment's
+            # success sells them (payment_events), its lapse releases them.
+            due = utcnow() + timedelta(days=int(current_app.config["BALANCE_DUE_DAYS"]))
+            stock.reserve(holder(new), items(new), due)
+        else:
+            stock.reserve(holder(new), items(new), utcnow() + timedelta(minutes=5))
+            stock.convert(holder(new), items(new))
+    except stock.OutOfStock as exc:
+        raise _stock_refused(exc, new_lines) from None
+    ret.exchange_value_cents = discount if target is not None else min(value, subtotal)
+    names = ", ".join(f"{x.product_name} ({x.variant_name})" for x in new.lines)
+    if charge:
+        payment = payments.create_payment(
+            reference(new), "card", new.total_cents, new.currency, purpose="full", expires_at=due
+        )
+        pay_link = absolute_url("checkout.pay", token=access_token(new))
+        summary = (
+            f"Exchange order {new.number} for {names} made; the buyer pays the difference of "
+            f"{Money(charge, order.currency)} plus {Money(tax, order.currency)} tax, "
+            f"{Money(new.total_cents, order.currency)} in all, by the pay link emailed to them."
+        )
+        record(
+            new,
+            "exchange",
+            f"Replacement for order {order.number} (return {ticket.number}): the returned goods' "
+            f"{Money(discount, order.currency)} applied; {Money(new.total_cents, order.currency)} "
+            "to pay." + (f" {note}" if note else ""),
+            actor=actor,
+            actor_kind=actor.role,
+            audit_after={
+                "return_ticket": ticket.number,
+                "original_order": order.number,
+                "applied_cents": discount,
+                "charge_cents": new.total_cents,
+                "payment_id": payment.id,
+            },
+        )
+    else:
+        transition(new, OrderStatus.PAID, note=f"Exchange for order {order.number}: no charge.")
+        refresh_amounts(new)
+        summary = f"Exchange order {new.number} for {names} made at no charge."
+        record(
+            new,
+            "exchange",
+            f"Replacement for order {order.number} (return {ticket.number}), at no charge."
+            + (f" {note}" if note else ""),
+            actor=actor,
+            actor_kind=actor.role,
+            audit_after={
+                "return_ticket": ticket.number,
+                "original_order": order.number,
+                "applied_cents": ret.exchange_value_cents,
+            },
+        )
     ret.exchange_order_id = new.id
-    text = f"Exchange order {new.number} made at no charge."
-    _event(ticket, "return_exchange", text, actor, False)
+    grant = None
+    if credit_back:
+        grant = _new_grant(
+            ticket, ret, order, buyer_id, credit_back, actor, f"exchange for {names}"
+        )
+        waiting = grant.status == "pending_approval"
+        summary += f" The difference of {Money(credit_back, order.currency)} is " + (
+            "store credit waiting for a second staff member's approval."
+            if waiting
+            else "given as store credit."
+        )
+    _event(ticket, "return_exchange", summary, actor, False)
     audit.record(
         actor,
         "return.settle",
         "ticket",
         ticket.number,
         before={"status": "received"},
-        after={"outcome": "exchange", "exchange_order": new.number},
+        after={
+            "outcome": "exchange",
+            "exchange_order": new.number,
+            "exchange_variant_id": target.id if target is not None else None,
+            "applied_cents": ret.exchange_value_cents,
+            "charge_cents": new.total_cents,
+            "credit_cents": credit_back,
+            "credit_grant_id": grant.id if grant else None,
+        },
         reason=note,
     )
     _email(
@@ -785,10 +1049,14 @@ def _exchange(ticket, ret, order, lines, actor, note) -> Settled:
         order=order,
         outcome="exchange",
         exchange_order=new,
-        amount=0,
-        waiting=False,
+        changed=target is not None,
+        charge=new.total_cents if charge else 0,
+        tax=tax,
+        pay_link=pay_link,
+        amount=credit_back,
+        waiting=bool(grant and grant.status == "pending_approval"),
     )
-    return Settled(ret, text, exchange_order=new)
+    return Settled(ret, summary, exchange_order=new)
 
 
 # --- the staff panel --------------------------------------------------------------------------
@@ -808,6 +1076,12 @@ class Panel:
     default_instructions: str
     credit_cap_cents: int = 0
     credit_grant: CreditGrant | None = None
+    # Before settling: the variants to exchange for, each with the buyer's difference (cents,
+    # before tax; negative comes back as credit), and the returned goods' value applied.
+    exchange_choices: list = None
+    exchange_value_cents: int = 0
+    # After an exchange: the replacement's lines (what the buyer gets instead).
+    exchange_lines: list = None
 
     @property
     def status_label(self) -> str:
@@ -833,6 +1107,7 @@ def panel(ticket: Ticket) -> Panel:
         if ret
         else None
     )
+    settling = ret is not None and ret.status == "received" and order is not None
     return Panel(
         ticket=ticket,
         ret=ret,
@@ -844,8 +1119,64 @@ def panel(ticket: Ticket) -> Panel:
         within_window=within_window(order) if order else False,
         suggested_cents=suggested_amount(lines),
         default_instructions=default_instructions(ticket),
-        credit_cap_cents=credit_cap(order, lines) if ret and ret.status == "received" else 0,
+        credit_cap_cents=credit_cap(order, lines) if settling else 0,
         credit_grant=grant,
+        exchange_choices=exchange_choices(lines, order) if settling else [],
+        exchange_value_cents=(
+            exchange_value(order, lines) if settling else (ret.exchange_value_cents if ret else 0)
+        ),
+        exchange_lines=list(
+            db.session.scalars(
+                sa.select(OrderLine).where(OrderLine.order_id == exchange.id).order_by(OrderLine.id)
+            )
+        )
+        if exchange
+        else [],
+    )
+
+
+@dataclass
+class BuyerExchange:
+    """What the buyer's ticket page says of an exchange, in their words."""
+
+    order: Order
+    lines: list[OrderLine]
+    due_cents: int  # what is still to pay for a dearer replacement (0 when nothing)
+    tax_cents: int
+    pay_url: str
+    credit_cents: int  # the difference coming back as store credit
+    credit_waiting: bool
+
+
+def buyer_exchange(ticket: Ticket) -> BuyerExchange | None:
+    """The exchange a return ticket was settled with, for the buyer's page (None otherwise)."""
+    if ticket.kind != "return_request":
+        return None
+    ret = return_for_ticket(ticket.id)
+    if ret is None or ret.outcome != "exchange" or ret.exchange_order_id is None:
+        return None
+    new = db.session.get(Order, ret.exchange_order_id)
+    if new is None:
+        return None
+    due = new.total_cents if new.status == OrderStatus.PENDING_PAYMENT else 0
+    grant = db.session.scalar(
+        sa.select(CreditGrant)
+        .where(CreditGrant.return_id == ret.id, CreditGrant.status != "rejected")
+        .order_by(CreditGrant.id.desc())
+        .limit(1)
+    )
+    return BuyerExchange(
+        order=new,
+        lines=list(
+            db.session.scalars(
+                sa.select(OrderLine).where(OrderLine.order_id == new.id).order_by(OrderLine.id)
+            )
+        ),
+        due_cents=due,
+        tax_cents=new.tax_cents,
+        pay_url=absolute_url("checkout.pay", token=access_token(new)) if due else "",
+        credit_cents=grant.amount_cents if grant else 0,
+        credit_waiting=bool(grant and grant.status == "pending_approval"),
     )
 
 

@@ -21,7 +21,7 @@ from shop.errors import DomainError
 from shop.extensions import db
 from shop.orders.models import Order
 from shop.orders.services import access_token, get_order, order_for_token
-from shop.support import services
+from shop.support import returns, services
 from shop.support.forms import ReplyForm, ticket_form
 from shop.support.models import Ticket
 from shop.support.services import KIND_LABELS, STATUS_LABELS
@@ -180,6 +180,7 @@ def _thread(ticket, *, token: str | None, form=None, status: int = 200):
         ),
         kind_labels=KIND_LABELS,
         status_labels=STATUS_LABELS,
+        exchange=returns.buyer_exchange(ticket),
     ), status
 
 
