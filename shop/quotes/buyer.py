@@ -2,9 +2,9 @@
 
 A request becomes a draft quote on the reps' desk (source 'request'): the cart's lines are copied
 at today's catalog prices and costs into version 1, so the rep starts from what the buyer looked
-at. It goes to the rep the buyer dealt with before, or is routed like a consultation: specialists
-of the first line's category, the least loaded first. Every step writes a QuoteEvent and queues
-its email in the same transaction.
+at. It goes to a specialist of the cart's main category: the rep the buyer dealt with before if
+they cover it, else the least loaded one who does (see route_request). Every step writes a
+QuoteEvent and queues its email in the same transaction.
 """
 
 from dataclasses import dataclass
@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from shop.auth.models import User
+from shop.auth.models import StaffProfile, User, staff_specialties
 from shop.auth.roles import Role
 from shop.catalog import stock
 from shop.consultations.services import choose_rep, previous_rep, reps_for
@@ -152,17 +152,59 @@ def _earlier_rep(buyer_id: int | None, email: str) -> int | None:
     return _active_rep(from_quote) or _active_rep(previous_rep(buyer_id, email))
 
 
-def route_request(category_id: int | None, buyer_id: int | None, email: str) -> int | None:
-    """The rep a request goes to: the buyer's earlier rep, else the least loaded specialist.
+def _specialists(category_id: int | None) -> list[int]:
+    """Active reps whose profile lists the category, whether or not they take bookings today:
+    pricing a quote needs the knowledge, not a free calendar slot."""
+    if category_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(User.id)
+            .join(StaffProfile, StaffProfile.user_id == User.id)
+            .join(staff_specialties, staff_specialties.c.staff_profile_id == StaffProfile.id)
+            .where(
+                staff_specialties.c.category_id == category_id,
+                User.role == Role.REP.value,
+                User.is_active_account.is_(True),
+            )
+            .order_by(User.id)
+        )
+    )
 
-    Load is the rep's open quotes; among equally loaded reps, the one with the fewest upcoming
-    consultations (the consultations' own rule). None when the store has no rep taking work:
-    the request then waits on the managers' list.
+
+def _least_loaded(candidates: list[int]) -> int:
+    """The rep with the fewest open quotes; then the fewest upcoming consultations; then the
+    lowest id, so the same state always gives the same rep."""
+    open_quotes = dict(
+        db.session.execute(
+            sa.select(Quote.rep_id, sa.func.count())
+            .where(Quote.rep_id.in_(candidates), Quote.status.in_(OPEN_STATUSES))
+            .group_by(Quote.rep_id)
+        ).all()
+    )
+    fewest = min(open_quotes.get(rid, 0) for rid in candidates)
+    return choose_rep([rid for rid in candidates if open_quotes.get(rid, 0) == fewest], None)
+
+
+def route_request(category_id: int | None, buyer_id: int | None, email: str) -> int | None:
+    """The rep a request goes to: a specialist of the cart's main category.
+
+    1. The buyer's earlier rep, if they cover the category (they know the buyer and the goods);
+    2. else the least loaded active rep who covers it (a sailboat cart never goes to the piano
+       specialist only because they sold the buyer a piano);
+    3. else, when nobody covers it, the earlier rep, else any rep as before: those taking
+       bookings, else any active rep.
+    None when the store has no rep taking work: the request then waits on the managers' list.
     """
     earlier = _earlier_rep(buyer_id, email)
+    specialists = _specialists(category_id)
+    if specialists:
+        if earlier in specialists:
+            return earlier
+        return _least_loaded(specialists)
     if earlier is not None:
         return earlier
-    candidates = [r.id for r in reps_for(category_id)]
+    candidates = [r.id for r in reps_for(None)]
     if not candidates:  # no rep takes bookings: any active rep can still price a quote
         candidates = list(
             db.session.scalars(
@@ -173,15 +215,20 @@ def route_request(category_id: int | None, buyer_id: int | None, email: str) -> 
         )
     if not candidates:
         return None
-    open_quotes = dict(
-        db.session.execute(
-            sa.select(Quote.rep_id, sa.func.count())
-            .where(Quote.rep_id.in_(candidates), Quote.status.in_(OPEN_STATUSES))
-            .group_by(Quote.rep_id)
-        ).all()
-    )
-    fewest = min(open_quotes.get(rid, 0) for rid in candidates)
-    return choose_rep([rid for rid in candidates if open_quotes.get(rid, 0) == fewest], None)
+    return _least_loaded(candidates)
+
+
+def main_category(cart_lines) -> int | None:
+    """The category most of the cart's value is in (the first line's on a tie)."""
+    value: dict[int | None, int] = {}
+    for line in cart_lines:
+        product = line.variant.product
+        value[product.category_id] = value.get(product.category_id, 0) + (
+            line.variant.price_cents * line.quantity
+        )
+    if not value:
+        return None
+    return max(value, key=lambda cid: value[cid])  # max keeps the first of equals
 
 
 def _recent_request(buyer_id: int, now: datetime) -> Quote | None:
@@ -265,8 +312,7 @@ def request_quote(
         recent = _recent_request(buyer_id, now)
         if recent is not None:
             return recent
-    first_category = cart_lines[0].variant.product.category_id
-    rep_id = route_request(first_category, buyer_id, contact.email)
+    rep_id = route_request(main_category(cart_lines), buyer_id, contact.email)
     priced = pricing.price(lines, "none", Decimal(0), Decimal(0))
     # A default validity, as for a quote a rep starts; the rep sets the real one when sending.
     valid_until = now + timedelta(days=int(current_app.config["QUOTE_VALID_DAYS"]))

@@ -86,7 +86,7 @@ class Board:
     bank_references: dict[int, str] = field(default_factory=dict)
     people: dict[int, User] = field(default_factory=dict)
     low_ratings: list = field(default_factory=list)  # tickets rated low (managers)
-    tickets: object = None  # support: the ticket queue summary (staff/support.py)
+    tickets: object = None  # support's queue, a rep's own tickets (staff/support.py)
 
     @property
     def approvals(self) -> int:
@@ -270,6 +270,10 @@ def for_rep(user: User, now: datetime) -> Board:
         Order.status != OrderStatus.CANCELLED.value,
     )
     board.holds = hold_rows(now, DASHBOARD_HOLD_HOURS, rep_id=user.id)
+    if can(user.role, Permission.VIEW_TICKETS):
+        from shop.staff.support import desk_summary  # the rep's tickets: two queries
+
+        board.tickets = desk_summary(user, now, mine_only=True)
     _attach_orders(board)
     return board
 

@@ -431,14 +431,28 @@ class TicketSummary:
     rows: list[QueueRow]
 
 
-def desk_summary(user: User, now: datetime, limit: int = 10) -> TicketSummary:
-    """Counts and the soonest-due tickets still to do: two queries whatever the numbers."""
+def desk_scope(user: User):
+    """Whose tickets a person's desk counts: everyone's for those who act on any ticket (a
+    buyer's question assigned to the order's rep is still support's to watch), else their own
+    and the support queue's."""
+    if can(user.role, Permission.ACT_ON_ANY_TICKET):
+        return sa.true()
+    return sa.or_(Ticket.queue == "support", Ticket.assignee_id == user.id)
+
+
+def desk_summary(
+    user: User, now: datetime, limit: int = 10, mine_only: bool = False
+) -> TicketSummary:
+    """Counts and the soonest-due tickets still to do: two queries whatever the numbers.
+
+    `mine_only` keeps to the tickets assigned to `user` (a rep's desk).
+    """
 
     def count(condition):
         return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
     scope = (
-        sa.or_(Ticket.queue == "support", Ticket.assignee_id == user.id),
+        Ticket.assignee_id == user.id if mine_only else desk_scope(user),
         Ticket.status.in_(ACTIVE),
     )
     new, open_, breached = db.session.execute(

@@ -142,6 +142,20 @@ def staff_recipients(ticket: Ticket) -> list[User]:
 # --- opening --------------------------------------------------------------------------------
 
 
+def _order_rep(order: Order | None) -> int | None:
+    """The order's rep, who knows the buyer, if they still work tickets; else None (support).
+
+    A rep who left keeps their orders' history, but a ticket assigned to them would wait on
+    nobody: it goes to the support queue instead.
+    """
+    if order is None or order.rep_id is None:
+        return None
+    rep = db.session.get(User, order.rep_id)
+    if rep is None or not rep.is_active_account or not can(rep.role, Permission.VIEW_TICKETS):
+        return None
+    return rep.id
+
+
 def open_ticket(
     *,
     kind: str,
@@ -196,7 +210,7 @@ def open_ticket(
 
     now = utcnow()
     first_due, resolution_due = _due_dates(now, priority)
-    rep_id = order.rep_id if order is not None else None
+    rep_id = _order_rep(order)
     ticket = Ticket(
         number=_new_number(),
         buyer_id=buyer.id if buyer is not None else (order.user_id if order else None),

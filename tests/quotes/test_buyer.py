@@ -249,6 +249,58 @@ def test_the_first_cart_line_decides_the_specialty(client, db, desk, boat, make_
     assert len(version_of(db, quote).lines) == 2
 
 
+def test_a_sailboat_cart_skips_the_earlier_piano_rep_for_a_sailboat_specialist(
+    client, db, desk, boat, login
+):
+    """Ada bought through Jonas (pianos); her sailboat request goes to a sailboat specialist."""
+    services.create_quote(desk["jonas"], buyer_id=desk["ada"].id)
+    services.create_quote(desk["maya"], name="X", email="x@example.com")  # maya is busier
+    db.session.commit()
+    login(desk["ada"])
+    add_to_cart(client, boat.variants[0])
+    assert ask(client).status_code == 303
+    quote = db.session.scalars(sa.select(Quote).where(Quote.source == "request")).one()
+    assert quote.rep_id == desk["ravi"].id  # the least loaded sailboat specialist
+    assert [m.subject for m in outbox_to(db, "ravi@example.com")] == [
+        f"Quote request {quote.number} from Ada Lovelace"
+    ]
+    assert outbox_to(db, "jonas@example.com") == []
+
+
+def test_the_earlier_rep_keeps_the_buyer_when_they_cover_the_category(db, desk, boat):
+    services.create_quote(desk["maya"], buyer_id=desk["ada"].id)
+    services.create_quote(desk["maya"], name="X", email="x@example.com")  # busier, still hers
+    db.session.commit()
+    assert buyer.route_request(boat.category_id, desk["ada"].id, "") == desk["maya"].id
+    # The same earlier rep is passed over for a category she does not cover.
+    pianos = desk["pianos"]
+    assert buyer.route_request(pianos.id, desk["ada"].id, "") == desk["jonas"].id
+
+
+def test_equally_loaded_specialists_are_chosen_the_same_way_every_time(db, desk, boat):
+    chosen = {buyer.route_request(boat.category_id, None, "n@example.com") for _ in range(3)}
+    assert chosen == {min(desk["maya"].id, desk["ravi"].id)}
+
+
+def test_a_category_nobody_covers_goes_to_the_earlier_rep_else_any_rep(db, desk, make_category):
+    harps = make_category(slug="harps", name="Harps")
+    services.create_quote(desk["jonas"], buyer_id=desk["ada"].id)
+    db.session.commit()
+    assert buyer.route_request(harps.id, desk["ada"].id, "") == desk["jonas"].id
+    anyone = buyer.route_request(harps.id, None, "new@example.com")
+    assert anyone in {desk["maya"].id, desk["ravi"].id, desk["jonas"].id}
+
+
+def test_the_cart_goes_by_the_category_most_of_its_value_is_in(
+    client, db, desk, boat, make_product
+):
+    bench = make_product(desk["pianos"], name="Piano bench", price_cents=900_00)
+    add_to_cart(client, bench.variants[0])  # the first line, but a small part of the cart
+    add_to_cart(client, boat.variants[0])
+    ask(client, name="Clara Schumann", email="clara@example.com")
+    assert only_quote(db).rep_id in (desk["maya"].id, desk["ravi"].id)
+
+
 # --- the quote page ----------------------------------------------------------------------------
 
 
