@@ -22,9 +22,14 @@ def hash_token(token: str) -> str:
 
 
 def visitor_token(create: bool = False) -> str | None:
-    """The anonymous visitor's random token, kept in the signed session (made if asked)."""
+    """The anonymous visitor's random token, kept in the signed session (made if asked).
+
+    Never made for a logged-in user: their cart and trail are kept under their account, and a
+    fresh visitor key would mark them a first-time visitor with nothing to read (the header's
+    cart count would say 0 over a full cart).
+    """
     token = session.get(VISITOR_SESSION_KEY)
-    if token is None and create:
+    if token is None and create and not is_signed_in():
         token = session[VISITOR_SESSION_KEY] = secrets.token_urlsafe(32)
         g.new_visitor = True
     return token

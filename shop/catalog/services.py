@@ -9,7 +9,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from babel.dates import format_date
 from babel.numbers import format_decimal
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from shop.catalog.cache import cached, cached_many, note_generation
 from shop.catalog.filters import ProductFilter
@@ -110,32 +110,40 @@ def _like(term: str) -> str:
 
 
 def _filtered(stmt, filters: ProductFilter):
+    return stmt.where(*_conditions(filters))
+
+
+def _conditions(filters: ProductFilter, choices: bool = True) -> list:
+    """What a product must meet to match the filters (its own choices left out if asked)."""
+    conditions = []
     for term in filters.terms:
-        stmt = stmt.where(Product.search_text.like(_like(term), escape="\\"))
+        conditions.append(Product.search_text.like(_like(term), escape="\\"))
     if filters.price_min_cents is not None:
-        stmt = stmt.where(Product.price_from_cents >= filters.price_min_cents)
+        conditions.append(Product.price_from_cents >= filters.price_min_cents)
     if filters.price_max_cents is not None:
-        stmt = stmt.where(Product.price_from_cents <= filters.price_max_cents)
+        conditions.append(Product.price_from_cents <= filters.price_max_cents)
     for rng in filters.ranges:
         column = ProductSpec.value_num if rng.numeric else ProductSpec.value_text
-        conditions = [
+        spec = [
             ProductSpec.product_id == Product.id,
             ProductSpec.attribute_id == rng.attribute_id,
         ]
         if rng.low is not None:
-            conditions.append(column >= rng.low)
+            spec.append(column >= rng.low)
         if rng.high is not None:
-            conditions.append(column <= rng.high)
-        stmt = stmt.where(sa.exists().where(*conditions))
-    for attribute_id, values in filters.choices.items():
-        stmt = stmt.where(
-            sa.exists().where(
-                ProductSpec.product_id == Product.id,
-                ProductSpec.attribute_id == attribute_id,
-                ProductSpec.value_text.in_(values),
-            )
-        )
-    return stmt
+            spec.append(column <= rng.high)
+        conditions.append(sa.exists().where(*spec))
+    for attribute_id, values in filters.choices.items() if choices else ():
+        conditions.append(_has_choice(attribute_id, values))
+    return conditions
+
+
+def _has_choice(attribute_id: int, values: list[str]):
+    return sa.exists().where(
+        ProductSpec.product_id == Product.id,
+        ProductSpec.attribute_id == attribute_id,
+        ProductSpec.value_text.in_(values),
+    )
 
 
 def _sorted(stmt, sort: str):
@@ -263,32 +271,79 @@ class Facets:
     price_bounds: tuple[int, int] | None
 
 
-def category_facets(category: CategoryInfo) -> Facets:
-    """Filter options for a category; from the catalog cache (built by three grouped queries)."""
-    return cached(("facets", category.id), lambda: _count_facets(category))
+def category_facets(category: CategoryInfo, filters: ProductFilter | None = None) -> Facets:
+    """Filter options for a category under the chosen filters; from the catalog cache.
+
+    Each choice's counts follow every other chosen filter but not its own: "Wood (1)" is what
+    ticking Wood would show, with the other ticks and ranges kept. The bounds are the
+    category's own (they only suggest what to type). Two grouped queries for the bounds, once
+    per category, and one for the counts, once per set of filters.
+    """
+    filters = filters or ProductFilter()
+    bounds, price_bounds = cached(("facet_bounds", category.id), lambda: _facet_bounds(category))
+    key = ("facet_counts", category.id, _narrowing_key(filters))
+    choices = cached(key, lambda: _count_choices(category, filters))
+    return Facets(choices=choices, bounds=bounds, price_bounds=price_bounds)
 
 
-def _count_facets(category: CategoryInfo) -> Facets:
-    # Read the specs by attribute (ix_product_specs_attr_*), never the whole spec table.
+def _narrowing_key(filters: ProductFilter) -> tuple:
+    """What in the filters narrows the results (not the sort, not the page)."""
+    return (
+        tuple(filters.terms),
+        filters.price_min_cents,
+        filters.price_max_cents,
+        tuple((r.attribute_id, r.numeric, r.low, r.high) for r in filters.ranges),
+        tuple(sorted((k, tuple(v)) for k, v in filters.choices.items())),
+    )
+
+
+def _count_choices(category: CategoryInfo, filters: ProductFilter) -> dict:
+    """Every value of each choice attribute, with the number of products it would give.
+
+    One query: a spec row counts when its product matches the search, price and ranges, and
+    each chosen choice filter of another attribute (a row of the chosen attribute itself is
+    not held to its own choice). Values that would give nothing come back with 0.
+    """
     choice_ids = [a.id for a in category.attributes if a.kind == SpecKind.CHOICE]
+    if not choice_ids:
+        return {}
+    # The spec row being counted is an alias: the filters' EXISTS over product_specs then
+    # correlate to the product only, never to that row.
+    own = aliased(ProductSpec)
+    conditions = _conditions(filters, choices=False)
+    for attribute_id, values in filters.choices.items():
+        conditions.append(
+            sa.or_(own.attribute_id == attribute_id, _has_choice(attribute_id, values))
+        )
+    matches = sa.and_(*conditions) if conditions else sa.true()
+    rows = db.session.execute(
+        sa.select(own.attribute_id, own.value_text, sa.func.sum(sa.case((matches, 1), else_=0)))
+        .join(
+            Product,
+            sa.and_(
+                Product.id == own.product_id,
+                Product.is_active.is_(True),
+                Product.category_id == category.id,
+            ),
+        )
+        .where(own.attribute_id.in_(choice_ids))
+        .group_by(own.attribute_id, own.value_text)
+        .order_by(own.value_text)
+    )
+    choices: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for attribute_id, value, count in rows:
+        choices[attribute_id].append((value, int(count or 0)))
+    return dict(choices)
+
+
+def _facet_bounds(category: CategoryInfo) -> tuple[dict, tuple[int, int] | None]:
+    # Read the specs by attribute (ix_product_specs_attr_*), never the whole spec table.
     range_ids = [a.id for a in category.attributes if a.kind in (SpecKind.NUMBER, SpecKind.DATE)]
     active = sa.and_(
         Product.id == ProductSpec.product_id,
         Product.is_active.is_(True),
         Product.category_id == category.id,
     )
-    choices: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    if choice_ids:
-        rows = db.session.execute(
-            sa.select(ProductSpec.attribute_id, ProductSpec.value_text, sa.func.count())
-            .join(Product, active)
-            .where(ProductSpec.attribute_id.in_(choice_ids))
-            .group_by(ProductSpec.attribute_id, ProductSpec.value_text)
-            .order_by(ProductSpec.value_text)
-        )
-        for attribute_id, value, count in rows:
-            choices[attribute_id].append((value, count))
-
     bounds = {}
     if range_ids:
         rows = db.session.execute(
@@ -311,8 +366,7 @@ def _count_facets(category: CategoryInfo) -> Facets:
             sa.func.min(Product.price_from_cents), sa.func.max(Product.price_from_cents)
         ).where(Product.category_id == category.id, Product.is_active.is_(True))
     ).one()
-    price_bounds = (low, high) if low is not None else None
-    return Facets(choices=dict(choices), bounds=bounds, price_bounds=price_bounds)
+    return bounds, ((low, high) if low is not None else None)
 
 
 def get_product(slug: str) -> Product:

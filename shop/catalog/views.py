@@ -85,7 +85,7 @@ def category(slug: str):
         category=category,
         filters=filters,
         page=page,
-        facets=category_facets(category),
+        facets=category_facets(category, filters),
         sorts=SORTS,
     )
 

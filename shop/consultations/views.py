@@ -28,7 +28,7 @@ from shop.db import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.inputs import parse_instant
-from shop.web import reads_only, visitor_key
+from shop.web import current_buyer_id, reads_only, visitor_key
 
 bp = Blueprint("consultations", __name__)
 DRAFT = "consultation"
@@ -123,8 +123,9 @@ def _request_from_draft(draft: dict) -> services.Request:
         message=draft.get("message") or "",
         product_id=product.id if product else None,
         category_id=category.id if category else None,
-        buyer_id=current_user.id if current_user.is_authenticated else None,
-        visitor_key=visitor_key(create=True),
+        buyer_id=current_buyer_id(),
+        # A logged-in buyer's cart and trail are under their account: no visitor key for them.
+        visitor_key=None if current_buyer_id() else visitor_key(create=True),
     )
 
 

@@ -5,12 +5,13 @@ document.addEventListener("DOMContentLoaded", () => {
     select.addEventListener("change", () => select.form.submit());
   });
 
-  // On a phone the filter panel starts folded, unless filters are in use.
-  if (window.matchMedia("(max-width: 899px)").matches) {
-    document.querySelectorAll("details[data-collapse-on-phone]:not([data-active])").forEach((d) => {
-      d.removeAttribute("open");
-    });
-  }
+  // On a phone the filter panel starts folded, unless filters are in use. The stylesheet
+  // shows it folded until then (data-ready), so folding it moves nothing on the page.
+  const phone = window.matchMedia("(max-width: 899px)").matches;
+  document.querySelectorAll("details[data-collapse-on-phone]").forEach((d) => {
+    if (phone && !d.hasAttribute("data-active")) d.removeAttribute("open");
+    d.setAttribute("data-ready", "");
+  });
 
   // Consultation form: preselect the visitor's own time zone (they can still change it).
   document.querySelectorAll("select[data-detect-timezone]").forEach((select) => {

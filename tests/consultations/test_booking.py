@@ -327,3 +327,36 @@ def test_a_manager_reassigns_and_the_audit_trail_says_so(
     assert booking.rep_id == reps["ravi"].id
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "booking.reassign"))
     assert entry.before == {"rep_id": reps["maya"].id} and entry.reason == "Maya is away"
+
+
+def cart_badge(response) -> str:
+    import re
+
+    return re.search(r'data-testid="cart-count">(\d+)<', response.get_data(as_text=True)).group(1)
+
+
+def test_a_logged_in_buyer_sees_their_cart_count_through_the_booking_pages(
+    client, db, reps, sailboats, make_product, make_user, login
+):
+    import re
+
+    from shop.cart.models import Cart
+
+    boat = make_product(sailboats, name="Aura 38")
+    buyer = make_user(email="ada@example.com", name="Ada Lovelace")
+    login(buyer)
+    post_form(client, "/cart/add", {"variant_id": boat.variants[0].id, "quantity": 2})
+    form = {"channel": "video", "rep": "any", "timezone": "America/Chicago"}
+    form |= {"name": "Ada Lovelace", "email": "ada@example.com"}
+    new = client.get(f"/consultations/new?product={boat.slug}")
+    assert cart_badge(new) == "2"
+    post_form(client, f"/consultations/new?product={boat.slug}", form)
+    times = client.get("/consultations/new/time")
+    assert "Choose a time" in times.get_data(as_text=True) and cart_badge(times) == "2"
+    slot = re.search(r'name="slot" value="([^"]+)"', times.get_data(as_text=True)).group(1)
+    done = post_form(client, "/consultations/new/time", {"slot": slot})
+    assert cart_badge(client.get(done.headers["Location"])) == "2"
+    booking = db.session.scalar(sa.select(Booking))
+    assert booking.buyer_id == buyer.id and booking.visitor_key is None
+    # No visitor cart was made beside the buyer's own.
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Cart)) == 1

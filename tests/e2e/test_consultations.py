@@ -12,6 +12,8 @@ import uuid
 from playwright.sync_api import expect
 
 from shop.catalog.demo_data import STAFF_PASSWORD
+from tests.e2e.test_checkout import add_to_cart
+from tests.e2e.test_quotes import BUYER_NAME, register
 
 MANAGE_LINK = re.compile(r"https?://\S+/consultations/b/[^\s/]+")
 
@@ -20,11 +22,20 @@ def unique_email(who: str) -> str:
     return f"{who}-{uuid.uuid4().hex[:8]}@example.com"
 
 
-def book_from_product(page, live_server, email, shot=None, *, known="", name="Ada Lovelace"):
-    """From a sailboat's page to the confirmation; returns the rep's name it shows."""
+def book_from_product(
+    page, live_server, email, shot=None, *, known="", name="Ada Lovelace", cart=None
+):
+    """From a sailboat's page to the confirmation; returns the rep's name it shows. With
+    `cart`, the header's cart count on every page of the way."""
+
+    def header_says_cart():
+        if cart is not None:
+            expect(page.get_by_test_id("cart-count")).to_have_text(cart)
+
     page.goto(f"{live_server}/p/aura-38")
     page.locator(".secondary-actions").get_by_role("link", name="Talk to a specialist").click()
     expect(page.get_by_role("heading", name="Let's start where you are")).to_be_visible()
+    header_says_cart()
     expect(page.get_by_text("Talk to a specialist · Tidewright Aura 38")).to_be_visible()
 
     page.get_by_label("Showroom visit").check()
@@ -47,6 +58,7 @@ def book_from_product(page, live_server, email, shot=None, *, known="", name="Ad
     expect(page.locator("#tz")).to_have_value("America/Chicago")
     slots = page.get_by_test_id("slot")
     expect(slots.first).to_be_visible()
+    header_says_cart()
     if shot:
         shot(page, "41-consult-time")
     slots.first.click()
@@ -57,6 +69,7 @@ def book_from_product(page, live_server, email, shot=None, *, known="", name="Ad
     assert email in lede
     expect(page.get_by_test_id("booking-status")).to_have_text("Booked")
     expect(page.get_by_test_id("booking-when")).to_contain_text(re.compile(r"C[DS]T"))
+    header_says_cart()
     if shot:
         shot(page, "42-consult-booked")
     return lede.split(" will see you ")[0]
@@ -95,6 +108,15 @@ def test_a_visitor_books_a_showroom_visit_from_a_product_page(page, live_server,
     # Only Maya specialises in sailboats, so "the first available" is her.
     assert rep == "Maya Okafor"
     expect(page.locator(".rep-panel")).to_contain_text("Maya Okafor")
+
+
+def test_a_logged_in_buyer_sees_their_cart_count_while_booking(page, live_server, shot):
+    email = unique_email("edith")
+    register(page, live_server, email)
+    add_to_cart(page, live_server, "aura-38")
+    expect(page.get_by_test_id("cart-count")).to_have_text("1")
+    book_from_product(page, live_server, email, name=BUYER_NAME, cart="1")
+    shot(page, "43-consult-booked-buyer")
 
 
 def test_the_rep_sees_the_answers_research_trail_and_cart(page, browser, live_server, shot):
