@@ -106,15 +106,8 @@ def test_the_staff_nav_is_on_every_staff_page_and_marks_where_one_is(
         assert f'href="{path}" aria-current="page"' in html, endpoint
 
 
-def test_support_finds_product_questions_on_its_desk(client, make_user, login):
-    """One of the two pages the issue named, reached only by typing its address before."""
-    login(make_user(Role.SUPPORT))
-    html = client.get("/staff/").get_data(as_text=True)
-    assert '<a href="/staff/questions" data-testid="nav-questions">Product questions</a>' in html
-
-
 def test_the_crew_lands_on_its_deliveries_with_the_staff_nav(client, make_user, login):
-    """The other: the crew's deliveries, named in the nav; never the desk it may not open."""
+    """The crew's deliveries (named in the issue), in the nav; never the desk it may not open."""
     r = login(make_user(Role.CREW))
     html = client.get(r.headers["Location"]).get_data(as_text=True)
     nav = html[html.index('data-testid="desk-nav"') :]
