@@ -150,6 +150,10 @@ def test_the_manager_sees_approvals_holds_disputes_overdue_transfers_and_reviews
     assert made["overdue"][0].number in section(html, "dash-overdue-panel")
     review = section(html, "dash-review-panel")
     assert made["review"][0].number in review and "Amounts do not add up" in review
+    # A transfer recorded as received but not yet approved: the web order says what it needs.
+    waiting = section(html, "dash-waiting-panel")
+    received = waiting[waiting.index("Big Transfer") :]
+    assert "Transfer received: approve it" in received[: received.index("</tr>")]
     # The desk's own tables are still there.
     assert 'data-testid="desk-orders"' not in html or "Request balance" in html
     assert "Buyers" in html and "/staff/quotes/approvals" in html
