@@ -1,7 +1,8 @@
 """What needs me now: the data of the staff home page, per role, in a fixed number of queries.
 
-Managers: approvals waiting (refunds, transfer receipts, quotes), card holds about to lapse,
-open disputes, overdue transfers, orders needing review. Reps: today's consultations, their open
+Managers: approvals waiting (refunds, transfer receipts, quotes), the web orders waiting to be
+confirmed or captured (with their totals), card holds about to lapse, open disputes, overdue
+transfers, orders needing review. Reps: today's consultations, their open
 quotes, their orders needing action. Support: the queue (orders needing review, transfers to
 record or waiting for approval, the refunds they asked for).
 
@@ -86,11 +87,27 @@ class Board:
     bank_references: dict[int, str] = field(default_factory=dict)
     people: dict[int, User] = field(default_factory=dict)
     low_ratings: list = field(default_factory=list)  # tickets rated low (managers)
+    waiting: list[Order] = field(default_factory=list)  # web orders to confirm or capture
+    waiting_totals: "WaitingTotals | None" = None  # over all of them, not only the rows shown
     tickets: object = None  # support's queue, a rep's own tickets (staff/support.py)
+
+    def why_waiting(self, order: Order) -> str:
+        """What a waiting web order needs (a transfer receipt on the board needs approval)."""
+        return waiting_for(order, {r.order.id for r in self.receipts if r.order is not None})
 
     @property
     def approvals(self) -> int:
         return len(self.refunds) + len(self.receipts) + len(self.quotes) + len(self.credits)
+
+
+@dataclass
+class WaitingTotals:
+    """The web orders waiting for staff, summed over all of them (the list shows LIMIT)."""
+
+    count: int = 0
+    total_cents: int = 0
+    authorized_cents: int = 0  # held on cards, not yet captured
+    received_cents: int = 0
 
 
 # --- the pieces -------------------------------------------------------------------------------
@@ -144,6 +161,55 @@ def _overdue(now) -> list[Order]:
     )
 
 
+# A web order (self-checkout, no quote behind it) waits for staff while it is placed but not yet
+# confirmed (a card authorized, or a transfer's deposit in), confirmed with a card hold still to
+# capture, or placed for bank transfer with the money expected or received and not yet approved.
+# Quote orders are on the desk's "Orders from quotes" table; these had no place but "Orders".
+def _waiting_web_orders():
+    return sa.and_(
+        Order.quote_id.is_(None),
+        sa.or_(
+            Order.status.in_((OrderStatus.PLACED.value, OrderStatus.AWAITING_FUNDS.value)),
+            sa.and_(Order.status == OrderStatus.CONFIRMED.value, Order.authorized_cents > 0),
+        ),
+    )
+
+
+def waiting_web_orders() -> tuple[list[Order], WaitingTotals]:
+    """The web orders waiting to be confirmed or captured, oldest first, and their totals over
+    every one of them, not only the rows shown (one query: the sums ride along as windows)."""
+    rows = db.session.execute(
+        sa.select(
+            Order,
+            sa.func.count(Order.id).over(),
+            sa.func.sum(Order.total_cents).over(),
+            sa.func.sum(Order.authorized_cents).over(),
+            sa.func.sum(Order.received_cents).over(),
+        )
+        .where(_waiting_web_orders())
+        .order_by(Order.created_at, Order.id)
+        .limit(LIMIT)
+    ).all()
+    if not rows:
+        return [], WaitingTotals()
+    _, count, total, authorized, received = rows[0]
+    totals = WaitingTotals(int(count), int(total), int(authorized), int(received))
+    return [row[0] for row in rows], totals
+
+
+def waiting_for(order: Order, receipt_order_ids) -> str:
+    """What a waiting web order needs from staff, in the desk's words."""
+    if order.status == OrderStatus.AWAITING_FUNDS:
+        if order.id in receipt_order_ids:
+            return "Transfer received: approve it"
+        return "Bank transfer expected"
+    if order.status == OrderStatus.CONFIRMED:
+        return "Card authorized: capture it"
+    if order.authorized_cents > 0:
+        return "Card authorized: confirm the order"
+    return "Deposit received: confirm the order"
+
+
 def hold_rows(now: datetime, within_hours: int, rep_id: int | None = None) -> list[HoldRow]:
     """Authorized card holds lapsing within `within_hours` (or past), with their orders and reps.
 
@@ -180,7 +246,8 @@ def _attach_orders(board: Board) -> None:
     for row in money:
         item = row.item
         ids.append(getattr(item, "requested_by_id", None) or getattr(item, "recorded_by_id", None))
-    for group in (board.disputes, board.overdue, board.review, board.my_orders, board.expected):
+    groups = (board.disputes, board.overdue, board.review, board.my_orders, board.expected)
+    for group in (*groups, board.waiting):
         ids.extend(o.rep_id for o in group)
     board.people = _people(ids)
 
@@ -214,6 +281,7 @@ def for_manager(now: datetime) -> Board:
         )
     )
     board.credits = _pending_credit()
+    board.waiting, board.waiting_totals = waiting_web_orders()
     board.holds = hold_rows(now, DASHBOARD_HOLD_HOURS)
     board.disputes = _order_list(Order.dispute_status == "open")
     board.overdue = _overdue(now)

@@ -150,6 +150,10 @@ def test_the_manager_sees_approvals_holds_disputes_overdue_transfers_and_reviews
     assert made["overdue"][0].number in section(html, "dash-overdue-panel")
     review = section(html, "dash-review-panel")
     assert made["review"][0].number in review and "Amounts do not add up" in review
+    # A transfer recorded as received but not yet approved: the web order says what it needs.
+    waiting = section(html, "dash-waiting-panel")
+    received = waiting[waiting.index("Big Transfer") :]
+    assert "Transfer received: approve it" in received[: received.index("</tr>")]
     # The desk's own tables are still there.
     assert 'data-testid="desk-orders"' not in html or "Request balance" in html
     assert "Buyers" in html and "/staff/quotes/approvals" in html
@@ -345,3 +349,32 @@ def test_buyers_and_reps_are_refused_where_they_do_not_belong(client, staff, log
     login(staff["buyer"])
     for url in ("/staff/", "/staff/holds", "/staff/transfers"):
         assert client.get(url).status_code == 403, url
+
+
+def test_the_managers_desk_lists_web_orders_waiting_to_be_confirmed_or_captured(
+    client, db, staff, login, card_order, transfer_order
+):
+    """A web order authorized by card (not captured) and one waiting for its bank transfer are
+    on the manager's desk, with their amounts as money and links; a quote's order and a paid
+    one are not (the quote's is on the desk's own table; the paid one needs nothing)."""
+    from_quote = new_order(db, status="placed", name="From Quote", quote_id=7, rep_id=None)
+    paid = new_order(db, status="paid", name="All Paid")
+    login(staff["manager"])
+    html = client.get("/staff/").get_data(as_text=True)
+    waiting = section(html, "dash-waiting-panel")
+    assert "Web orders to confirm or capture (2)" in waiting
+    assert waiting.count('data-testid="dash-waiting-row"') == 2
+    card_row = waiting[waiting.index(card_order.number) :]
+    card_row = card_row[: card_row.index("</tr>")]
+    assert "Card authorized: confirm the order" in card_row
+    assert card_row.count("$46,540.50") == 2  # its total, all of it authorized
+    assert f'href="/staff/orders/{card_order.number}"' in waiting
+    transfer_row = waiting[waiting.index(transfer_order.number) :]
+    assert "Bank transfer expected" in transfer_row[: transfer_row.index("</tr>")]
+    assert f'href="/staff/orders/{transfer_order.number}"' in waiting
+    totals = waiting[waiting.index('data-testid="dash-waiting-totals"') :]
+    totals = totals[: totals.index("</p>")]
+    assert "$93,081.00" in totals and "in 2 orders" in totals
+    assert "$46,540.50 authorized on cards, not captured" in totals
+    assert from_quote.number not in waiting and paid.number not in waiting
+    assert "4654050" not in waiting  # never cents
