@@ -670,6 +670,40 @@ def order_token(order: Order) -> str:
 
 
 @dataclass
+class OrderPageWindow:
+    """What the buyer's order page offers: the picker's link, and the booked window if any."""
+
+    token: str
+    when: str  # the booked window on the buyer's clock, "" when none is booked yet
+    can_change: bool
+
+
+def for_order_page(order: Order, now: datetime | None = None) -> OrderPageWindow | None:
+    """The same link the emails carry, for an order its crew delivers: to pick a first window
+    once it is paid in full, or to see and move the booked one. None when there is nothing to
+    choose (not paid, no white-glove line, a dispute open, delivered or cancelled)."""
+    if order.dispute_status == "open" or order.status not in (
+        OrderStatus.PAID,
+        OrderStatus.DELIVERY_SCHEDULED,
+    ):
+        return None
+    if not needs_window(order):
+        return None
+    appointment = live_appointment(order.id)
+    if appointment is None:
+        if order.status != OrderStatus.PAID:
+            return None
+        return OrderPageWindow(order_token(order), "", True)
+    now = now or utcnow()
+    return OrderPageWindow(
+        link_token(appointment),
+        _when(appointment),
+        # The link dies once the window has passed; then there is nothing left to move.
+        order.status == OrderStatus.DELIVERY_SCHEDULED and now < appointment.ends_at,
+    )
+
+
+@dataclass
 class Link:
     order: Order
     appointment: DeliveryAppointment | None

@@ -5,14 +5,17 @@ appointment and its link version (it dies at the next change and once the window
 or an order number (to pick a first window; it dies once a window is booked).
 """
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from shop.auth.models import User
+from shop.auth.roles import Permission, can
 from shop.db import utcnow
 from shop.delivery import services
 from shop.delivery.forms import WindowForm
 from shop.errors import DomainError
 from shop.extensions import db
+from shop.orders.services import access_token
 from shop.orders.states import OrderStatus
 
 bp = Blueprint("delivery", __name__)
@@ -25,11 +28,22 @@ def _zone(link: services.Link, offer: services.Offer) -> str:
     return (first.timezone if first else None) or "UTC"
 
 
+def _own(order) -> bool:
+    return current_user.is_authenticated and order.user_id == current_user.id
+
+
 @bp.route("/<token>", methods=["GET", "POST"])
 def window(token: str):
     now = utcnow()
     link = services.resolve(token, now)
     order, appointment = link.order, link.appointment
+    if (
+        current_user.is_authenticated
+        and not can(current_user.role, Permission.VIEW_ORDERS)
+        and order.user_id is not None
+        and not _own(order)
+    ):
+        abort(404)  # another buyer's delivery, even with its link (as for the order page)
     form = WindowForm()
     error = None
     if request.method == "POST":
@@ -100,4 +114,9 @@ def window(token: str):
         ),
         status_labels=services.STATUS_LABELS,
         ready_from=services.day_label(earliest) if earliest and earliest > now else "",
+        order_url=(
+            url_for("orders.detail", number=order.number)
+            if _own(order)
+            else url_for("orders.guest_view", token=access_token(order))
+        ),
     ), (409 if error else 200)

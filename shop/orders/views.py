@@ -4,6 +4,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
 from shop.auth.roles import Permission, can
+from shop.delivery.services import for_order_page
 from shop.orders.services import (
     access_token,
     buyer_events,
@@ -27,6 +28,7 @@ def _render(order, token: str):
         payments=payments_of(order),
         labels=LABELS,
         statuses=OrderStatus,
+        delivery_window=for_order_page(order),
         just_placed=request.args.get("placed") == "1",
     )
 

@@ -65,6 +65,7 @@ from shop.payments import services as payments
 from shop.payments.models import Payment, Refund
 from shop.payments.states import PaymentStatus
 from shop.support import emails
+from shop.support import services as tickets
 from shop.support.models import CreditGrant, ReturnRequest, Ticket, TicketEvent
 from shop.support.warranty import ticket_lines
 
@@ -518,6 +519,16 @@ def settle(
     ret.outcome = outcome
     ret.status = "closed"
     db.session.flush()
+    # The return is over for the buyer: its ticket is solved through the ticket's own status
+    # move (event row, audit), quietly, since the settled email above already says the outcome.
+    if ticket.merged_into_id is None and ticket.status not in ("solved", "closed"):
+        tickets.set_status(
+            ticket.id,
+            "solved",
+            actor,
+            note=f"Return settled: {OUTCOME_LABELS[outcome].lower()}.",
+            notify=False,
+        )
     return done
 
 
@@ -744,6 +755,12 @@ def reject_credit(grant_id: int, approver, reason: str) -> CreditGrant:
         ret.outcome = None
         ret.status = "received"
     db.session.flush()
+    if again and ticket.status == "solved" and ticket.merged_into_id is None:
+        # Nothing was given after all: the return waits to be settled again, so its ticket is
+        # open again (settling solves it anew).
+        tickets.set_status(
+            ticket.id, "open", approver, note="Store credit rejected; settle again.", notify=False
+        )
     amount = Money(grant.amount_cents, grant.currency)
     _event(
         ticket,
@@ -1178,6 +1195,45 @@ def buyer_exchange(ticket: Ticket) -> BuyerExchange | None:
         credit_cents=grant.amount_cents if grant else 0,
         credit_waiting=bool(grant and grant.status == "pending_approval"),
     )
+
+
+@dataclass
+class BuyerSettlement:
+    """How a return ticket was settled by refund or store credit, for the buyer's page (an
+    exchange has its own panel: `buyer_exchange`)."""
+
+    outcome: str  # "refund" or "store_credit"
+    amount_cents: int
+    state: str  # "waiting" (four eyes), "on_its_way", "done" or "failed"
+
+
+def buyer_settlement(ticket: Ticket) -> BuyerSettlement | None:
+    """The refund or store credit a return ticket was settled with (None otherwise)."""
+    if ticket.kind != "return_request":
+        return None
+    ret = return_for_ticket(ticket.id)
+    if ret is None or ret.outcome not in ("refund", "store_credit"):
+        return None
+    if ret.outcome == "refund":
+        refund = db.session.get(Refund, ret.refund_id) if ret.refund_id else None
+        if refund is None:
+            return None
+        state = {
+            refunds.PENDING_APPROVAL: "waiting",
+            refunds.PROCESSING: "on_its_way",
+            refunds.SUCCEEDED: "done",
+        }.get(refund.status, "failed")
+        return BuyerSettlement("refund", refund.amount_cents, state)
+    grant = db.session.scalar(
+        sa.select(CreditGrant)
+        .where(CreditGrant.return_id == ret.id, CreditGrant.status != "rejected")
+        .order_by(CreditGrant.id.desc())
+        .limit(1)
+    )
+    if grant is None:
+        return None
+    state = "waiting" if grant.status == "pending_approval" else "done"
+    return BuyerSettlement("store_credit", grant.amount_cents, state)
 
 
 def ticket_by_number(number: str) -> Ticket:

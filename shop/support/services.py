@@ -326,7 +326,12 @@ def _staff_action(actor, action: str, ticket: Ticket, before: dict, after: dict,
     record(actor, action, "ticket", ticket.number, before=before, after=after, reason=reason)
 
 
-def set_status(ticket_id: int, status: str, actor: User, note: str = "") -> Ticket:
+def set_status(
+    ticket_id: int, status: str, actor: User, note: str = "", *, notify: bool = True
+) -> Ticket:
+    """Move the ticket to `status`, with an event row and an audit entry. `notify=False` when the
+    caller sends the buyer its own email about the same step (a settled return says its outcome),
+    so one step never brings two emails."""
     if status not in TICKET_STATUSES:
         raise DomainError("Unknown status.", field="status")
     ticket = _lock(ticket_id)
@@ -352,7 +357,7 @@ def set_status(ticket_id: int, status: str, actor: User, note: str = "") -> Tick
         actor, "ticket.status", ticket, {"status": before}, {"status": status}, reason=note
     )
     db.session.flush()
-    if status in ("solved", "waiting_on_buyer"):
+    if notify and status in ("solved", "waiting_on_buyer"):
         emails.status_changed(ticket)
     return ticket
 

@@ -181,6 +181,7 @@ def _thread(ticket, *, token: str | None, form=None, status: int = 200):
         kind_labels=KIND_LABELS,
         status_labels=STATUS_LABELS,
         exchange=returns.buyer_exchange(ticket),
+        settlement=returns.buyer_settlement(ticket),
     ), status
 
 

@@ -144,3 +144,48 @@ def test_a_manager_runs_an_order_from_payment_to_delivery_and_refund(browser, li
     expect(buyer.get_by_test_id("order-status")).to_have_text("Delivered")
     context.close()
     buyer_context.close()
+
+
+def test_the_buyer_picks_and_moves_the_delivery_window_from_the_order_page(
+    browser, live_server, shot
+):
+    buyer_context, buyer = new_context_page(browser)
+    number = buy_piano_with_white_glove(buyer, live_server)
+    order_page = buyer.url.split("?")[0]  # the order's own page (the guest link)
+    expect(buyer.get_by_role("link", name="Choose a delivery window")).to_have_count(0)
+
+    # Paid in full (confirmed and captured by the manager): now the buyer may choose.
+    context, manager = new_context_page(browser)
+    log_in(manager, live_server, "manager@example.com")
+    manager.goto(f"{live_server}/staff/orders?q={BUYER}")
+    manager.get_by_test_id("order-row").filter(has_text=number).get_by_role(
+        "link", name=number
+    ).click()
+    manager.get_by_test_id("move-confirmed").click()
+    expect(status(manager)).to_have_text("Confirmed")
+    manager.get_by_test_id("capture-button").click()
+    expect(status(manager)).to_have_text("Paid")
+    context.close()
+
+    buyer.goto(order_page)
+    buyer.get_by_role("link", name="Choose a delivery window").click()
+    select = buyer.get_by_label(re.compile(r"^Delivery window"))
+    select.select_option(index=0)
+    buyer.get_by_role("button", name="Book this window").click()
+    expect(buyer.get_by_test_id("delivery-when")).to_be_visible()
+    buyer.get_by_role("link", name=f"Order {number}").click()
+    booked = buyer.get_by_test_id("order-delivery-window")
+    expect(booked).to_contain_text("Delivery window:")
+    first = booked.inner_text()
+    shot(buyer, "62-order-delivery-window")
+
+    buyer.get_by_role("link", name="Change").click()
+    buyer.get_by_label(re.compile(r"^Move it to")).select_option(index=1)
+    buyer.get_by_role("button", name="Move my delivery").click()
+    expect(buyer.get_by_role("status").or_(buyer.locator(".flash")).first).to_contain_text(
+        "Your delivery has moved"
+    )
+    buyer.get_by_role("link", name=f"Order {number}").click()
+    expect(buyer.get_by_test_id("order-delivery-window")).not_to_have_text(first)
+    expect(status(buyer)).to_have_text("Delivery scheduled")
+    buyer_context.close()
