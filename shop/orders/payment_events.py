@@ -59,7 +59,7 @@ def on_payment_changed(payment, previous: str, mismatch: str = "") -> None:
         record(
             order,
             f"{payment.purpose}_payment",
-            f"{payment.purpose.capitalize()} payment {held}: {Money(payment.amount_cents)}.",
+            f"{payment.purpose.capitalize()} payment {held}: {Money(payment.amount_cents, payment.currency)}.",
         )
         settle(order)
     elif (
@@ -83,16 +83,16 @@ def on_payment_changed(payment, previous: str, mismatch: str = "") -> None:
         record(
             order,
             "payment_expired",
-            f"The card hold of {Money(payment.amount_cents)} lapsed before it was captured; "
+            f"The card hold of {Money(payment.amount_cents, payment.currency)} lapsed before it was captured; "
             "nothing was charged. Ask the buyer for a new payment.",
             visible_to_buyer=False,
         )
     elif status == PaymentStatus.SUCCEEDED and previous == PaymentStatus.AUTHORIZED:
-        record(order, "payment_captured", f"{Money(payment.amount_received_cents)} captured.")
+        record(order, "payment_captured", f"{Money(payment.amount_received_cents, payment.currency)} captured.")
         settle(order)
     elif payment.amount_refunded_cents:
         record(
-            order, "payment_refunded", f"{Money(payment.amount_refunded_cents)} refunded in total."
+            order, "payment_refunded", f"{Money(payment.amount_refunded_cents, payment.currency)} refunded in total."
         )
 
 
@@ -107,7 +107,7 @@ def _place_card_order(order, payment) -> None:
         payments.cancel(payment.id, "The items were no longer available; nothing was charged.")
         return
     held = "authorized" if payment.status == PaymentStatus.AUTHORIZED else "paid"
-    mark_placed(order, f"Card payment {held}: {Money(payment.amount_cents)}.")
+    mark_placed(order, f"Card payment {held}: {Money(payment.amount_cents, payment.currency)}.")
     emails.confirmation(order)
     settle(order)
 
@@ -122,7 +122,7 @@ def _place_transfer_order(order, payment) -> None:
         order.review_reason = f"Transfer received but units are gone: {exc.message}"[:300]
         record(order, "out_of_stock_after_payment", exc.message, visible_to_buyer=False)
         return
-    note = f"Bank transfer received: {Money(payment.amount_received_cents)}."
+    note = f"Bank transfer received: {Money(payment.amount_received_cents, payment.currency)}."
     if order.received_cents >= order.total_cents:
         transition(order, OrderStatus.PAID, note=note)
         order_placed.send(order)
@@ -147,10 +147,10 @@ def _transfer_part_arrived(order, payment) -> None:
     """Part of a transfer (or more than asked) arrived; the payment's status did not move."""
     left = max(payment.amount_cents - payment.amount_received_cents, 0)
     note = (
-        f"Bank transfer received so far: {Money(payment.amount_received_cents)} of "
-        f"{Money(payment.amount_cents)}"
+        f"Bank transfer received so far: {Money(payment.amount_received_cents, payment.currency)} of "
+        f"{Money(payment.amount_cents, payment.currency)}"
     )
-    note += f"; {Money(left)} still outstanding." if left else "."
+    note += f"; {Money(left, payment.currency)} still outstanding." if left else "."
     record(order, "transfer_part_received", note)
     settle(order)
 
