@@ -175,7 +175,7 @@ def accept(
         quote,
         "accepted",
         f"Version {version.number} accepted by {version.accepted_name}: "
-        f"total {Money(version.total_cents)}, deposit {version.deposit_pct}%.",
+        f"total {Money(version.total_cents)}, deposit {version.deposit_pct.normalize():f}%.",
         version.number,
     )
     db.session.flush()
