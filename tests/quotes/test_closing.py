@@ -465,7 +465,6 @@ def test_amounts_sent_by_the_browser_are_ignored(client, db, quote):
     assert payment.amount_cents == 35_000_00 and order.total_cents == 186_375_00
 
 
-@pytest.mark.postgres
 def test_a_balance_request_reads_as_money_everywhere(
     app, client, db, quote, make_user, login, mailbox
 ):
