@@ -415,7 +415,7 @@ def _paid_with_credit(order: Order) -> None:
     stock.convert(holder(order), items(order))
     transition(order, OrderStatus.PAID, note="Paid in full with store credit.")
     order_placed.send(order)  # the cart lets go of the items
-    emails.confirmation(order)
+    emails.confirmation(order, "credit_paid")
 
 
 def give_back_credit(order: Order) -> None:

@@ -11,13 +11,25 @@ def _link(order: Order) -> str:
     return absolute_url("orders.guest_view", token=access_token(order))
 
 
-def confirmation(order: Order) -> None:
+# What the first email after placing says happened. "Confirmed" is kept for staff having
+# checked the order (`confirmed` below): an authorized card is only a hold, not a payment.
+PLACED_SUBJECTS = {
+    "card_authorized": "Order {number} placed: your card is authorized, not charged yet",
+    "card_paid": "Order {number} placed and paid by card",
+    "credit_paid": "Order {number} placed and paid with your store credit",
+    "transfer_received": "Order {number} placed: your bank transfer arrived",
+}
+
+
+def confirmation(order: Order, happened: str) -> None:
+    """The order is placed: say how it was paid or held (a key of PLACED_SUBJECTS)."""
     queue_email(
         f"order-confirmation:{order.number}",
         order.email,
-        f"Your order {order.number} is confirmed",
+        PLACED_SUBJECTS[happened].format(number=order.number),
         "order_confirmation",
         order=order,
+        happened=happened,
         link=_link(order),
     )
 

@@ -198,7 +198,7 @@ def capture_payment(order_id: int, payment_id: int, amount_cents: int | None, ac
     order = lock_order(order_id)
     captured = payment.amount_received_cents
     if _claim(order.id, since, "payment_captured", actor) is None:
-        _event(order, "payment_captured", f"{_money(captured, payment)} captured.", actor, True)
+        _event(order, "payment_captured", f"Card charged {_money(captured, payment)}.", actor, True)
     audit.record(
         actor,
         "payment.capture",

@@ -26,6 +26,11 @@ from shop.payments.states import HELD, PaymentStatus
 log = logging.getLogger(__name__)
 
 
+def _amount(cents: int, payment) -> Money:
+    """An amount of this payment, in its currency, as the timeline shows it."""
+    return Money(cents, payment.currency)
+
+
 def _order_id(payment) -> int | None:
     kind, _, value = payment.reference.partition(":")
     return int(value) if kind == "order" and value.isdigit() else None
@@ -59,7 +64,8 @@ def on_payment_changed(payment, previous: str, mismatch: str = "") -> None:
         record(
             order,
             f"{payment.purpose}_payment",
-            f"{payment.purpose.capitalize()} payment {held}: {Money(payment.amount_cents)}.",
+            f"{payment.purpose.capitalize()} payment {held}: "
+            f"{_amount(payment.amount_cents, payment)}.",
         )
         settle(order)
     elif (
@@ -83,16 +89,22 @@ def on_payment_changed(payment, previous: str, mismatch: str = "") -> None:
         record(
             order,
             "payment_expired",
-            f"The card hold of {Money(payment.amount_cents)} lapsed before it was captured; "
-            "nothing was charged. Ask the buyer for a new payment.",
+            f"The card hold of {_amount(payment.amount_cents, payment)} lapsed before it was "
+            "captured; nothing was charged. Ask the buyer for a new payment.",
             visible_to_buyer=False,
         )
     elif status == PaymentStatus.SUCCEEDED and previous == PaymentStatus.AUTHORIZED:
-        record(order, "payment_captured", f"{Money(payment.amount_received_cents)} captured.")
+        record(
+            order,
+            "payment_captured",
+            f"Card charged {_amount(payment.amount_received_cents, payment)}.",
+        )
         settle(order)
     elif payment.amount_refunded_cents:
         record(
-            order, "payment_refunded", f"{Money(payment.amount_refunded_cents)} refunded in total."
+            order,
+            "payment_refunded",
+            f"{_amount(payment.amount_refunded_cents, payment)} refunded in total.",
         )
 
 
@@ -106,9 +118,15 @@ def _place_card_order(order, payment) -> None:
         # Voiding sends payment_changed(CANCELED) again, which cancels the order.
         payments.cancel(payment.id, "The items were no longer available; nothing was charged.")
         return
-    held = "authorized" if payment.status == PaymentStatus.AUTHORIZED else "paid"
-    mark_placed(order, f"Card payment {held}: {Money(payment.amount_cents)}.")
-    emails.confirmation(order)
+    amount = _amount(payment.amount_cents, payment)
+    part = ", the deposit" if payment.purpose == "deposit" else ""
+    if payment.status == PaymentStatus.AUTHORIZED:
+        # Only a hold on the card: nothing is charged until staff capture it.
+        mark_placed(order, f"Order placed. Card authorized for {amount}{part}; not charged yet.")
+        emails.confirmation(order, "card_authorized")
+    else:
+        mark_placed(order, f"Order placed. Card charged {amount}{part}.")
+        emails.confirmation(order, "card_paid")
     settle(order)
 
 
@@ -122,13 +140,13 @@ def _place_transfer_order(order, payment) -> None:
         order.review_reason = f"Transfer received but units are gone: {exc.message}"[:300]
         record(order, "out_of_stock_after_payment", exc.message, visible_to_buyer=False)
         return
-    note = f"Bank transfer received: {Money(payment.amount_received_cents)}."
+    note = f"Bank transfer received: {_amount(payment.amount_received_cents, payment)}"
     if order.received_cents >= order.total_cents:
-        transition(order, OrderStatus.PAID, note=note)
+        transition(order, OrderStatus.PAID, note=f"{note}. Order placed and paid in full.")
         order_placed.send(order)
     else:
-        mark_placed(order, note)
-    emails.confirmation(order)
+        mark_placed(order, f"{note}. Order placed.")
+    emails.confirmation(order, "transfer_received")
 
 
 def _flag_overpaid(order) -> None:
@@ -147,10 +165,10 @@ def _transfer_part_arrived(order, payment) -> None:
     """Part of a transfer (or more than asked) arrived; the payment's status did not move."""
     left = max(payment.amount_cents - payment.amount_received_cents, 0)
     note = (
-        f"Bank transfer received so far: {Money(payment.amount_received_cents)} of "
-        f"{Money(payment.amount_cents)}"
+        f"Bank transfer received so far: {_amount(payment.amount_received_cents, payment)} of "
+        f"{_amount(payment.amount_cents, payment)}"
     )
-    note += f"; {Money(left)} still outstanding." if left else "."
+    note += f"; {_amount(left, payment)} still outstanding." if left else "."
     record(order, "transfer_part_received", note)
     settle(order)
 

@@ -199,8 +199,9 @@ def create_order(
     order.lines = [_order_line(line, known.get(line.variant_id)) for line in lines]
     db.session.add(order)
     db.session.flush()
-    note = "Paid by card" if payment_method == "card" else "Bank transfer chosen"
-    record(order, "created", f"Order created. {note}.", actor_kind="buyer")
+    # Nothing is paid yet: the note says what the buyer chose, never that money moved.
+    how = "card" if payment_method == "card" else "bank transfer"
+    record(order, "created", f"Order created, to be paid by {how}.", actor_kind="buyer")
     return order
 
 

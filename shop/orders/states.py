@@ -28,6 +28,7 @@ class OrderStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# What the buyer reads about their own order ("your" is the buyer).
 LABELS = {
     OrderStatus.PENDING_PAYMENT: "Waiting for payment",
     OrderStatus.AWAITING_FUNDS: "Waiting for your bank transfer",
@@ -39,6 +40,19 @@ LABELS = {
     OrderStatus.COMPLETED: "Completed",
     OrderStatus.CANCELLED: "Cancelled",
 }
+
+# What staff read about the same order: whose move it waits for, seen from the store's side.
+STAFF_LABELS = {
+    **LABELS,
+    OrderStatus.PENDING_PAYMENT: "Waiting for the buyer's card payment",
+    OrderStatus.AWAITING_FUNDS: "Waiting for the buyer's bank transfer",
+}
+
+
+def labels_for(actor_kind: str) -> dict[OrderStatus, str]:
+    """The status words for this reader: staff and crew get STAFF_LABELS, everyone else LABELS."""
+    return STAFF_LABELS if actor_kind in EMPLOYEES else LABELS
+
 
 # What a staff button says for a move to this status.
 ACTIONS = {
@@ -135,9 +149,10 @@ def transition(
     A staff member's move also writes an audit entry, in the same transaction.
     """
     if not allowed(order.status, target, actor_kind):
+        words = labels_for(actor_kind)
         raise InvalidTransition(
-            f"An order that is {LABELS[OrderStatus(order.status)].lower()} cannot become "
-            f"{LABELS[target].lower()}."
+            f"An order that is {words[OrderStatus(order.status)].lower()} cannot become "
+            f"{words[target].lower()}."
         )
     if target in FULFILMENT and order.dispute_status == "open":
         raise InvalidTransition("Fulfilment is stopped while a card dispute is open.")

@@ -175,7 +175,7 @@ def accept(
         quote,
         "accepted",
         f"Version {version.number} accepted by {version.accepted_name}: "
-        f"total {version.total_cents} cents, deposit {version.deposit_pct}%.",
+        f"total {Money(version.total_cents)}, deposit {version.deposit_pct.normalize():f}%.",
         version.number,
     )
     db.session.flush()
@@ -334,7 +334,8 @@ def place_order(
     _event(
         quote,
         "ordered",
-        f"Order {order.number}; paying {pay} ({amount} cents) by {payment_method}.",
+        f"Order {order.number}; paying {pay} ({Money(amount, order.currency)}) by "
+        f"{'bank transfer' if payment_method == 'bank_transfer' else payment_method}.",
         version.number,
     )
     if payment_method == "bank_transfer":
@@ -391,7 +392,7 @@ def request_balance(order_id: int, actor, payment_method: str = "card") -> "paym
     record(
         order,
         "balance_requested",
-        f"Balance of {outstanding} cents requested by "
+        f"Balance of {Money(outstanding, order.currency)} requested by "
         f"{'card' if payment_method == 'card' else 'transfer'}.",
         actor=actor,
         actor_kind=actor_kind_of(actor),

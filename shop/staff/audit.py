@@ -14,6 +14,7 @@ from shop.audit.models import AuditEntry
 from shop.auth.roles import Permission, Role
 from shop.auth.session import permission_required
 from shop.extensions import db
+from shop.money import Money
 from shop.staff.views import bp
 from shop.web import page_arg, reads_only
 
@@ -109,14 +110,25 @@ class Change:
     only_after: bool
 
 
+def _shown(key: str, value: object) -> object:
+    """What a person reads for a stored value: an amount in cents reads as money."""
+    if key.endswith("_cents") and isinstance(value, int) and not isinstance(value, bool):
+        return Money(value)
+    return value
+
+
 def diff(before: dict, after: dict) -> list[Change]:
-    """Before and after side by side, field by field, in a stable order."""
+    """Before and after side by side, field by field, in a stable order.
+
+    Entries keep amounts as integer cents (exact, searchable); the page shows them as money
+    under the field's plain name ("amount", not "amount_cents").
+    """
     keys = list(before) + [k for k in after if k not in before]
     return [
         Change(
-            field=k,
-            before=before.get(k),
-            after=after.get(k),
+            field=k.removesuffix("_cents"),
+            before=_shown(k, before.get(k)),
+            after=_shown(k, after.get(k)),
             changed=k in before and (k not in after or before[k] != after[k]),
             only_after=k not in before,
         )

@@ -19,7 +19,7 @@ from shop.db import utcnow
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
 from shop.orders.models import Order
-from shop.orders.states import LABELS as ORDER_LABELS
+from shop.orders.states import STAFF_LABELS as ORDER_LABELS
 from shop.research.services import trail, trail_for_visitor
 from shop.staff.views import bp
 from shop.web import page_arg, parse_id, reads_only

@@ -17,7 +17,8 @@ from shop.money import Money
 from shop.orders import holds as order_holds
 from shop.orders.models import Order
 from shop.orders.services import PAYMENT_STATE_LABELS
-from shop.orders.states import LABELS, OrderStatus
+from shop.orders.states import STAFF_LABELS as LABELS
+from shop.orders.states import OrderStatus
 from shop.payments import holds, transfers
 from shop.payments.models import Payment, TransferReceipt
 from shop.staff import evidence

@@ -21,7 +21,8 @@ from shop.money import Money
 from shop.orders import console, emails, states
 from shop.orders.models import Order
 from shop.orders.services import PAYMENT_STATE_LABELS, lock_order
-from shop.orders.states import ACTIONS, LABELS, OrderStatus
+from shop.orders.states import ACTIONS, OrderStatus
+from shop.orders.states import STAFF_LABELS as LABELS
 from shop.quotes import closing
 from shop.quotes.models import Quote
 from shop.quotes.services import LABELS as QUOTE_LABELS

@@ -37,7 +37,7 @@ def home():
         error_out=False,
     )
     from shop.orders.services import PAYMENT_STATE_LABELS
-    from shop.orders.states import LABELS
+    from shop.orders.states import STAFF_LABELS as LABELS
     from shop.staff.dashboard import for_user
     from shop.staff.orders import desk_orders
 

@@ -253,7 +253,7 @@ def test_the_webhook_arriving_before_the_redirect_changes_nothing_twice(
     assert "placed=1" in done.get_json()["redirect"]
     placed = db.session.scalar(sa.select(sa.func.count()).where(OrderEvent.kind == "placed"))
     assert placed == 1
-    confirmations = [m for m in mailbox if "is confirmed" in m["Subject"]]
+    confirmations = [m for m in mailbox if f"Order {order.number} placed" in m["Subject"]]
     assert len(confirmations) == 1
     text = confirmations[0].get_body(("plain",)).get_content()
     assert order.number in text and "http://shop.test/orders/view/" in text

@@ -151,7 +151,7 @@ def test_the_order_page_gathers_the_evidence(client, db, paid_order, staff, logi
     assert order.terms_version in acceptance and order.terms_accepted_ip in acceptance
     assert "signed for by Ada" in page  # the crew's note
     assert 'data-testid="evidence-email"' in page  # what we told the buyer
-    assert f"Your order {order.number} is confirmed" in page
+    assert f"Order {order.number} placed" in page
     assert "Card dispute opened" in page
     # Staff emails about the dispute are not part of the buyer's communication.
     emails = page[page.index('data-testid="evidence-emails"') :]

@@ -108,7 +108,7 @@ def test_acceptance_keeps_the_evidence(db, quote):
     assert version.accepted_name == "ada  lovelace" and version.accepted_ip == "203.0.113.9"
     assert version.accepted_user_agent == "Firefox" and version.accepted_terms_version
     note = db.session.scalar(sa.select(QuoteEvent.note).where(QuoteEvent.kind == "accepted"))
-    assert "17500000 cents" in note and "deposit 20" in note
+    assert "total $175,000.00, deposit 20%" in note and "cents" not in note
     closing.accept(quote.id, 1, EVIDENCE)  # a second click changes nothing
     assert db.session.scalar(sa.select(sa.func.count()).where(QuoteEvent.kind == "accepted")) == 1
 
@@ -463,3 +463,53 @@ def test_amounts_sent_by_the_browser_are_ignored(client, db, quote):
     payment = db.session.scalar(sa.select(Payment))
     order = db.session.scalar(sa.select(Order))
     assert payment.amount_cents == 35_000_00 and order.total_cents == 186_375_00
+
+
+def test_a_balance_request_reads_as_money_everywhere(
+    app, client, db, quote, make_user, login, mailbox
+):
+    """The buyer's timeline, the balance email, the staff timeline and the audit trail show
+    "$186,375.00", never a bare number of cents."""
+    import re
+
+    from shop.notifications.models import OutboxMessage
+    from shop.orders.services import access_token
+    from tests.conftest import post_form
+
+    closing.accept(quote.id, 1, EVIDENCE)
+    order = closing.place_order(
+        quote.id,
+        delivery=DELIVERY,
+        payment_method="bank_transfer",
+        pay="deposit",
+        ip_address="",
+        user_agent="",
+    )
+    order.status = "placed"  # the deposit arrived (recording transfers is staff operations)
+    db.session.commit()
+    assert order.total_cents == 186_375_00
+    manager = make_user(Role.MANAGER, email="boss@example.com")
+    login(manager)
+    r = post_form(client, f"/staff/orders/{order.number}/balance", {"method": "card"})
+    assert r.status_code == 303
+
+    def text(html: str) -> str:
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+    buyer = text(client.get(f"/orders/view/{access_token(order)}").get_data(as_text=True))
+    timeline = buyer[buyer.index("Timeline") :]
+    assert "Balance of $186,375.00 requested by card." in timeline
+    staff_page = text(client.get(f"/staff/orders/{order.number}").get_data(as_text=True))
+    assert "Balance of $186,375.00 requested by card." in staff_page
+    db.session.expire_all()
+    [balance_email] = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.dedupe_key.startswith("order-balance:"))
+    ).all()
+    assert "$186,375.00" in balance_email.body_text
+    audit_page = text(client.get("/staff/audit").get_data(as_text=True))
+    assert "$186,375.00" in audit_page
+    quote_page = text(client.get(f"/staff/quotes/{quote.id}").get_data(as_text=True))
+    assert "total $175,000.00, deposit 20%" in quote_page
+    for page in (timeline, staff_page, balance_email.body_text, audit_page, quote_page):
+        assert "cents" not in page
+        assert "18637500" not in page and "17500000" not in page
