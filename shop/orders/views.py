@@ -4,6 +4,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
 from shop.auth.roles import Permission, can
+from shop.orders.models import line_label
 from shop.orders.services import (
     access_token,
     buyer_events,
@@ -16,6 +17,12 @@ from shop.orders.states import LABELS, OrderStatus
 from shop.web import page_arg, reads_only
 
 bp = Blueprint("orders", __name__)
+
+
+@bp.app_template_filter("line_label")
+def line_label_filter(line) -> str:
+    """`{{ line|line_label }}`: "product (variant)", or the product alone when it has no variant."""
+    return line_label(line.product_name, line.variant_name)
 
 
 def _render(order, token: str):
