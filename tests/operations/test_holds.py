@@ -17,6 +17,7 @@ from shop.orders.models import Order, OrderEvent
 from shop.orders.services import access_token
 from shop.payments import holds
 from shop.payments.models import Payment
+from shop.staff.dashboard import HoldRow
 from tests.conftest import email_text, post_form
 from tests.operations.card_helpers import stripe_client, stripe_intent
 from tests.operations.conftest import VISA, pay_json, payment_of
@@ -127,6 +128,19 @@ def test_alert_holds_tells_every_manager_once_when_the_order_has_no_rep(
 )
 def test_time_left_is_said_in_hours_or_minutes_never_0_h(left, words):
     assert order_holds.time_left_words(left) == words
+
+
+@pytest.mark.parametrize(
+    ("left", "text"),
+    [
+        (timedelta(minutes=45), "45 min"),
+        (timedelta(hours=2, minutes=5), "2 h 5 min"),
+        (timedelta(days=1, hours=3), "1 d 3 h"),
+        (timedelta(0), "lapsed"),
+    ],
+)
+def test_the_holds_list_says_minutes_under_an_hour_never_0_h(left, text):
+    assert HoldRow(payment=None, order=None, rep=None, deadline=None, left=left).left_text == text
 
 
 @pytest.mark.parametrize(
