@@ -65,22 +65,35 @@ def _staff_link(order: Order) -> str:
         return absolute_url("staff.holds")
 
 
+def time_left_words(left: timedelta) -> str:
+    """How long a hold has left, as a person says it: "3 hours", "45 minutes".
+
+    Rounded down, so staff are never told they have more time than they do; never "0 hours".
+    """
+    minutes = int(left.total_seconds() // 60)
+    if minutes < 1:
+        return "less than a minute"
+    if minutes < 60:
+        return f"{minutes} minute{'' if minutes == 1 else 's'}"
+    hours = minutes // 60
+    return f"{hours} hour{'' if hours == 1 else 's'}"
+
+
 def _alert(payment: Payment, order: Order, now) -> int:
     due = holds.deadline(payment)
-    left = max(due - now, timedelta(0)) if due else timedelta(0)
-    hours = int(left.total_seconds() // 3600)
+    left = time_left_words(due - now)
     sent = 0
     for person in responsible_staff(order):
         message = queue_email(
             f"hold-deadline:{payment.id}:{person.id}",
             person.email,
-            f"Order {order.number}: the card hold lapses in {hours} h",
+            f"Order {order.number}: the card hold lapses in {left}",
             "hold_deadline",
             person=person,
             order=order,
             payment=payment,
             deadline=due,
-            hours=hours,
+            left=left,
             amount=Money(payment.amount_capturable_cents or payment.amount_cents, payment.currency),
             link=_staff_link(order),
         )
@@ -91,6 +104,8 @@ def _alert(payment: Payment, order: Order, now) -> int:
 def alert_holds(now=None) -> tuple[int, int]:
     """Warn staff of holds lapsing soon (once each) and lapse those past their deadline.
 
+    A hold already at or past its deadline gets no warning, only the lapse and its email.
+
     Returns (payments alerted, holds lapsed). Commits per payment.
     """
     now = now or utcnow()
@@ -100,6 +115,10 @@ def alert_holds(now=None) -> tuple[int, int]:
         order_id = payment and order_id_of(payment)
         order = db.session.get(Order, order_id) if order_id else None
         if payment is None:
+            db.session.commit()
+            continue
+        due = holds.deadline(payment)
+        if due is None or due <= now:  # too late to warn: the lapse below handles it
             db.session.commit()
             continue
         if order is not None:

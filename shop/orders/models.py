@@ -124,6 +124,13 @@ class Order(TimestampMixin, db.Model):
         return f"<Order {self.number} {self.status}>"
 
 
+def line_label(product_name: str, variant_name: str | None) -> str:
+    """A line's product with its variant in brackets, or the product alone: a quote's custom or
+    service line has no variant, and must not read "Installation ()"."""
+    variant = (variant_name or "").strip()
+    return f"{product_name} ({variant})" if variant else product_name
+
+
 class OrderLine(db.Model):
     __tablename__ = "order_lines"
     __table_args__ = (
@@ -172,6 +179,11 @@ class OrderLine(db.Model):
     @property
     def delivery_label(self) -> str:
         return DELIVERY_LABELS.get(self.delivery_method, self.delivery_method)
+
+    @property
+    def label(self) -> str:
+        """What the line is, as people read it: "Aura 38 (Teak deck)", or "Installation"."""
+        return line_label(self.product_name, self.variant_name)
 
     def __repr__(self) -> str:
         return f"<OrderLine {self.sku} x{self.quantity}>"

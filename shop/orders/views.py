@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 
 from shop.auth.roles import Permission, can
 from shop.delivery.services import for_order_page
+from shop.orders.models import line_label
 from shop.orders.services import (
     access_token,
     buyer_events,
@@ -17,6 +18,12 @@ from shop.orders.states import LABELS, OrderStatus
 from shop.web import page_arg, reads_only
 
 bp = Blueprint("orders", __name__)
+
+
+@bp.app_template_filter("line_label")
+def line_label_filter(line) -> str:
+    """`{{ line|line_label }}`: "product (variant)", or the product alone when it has no variant."""
+    return line_label(line.product_name, line.variant_name)
 
 
 def _render(order, token: str):

@@ -67,13 +67,14 @@ def lapsing(within_hours: int | None = None, now: datetime | None = None, limit:
 
 
 def to_alert(now: datetime | None = None) -> list[int]:
-    """Ids of holds inside the warning window whose staff have not been told yet."""
+    """Ids of holds inside the warning window, not yet past their deadline, whose staff have not
+    been told yet (a hold past its deadline only lapses: a warning would come too late)."""
     now = now or utcnow()
     horizon = now + timedelta(hours=warning_hours())
     return list(
         db.session.scalars(
             sa.select(Payment.id)
-            .where(_due_by(horizon), Payment.deadline_alerted_at.is_(None))
+            .where(_due_by(horizon), ~_due_by(now), Payment.deadline_alerted_at.is_(None))
             .order_by(Payment.id)
             .limit(500)
         )

@@ -57,7 +57,9 @@ class HoldRow:
             return "lapsed"
         hours = int(self.left.total_seconds() // 3600)
         minutes = int(self.left.total_seconds() % 3600 // 60)
-        return f"{hours // 24} d {hours % 24} h" if hours >= 24 else f"{hours} h {minutes} min"
+        if hours >= 24:
+            return f"{hours // 24} d {hours % 24} h"
+        return f"{hours} h {minutes} min" if hours else f"{minutes} min"  # never "0 h"
 
 
 @dataclass

@@ -107,9 +107,15 @@ def _order_or_404(number: str) -> Order:
 OFFERED = frozenset(OrderStatus) - {OrderStatus.DELIVERY_SCHEDULED}
 
 
-def _staff_moves(order: Order, actor_kind: str) -> list[OrderStatus]:
+# With a window booked, delivered and back-to-paid go through the delivery panel (its own
+# "Mark delivered" and "Cancel the window"): `_move` refuses them here, so no button offers them.
+PANEL_MOVES = frozenset({OrderStatus.DELIVERED, OrderStatus.PAID})
+
+
+def _staff_moves(order: Order, actor_kind: str, booked: bool = False) -> list[OrderStatus]:
     """The moves the page offers as buttons: the table's, less the ones other panels make."""
-    return [m for m in states.moves_for(order, actor_kind) if m in OFFERED]
+    offered = OFFERED - PANEL_MOVES if booked else OFFERED
+    return [m for m in states.moves_for(order, actor_kind) if m in offered]
 
 
 @bp.route("/orders/<number>")
@@ -119,17 +125,22 @@ def order_detail(number: str):
     order = file.order
     file.thread.quotes = _quotes_of(order)
     kind = states.actor_kind_of(current_user)
+    appointments = _appointments(order)
+    booked = order.status == OrderStatus.DELIVERY_SCHEDULED and any(
+        a.status == "booked" for a in appointments
+    )
     return render_template(
         "staff/order.html",
         order=order,
         payments=file.payments,
         refunds=file.refunds,
         receipts=file.receipts,
-        appointments=_appointments(order),
+        appointments=appointments,
         acceptance=evidence.acceptance(order),
         thread=file.thread,
         notes=file.notes,
-        moves=_staff_moves(order, kind),
+        moves=_staff_moves(order, kind, booked),
+        booked=booked,
         me=current_user,
         now=utcnow(),
         labels=LABELS,

@@ -44,10 +44,7 @@ def ticket_form(order=None, **kwargs) -> TicketForm:
     kinds = TICKET_KINDS if order is not None else [k for k in TICKET_KINDS if k not in ORDER_KINDS]
     form.kind.choices = [(k, KIND_LABELS[k]) for k in kinds]
     if order is not None:
-        form.lines.choices = [
-            (line.id, f"{line.quantity} x {line.product_name} ({line.variant_name})")
-            for line in order.lines
-        ]
+        form.lines.choices = [(line.id, f"{line.quantity} x {line.label}") for line in order.lines]
     else:
         form.lines.choices = []
     return form

@@ -984,7 +984,7 @@ def _exchange(ticket, ret, order, lines, actor, note, target: Variant | None = N
     except stock.OutOfStock as exc:
         raise _stock_refused(exc, new_lines) from None
     ret.exchange_value_cents = discount if target is not None else min(value, subtotal)
-    names = ", ".join(f"{x.product_name} ({x.variant_name})" for x in new.lines)
+    names = ", ".join(x.label for x in new.lines)
     if charge:
         payment = payments.create_payment(
             reference(new), "card", new.total_cents, new.currency, purpose="full", expires_at=due

@@ -384,6 +384,57 @@ def test_staff_book_a_window_from_the_order_page(client, db, login, staff, crew,
     assert appointment.reference in page and 'data-testid="delivered-form"' in page
 
 
+def deliver_buttons(page: str) -> list[str]:
+    """The test ids of the buttons that say "Mark delivered" on a page."""
+    return re.findall(r'<button[^>]*data-testid="([^"]+)"[^>]*>\s*Mark delivered\s*<', page)
+
+
+def test_a_booked_window_shows_one_mark_delivered_the_panels_and_it_works(
+    client, db, login, staff, crew, make_order
+):
+    order = make_order()
+    appointment = services.book(order.id, WED_8, crew.id, now=NOW)
+    db.session.commit()
+    login(staff["manager"])
+    page = client.get(f"/staff/orders/{order.number}").get_data(as_text=True)
+    assert page.count("Mark delivered") == 1
+    assert deliver_buttons(page) == ["delivered-button"]
+    # Back to paid is the panel's "Cancel the window" too; the page says where both are.
+    assert 'data-testid="move-paid"' not in page and 'data-testid="delivery-cancel"' in page
+    assert 'data-testid="moves-in-panel"' in page
+    r = post_form(
+        client,
+        f"/staff/delivery/{appointment.reference}/delivered",
+        {"note": "Received by Ada in the hall."},
+        follow_redirects=True,
+    )
+    assert r.status_code == 200 and "delivery panel" not in r.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status == "delivered"
+    assert db.session.get(DeliveryAppointment, appointment.id).status == "delivered"
+
+
+@pytest.mark.parametrize("delivery", ["white_glove", "pickup"])
+def test_without_a_booked_window_one_general_mark_delivered_works(
+    client, db, login, staff, crew, make_order, delivery
+):
+    order = make_order(delivery=delivery)  # paid: shipped or collected without a window
+    login(staff["manager"])
+    page = client.get(f"/staff/orders/{order.number}").get_data(as_text=True)
+    assert page.count("Mark delivered") == 1
+    assert deliver_buttons(page) == ["move-delivered"]
+    assert 'data-testid="moves-in-panel"' not in page
+    r = post_form(
+        client,
+        f"/staff/orders/{order.number}/status",
+        {"to": "delivered", "note": "Collected by the buyer."},
+        follow_redirects=True,
+    )
+    assert f"Order {order.number}: delivered." in r.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status == "delivered"
+
+
 def test_the_confirmation_reaches_the_buyer_by_smtp(db, crew, make_order, mailbox):
     from shop.notifications.services import deliver_all
 

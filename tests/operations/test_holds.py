@@ -17,6 +17,7 @@ from shop.orders.models import Order, OrderEvent
 from shop.orders.services import access_token
 from shop.payments import holds
 from shop.payments.models import Payment
+from shop.staff.dashboard import HoldRow
 from tests.conftest import email_text, post_form
 from tests.operations.card_helpers import stripe_client, stripe_intent
 from tests.operations.conftest import VISA, pay_json, payment_of
@@ -111,8 +112,66 @@ def test_alert_holds_tells_every_manager_once_when_the_order_has_no_rep(
     received = [m for m in mailbox if card_order.number in m["Subject"]]
     assert len(received) == 2
     body = email_text(received[0])
-    assert card_order.number in body and "$46,540.50" in body and "lapses in about" in body
+    assert card_order.number in body and "$46,540.50" in body and "lapses in 23 hours" in body
     assert f"/staff/orders/{card_order.number}" in body
+
+
+@pytest.mark.parametrize(
+    ("left", "words"),
+    [
+        (timedelta(hours=3, minutes=59), "3 hours"),
+        (timedelta(hours=1), "1 hour"),
+        (timedelta(minutes=59, seconds=59), "59 minutes"),
+        (timedelta(minutes=1), "1 minute"),
+        (timedelta(seconds=30), "less than a minute"),
+    ],
+)
+def test_time_left_is_said_in_hours_or_minutes_never_0_h(left, words):
+    assert order_holds.time_left_words(left) == words
+
+
+@pytest.mark.parametrize(
+    ("left", "text"),
+    [
+        (timedelta(minutes=45), "45 min"),
+        (timedelta(hours=2, minutes=5), "2 h 5 min"),
+        (timedelta(days=1, hours=3), "1 d 3 h"),
+        (timedelta(0), "lapsed"),
+    ],
+)
+def test_the_holds_list_says_minutes_under_an_hour_never_0_h(left, text):
+    assert HoldRow(payment=None, order=None, rep=None, deadline=None, left=left).left_text == text
+
+
+@pytest.mark.parametrize(
+    ("left", "words"),
+    [(timedelta(hours=3, minutes=20), "3 hours"), (timedelta(minutes=40), "40 minutes")],
+)
+def test_the_warning_says_the_time_left_in_words(app, db, card_order, staff, left, words):
+    now = utcnow()
+    age(db, card_order, capture_before=now + left)
+    assert order_holds.alert_holds(now=now) == (1, 0)
+    alerts = outbox(db, "hold-deadline:")
+    assert len(alerts) == 2
+    for message in alerts:
+        assert message.subject.endswith(f"the card hold lapses in {words}")
+        assert f"lapses in {words}, at " in message.body_text
+        assert "0 h" not in message.subject + message.body_text
+
+
+@pytest.mark.parametrize("late", [timedelta(0), timedelta(minutes=1), timedelta(hours=5)])
+def test_a_hold_at_or_past_its_deadline_gets_only_the_lapse_never_a_warning(
+    app, db, card_order, staff, late
+):
+    now = utcnow()
+    payment = age(db, card_order, capture_before=now - late)
+    assert order_holds.alert_holds(now=now) == (0, 1)
+    assert outbox(db, "hold-deadline:") == []
+    assert len(outbox(db, "hold-lapsed:")) == 2
+    assert fresh(db, Payment, payment.id).status == "expired"
+    # A later run does not warn about it either.
+    assert order_holds.alert_holds(now=now + timedelta(minutes=5)) == (0, 0)
+    assert outbox(db, "hold-deadline:") == []
 
 
 def test_alert_holds_tells_the_orders_rep_only(app, db, card_order, staff):
