@@ -288,14 +288,21 @@ def pay_setup(token: str):
 
 @bp.route("/pay/<token>/card", methods=["POST"])
 def pay_card(token: str):
-    """Authorize (or charge) the card saved by Stripe.js; one PaymentIntent for every attempt."""
+    """Authorize (or charge) the card entered in Stripe.js; one PaymentIntent per attempt.
+
+    The page sends the card's one-use token (or a PaymentMethod already saved); the bank asks
+    for 3-D Secure at most once, when the PaymentIntent is confirmed.
+    """
     order, payment = _payable(token)
     if payment is None:
         return jsonify(redirect=_order_url(order))
     body = request.get_json(silent=True) or {}
+    card_token = str(body.get("token") or "")[:80]
     method_id = str(body.get("payment_method") or "")[:80]
     try:
         payflow.ensure_hold(order)
+        if card_token:
+            method_id = payments.save_card(payment.id, card_token, order.email, order.name)
         payment = payments.pay_with_card(payment.id, method_id)
     except OutOfStock as exc:
         db.session.rollback()
