@@ -17,6 +17,7 @@ from flask_login import current_user
 
 from shop.cart.forms import EmptyForm
 from shop.cart.services import find_cart
+from shop.catalog.models import Product
 from shop.catalog.stock import OutOfStock
 from shop.checkout import payflow, services
 from shop.checkout.forms import AddressForm, ContactForm, ReviewForm
@@ -247,6 +248,8 @@ def pay(token: str):
     if payment is None:
         return redirect(_order_url(order))
     config = current_app.config
+    # After a decline (on this visit or an earlier one) the other ways to pay are offered.
+    declined = payment.status == PaymentStatus.REQUIRES_PAYMENT_METHOD and bool(payment.last_error)
     return render_template(
         "checkout/pay.html",
         order=order,
@@ -255,6 +258,17 @@ def pay(token: str):
         form=EmptyForm(),
         stripe_js_url=config["STRIPE_JS_URL"],
         publishable_key=config["STRIPE_PUBLISHABLE_KEY"],
+        declined=declined,
+        specialist_url=_specialist_url(order),
+    )
+
+
+def _specialist_url(order, **kw) -> str:
+    """Booking a call with a specialist of the order's first product, about this order."""
+    line = next((line for line in order.lines if line.product_id), None)
+    product = db.session.get(Product, line.product_id) if line else None
+    return url_for(
+        "consultations.new", product=product.slug if product else None, order=order.number, **kw
     )
 
 
@@ -320,6 +334,28 @@ def pay_card(token: str):
         db.session.rollback()
         return _json_error(exc.message, 400)
     return _after_attempt(order, payment)
+
+
+@bp.route("/pay/<token>/bank-transfer", methods=["POST"])
+def pay_by_transfer(token: str):
+    """The buyer pays this order by bank transfer instead of by card; the units stay held."""
+    order, payment = _payable(token)
+    if payment is None:
+        return redirect(_order_url(order), 303)
+    try:
+        payflow.switch_to_bank_transfer(order, payment.id)
+    except OutOfStock as exc:
+        db.session.rollback()
+        payflow.give_up(order, payment.id, exc.message)
+        db.session.commit()
+        flash(exc.message + " Your cart is as you left it.", "error")
+        return redirect(url_for("cart.show"), 303)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("checkout.pay", token=token), 303)
+    db.session.commit()
+    return redirect(_order_url(order, placed=1), 303)
 
 
 @bp.route("/pay/<token>/complete", methods=["POST"])

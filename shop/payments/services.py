@@ -377,6 +377,37 @@ def pay_with_card(payment_id: int, payment_method_id: str) -> Payment:
     return payment
 
 
+def switch_to_transfer(payment_id: int, expires_at: datetime) -> Payment:
+    """The buyer would rather pay this card payment by bank transfer (after a decline, say).
+
+    Only a payment that never held money switches: its live PaymentIntent is cancelled at
+    Stripe first and forgotten (its `canceled` event must not find the payment), then the row
+    becomes a transfer awaiting funds with its own reference. No money moved, so nothing is
+    announced: the order moves itself. A card that went through after all is recorded instead
+    and the payment returned still a card payment.
+    """
+    payment = lock_payment(payment_id)
+    _require_retryable(payment)
+    if payment.intent_key is not None:
+        _create_intent(payment)  # a create whose answer was lost: learn its intent to cancel it
+    if payment.stripe_payment_intent_id is not None:
+        current = _gateway(gateway.retrieve_payment_intent, payment.stripe_payment_intent_id)
+        status = FROM_STRIPE.get(current.get("status", ""))
+        if status in HELD or status == PaymentStatus.PROCESSING:
+            record_intent(payment, current)
+            db.session.flush()
+            return payment
+        _cancel_intent(payment, current)
+        payment.stripe_payment_intent_id = None
+    payment.method = "bank_transfer"
+    payment.status = PaymentStatus.AWAITING_FUNDS.value
+    payment.bank_reference = _unused_bank_reference()
+    payment.expires_at = expires_at
+    payment.last_error = ""
+    db.session.flush()
+    return payment
+
+
 def refresh(payment_id: int) -> Payment:
     """Ask Stripe where the payment stands (after 3-D Secure, or when a webhook is late)."""
     payment = lock_payment(payment_id)

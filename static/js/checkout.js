@@ -20,6 +20,18 @@ document.addEventListener("DOMContentLoaded", () => {
     button.textContent = button.dataset.label;
   };
 
+  const otherWays = document.getElementById("other-ways");
+  const offerOtherWays = () => { if (otherWays) otherWays.hidden = false; };
+  const anotherCard = document.getElementById("another-card");
+  if (anotherCard) {
+    anotherCard.addEventListener("click", (event) => {
+      event.preventDefault();
+      if (typeof card.clear === "function") { card.clear(); card.focus(); return; }
+      const first = document.querySelector("#card-element input");  // a stand-in's plain inputs
+      if (first) { first.value = ""; first.focus(); }
+    });
+  }
+
   const post = async (url, body) => {
     const response = await fetch(url, {
       method: "POST",
@@ -29,6 +41,8 @@ document.addEventListener("DOMContentLoaded", () => {
     });
     let data = {};
     try { data = await response.json(); } catch (e) { data = { error: "Something went wrong. Please try again." }; }
+    // 402: the bank said no. The buyer is shown the other ways to pay; the hold stays.
+    if (response.status === 402) offerOtherWays();
     return data;
   };
 
