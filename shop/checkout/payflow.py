@@ -59,6 +59,11 @@ def switch_to_bank_transfer(order: Order, payment_id: int) -> bool:
     stock.extend(holder(order), due)
     order.payment_method = "bank_transfer"
     order.funds_due_at = due
-    transition(order, OrderStatus.AWAITING_FUNDS, note="Switched from card to bank transfer.")
+    transition(
+        order,
+        OrderStatus.AWAITING_FUNDS,
+        actor_kind="buyer",
+        note="Switched from card to bank transfer.",
+    )
     mark_placed_for_transfer(order)
     return True
