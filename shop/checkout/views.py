@@ -278,7 +278,11 @@ def _json_error(message: str, status: int, **extra):
 
 @bp.route("/pay/<token>/setup", methods=["POST"])
 def pay_setup(token: str):
-    """Hold the units again if needed, and hand Stripe.js a SetupIntent's client secret."""
+    """Hold the units again if needed, and hand Stripe.js a SetupIntent's client secret.
+
+    The pay page no longer uses it (confirming a SetupIntent made 3-D Secure ask twice: see
+    `pay_card`); it stays for saving a card without paying, which nothing offers yet.
+    """
     order, payment = _payable(token)
     if payment is None:
         return jsonify(redirect=_order_url(order))
@@ -343,7 +347,7 @@ def pay_by_transfer(token: str):
     if payment is None:
         return redirect(_order_url(order), 303)
     try:
-        payflow.switch_to_bank_transfer(order, payment.id)
+        switched = payflow.switch_to_bank_transfer(order, payment.id)
     except OutOfStock as exc:
         db.session.rollback()
         payflow.give_up(order, payment.id, exc.message)
@@ -355,6 +359,8 @@ def pay_by_transfer(token: str):
         flash(exc.message, "error")
         return redirect(url_for("checkout.pay", token=token), 303)
     db.session.commit()
+    if not switched:  # the card went through after all, or a later payment of a placed order
+        return redirect(_order_url(order), 303)
     return redirect(_order_url(order, placed=1), 303)
 
 
