@@ -11,6 +11,7 @@ from shop.catalog import stock
 from shop.db import utcnow
 from shop.orders.models import Order
 from shop.orders.services import holder, items, reservation_expiry_for
+from shop.orders.states import OrderStatus, transition
 from shop.payments import services as payments
 
 
@@ -37,3 +38,32 @@ def extend_for_authentication(order: Order) -> None:
 def give_up(order: Order, payment_id: int, reason: str) -> None:
     """The units are gone before the card was charged: void the payment (this cancels the order)."""
     payments.cancel(payment_id, reason)
+
+
+def switch_to_bank_transfer(order: Order, payment_id: int) -> bool:
+    """The buyer pays this card order by bank transfer instead: the units stay held (now for
+    the transfer's days), the order waits for the funds and the buyer gets the bank details.
+
+    False when the card went through after all (the order is placed; nothing to switch).
+    Raises OutOfStock when the hold had lapsed and the units are gone.
+    """
+    from shop.checkout.services import mark_placed_for_transfer
+
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        return False
+    ensure_hold(order)
+    due = reservation_expiry_for("bank_transfer")
+    payment = payments.switch_to_transfer(payment_id, due)
+    if payment.method != "bank_transfer":
+        return False
+    stock.extend(holder(order), due)
+    order.payment_method = "bank_transfer"
+    order.funds_due_at = due
+    transition(
+        order,
+        OrderStatus.AWAITING_FUNDS,
+        actor_kind="buyer",
+        note="Switched from card to bank transfer.",
+    )
+    mark_placed_for_transfer(order)
+    return True

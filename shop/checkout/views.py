@@ -17,6 +17,7 @@ from flask_login import current_user
 
 from shop.cart.forms import EmptyForm
 from shop.cart.services import find_cart
+from shop.catalog.models import Product
 from shop.catalog.stock import OutOfStock
 from shop.checkout import payflow, services
 from shop.checkout.forms import AddressForm, ContactForm, ReviewForm
@@ -247,6 +248,8 @@ def pay(token: str):
     if payment is None:
         return redirect(_order_url(order))
     config = current_app.config
+    # After a decline (on this visit or an earlier one) the other ways to pay are offered.
+    declined = payment.status == PaymentStatus.REQUIRES_PAYMENT_METHOD and bool(payment.last_error)
     return render_template(
         "checkout/pay.html",
         order=order,
@@ -255,6 +258,17 @@ def pay(token: str):
         form=EmptyForm(),
         stripe_js_url=config["STRIPE_JS_URL"],
         publishable_key=config["STRIPE_PUBLISHABLE_KEY"],
+        declined=declined,
+        specialist_url=_specialist_url(order),
+    )
+
+
+def _specialist_url(order, **kw) -> str:
+    """Booking a call with a specialist of the order's first product, about this order."""
+    line = next((line for line in order.lines if line.product_id), None)
+    product = db.session.get(Product, line.product_id) if line else None
+    return url_for(
+        "consultations.new", product=product.slug if product else None, order=order.number, **kw
     )
 
 
@@ -264,7 +278,11 @@ def _json_error(message: str, status: int, **extra):
 
 @bp.route("/pay/<token>/setup", methods=["POST"])
 def pay_setup(token: str):
-    """Hold the units again if needed, and hand Stripe.js a SetupIntent's client secret."""
+    """Hold the units again if needed, and hand Stripe.js a SetupIntent's client secret.
+
+    The pay page no longer uses it (confirming a SetupIntent made 3-D Secure ask twice: see
+    `pay_card`); it stays for saving a card without paying, which nothing offers yet.
+    """
     order, payment = _payable(token)
     if payment is None:
         return jsonify(redirect=_order_url(order))
@@ -288,14 +306,21 @@ def pay_setup(token: str):
 
 @bp.route("/pay/<token>/card", methods=["POST"])
 def pay_card(token: str):
-    """Authorize (or charge) the card saved by Stripe.js; one PaymentIntent for every attempt."""
+    """Authorize (or charge) the card entered in Stripe.js; one PaymentIntent per attempt.
+
+    The page sends the card's one-use token (or a PaymentMethod already saved); the bank asks
+    for 3-D Secure at most once, when the PaymentIntent is confirmed.
+    """
     order, payment = _payable(token)
     if payment is None:
         return jsonify(redirect=_order_url(order))
     body = request.get_json(silent=True) or {}
+    card_token = str(body.get("token") or "")[:80]
     method_id = str(body.get("payment_method") or "")[:80]
     try:
         payflow.ensure_hold(order)
+        if card_token:
+            method_id = payments.save_card(payment.id, card_token, order.email, order.name)
         payment = payments.pay_with_card(payment.id, method_id)
     except OutOfStock as exc:
         db.session.rollback()
@@ -313,6 +338,30 @@ def pay_card(token: str):
         db.session.rollback()
         return _json_error(exc.message, 400)
     return _after_attempt(order, payment)
+
+
+@bp.route("/pay/<token>/bank-transfer", methods=["POST"])
+def pay_by_transfer(token: str):
+    """The buyer pays this order by bank transfer instead of by card; the units stay held."""
+    order, payment = _payable(token)
+    if payment is None:
+        return redirect(_order_url(order), 303)
+    try:
+        switched = payflow.switch_to_bank_transfer(order, payment.id)
+    except OutOfStock as exc:
+        db.session.rollback()
+        payflow.give_up(order, payment.id, exc.message)
+        db.session.commit()
+        flash(exc.message + " Your cart is as you left it.", "error")
+        return redirect(url_for("cart.show"), 303)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("checkout.pay", token=token), 303)
+    db.session.commit()
+    if not switched:  # the card went through after all, or a later payment of a placed order
+        return redirect(_order_url(order), 303)
+    return redirect(_order_url(order, placed=1), 303)
 
 
 @bp.route("/pay/<token>/complete", methods=["POST"])

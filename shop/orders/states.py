@@ -77,6 +77,8 @@ MOVES: dict[tuple[OrderStatus, OrderStatus], frozenset[str]] = {
     (OrderStatus.PENDING_PAYMENT, OrderStatus.PLACED): SYSTEM,
     (OrderStatus.PENDING_PAYMENT, OrderStatus.PAID): SYSTEM,  # captured at once
     (OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED): SYSTEM | SALES,
+    # The buyer pays a card order by bank transfer instead (after a decline, from the pay page).
+    (OrderStatus.PENDING_PAYMENT, OrderStatus.AWAITING_FUNDS): frozenset({"buyer"}),
     (OrderStatus.AWAITING_FUNDS, OrderStatus.PLACED): SYSTEM,  # a deposit arrived
     (OrderStatus.AWAITING_FUNDS, OrderStatus.PAID): SYSTEM,  # the whole transfer arrived
     (OrderStatus.AWAITING_FUNDS, OrderStatus.CANCELLED): SYSTEM | SALES,

@@ -188,9 +188,7 @@ def prepare_card(payment_id: int, email: str, name: str) -> str:
     """
     payment = lock_payment(payment_id)
     _require_retryable(payment)
-    if payment.stripe_customer_id is None:
-        customer = _gateway(gateway.create_customer, email, name, f"payment-{payment.id}-customer")
-        payment.stripe_customer_id = customer["id"]
+    _ensure_customer(payment, email, name)
     if payment.stripe_setup_intent_id is not None:
         setup = _gateway(gateway.retrieve_setup_intent, payment.stripe_setup_intent_id)
         if setup.get("status") in ("requires_payment_method", "requires_confirmation"):
@@ -206,6 +204,51 @@ def prepare_card(payment_id: int, email: str, name: str) -> str:
     payment.stripe_setup_intent_id = setup["id"]
     db.session.flush()
     return setup["client_secret"]
+
+
+def _ensure_customer(payment: Payment, email: str, name: str) -> None:
+    if payment.stripe_customer_id is None:
+        customer = _gateway(gateway.create_customer, email, name, f"payment-{payment.id}-customer")
+        payment.stripe_customer_id = customer["id"]
+        db.session.flush()
+
+
+def save_card(payment_id: int, token: str, email: str, name: str) -> str:
+    """Keep the card the buyer typed into Stripe.js (a one-use token) on the payment's Stripe
+    customer; the saved card's id, for `pay_with_card`.
+
+    Paying now, the card is saved without a SetupIntent: confirming one makes the bank ask for
+    3-D Secure, and the PaymentIntent then asks again (one payment, two authentications). A
+    tokenized card is only checked here; the PaymentIntent's confirmation is the one place
+    the buyer authenticates. The key names the token, itself used once: a retry after a
+    timeout gets the same card back.
+    """
+    payment = lock_payment(payment_id)
+    if PaymentStatus(payment.status) in HELD:
+        return ""
+    _require_retryable(payment)
+    if not token.startswith("tok_") or len(token) > 64:
+        raise DomainError("That card could not be read. Please enter it again.")
+    _ensure_customer(payment, email, name)
+    try:
+        card = _gateway(
+            gateway.add_card,
+            payment.stripe_customer_id,
+            token,
+            f"payment-{payment.id}-card-{token}",
+        )
+    except PaymentDeclined as exc:
+        _record_decline(payment, exc)
+        raise
+    return card["id"]
+
+
+def _record_decline(payment: Payment, exc: PaymentDeclined) -> None:
+    """The bank's no, kept on the payment and told (the order's timeline shows it)."""
+    payment.last_error = exc.message[:300]
+    if not _set_status(payment, PaymentStatus.REQUIRES_PAYMENT_METHOD):
+        payment_changed.send(payment, previous=payment.status, mismatch="")
+    db.session.flush()
 
 
 def _require_retryable(payment: Payment) -> None:
@@ -285,7 +328,7 @@ def _cancel_intent(payment: Payment, intent: dict) -> dict:
 
 
 def pay_with_card(payment_id: int, payment_method_id: str) -> Payment:
-    """Authorize (or charge) the payment with the card the buyer just saved in Stripe.js.
+    """Authorize (or charge) the payment with the card the buyer just entered in Stripe.js.
 
     One live PaymentIntent per payment at any time, one per logical attempt. A retry after a
     failure or timeout continues the same attempt (same idempotency key, same intent); only a
@@ -298,7 +341,8 @@ def pay_with_card(payment_id: int, payment_method_id: str) -> Payment:
     if PaymentStatus(payment.status) in HELD:
         return payment
     _require_retryable(payment)
-    if not payment_method_id.startswith("pm_") or len(payment_method_id) > 64:
+    # A PaymentMethod (pm_) or a card saved on the customer by `save_card` (card_).
+    if not payment_method_id.startswith(("pm_", "card_")) or len(payment_method_id) > 64:
         raise DomainError("That card could not be read. Please enter it again.")
     check_amount(payment.amount_cents)
     intent = None
@@ -326,12 +370,40 @@ def pay_with_card(payment_id: int, payment_method_id: str) -> Payment:
             gateway.confirm_payment_intent, intent["id"], f"{key}-confirm-{payment_method_id}"
         )
     except PaymentDeclined as exc:
-        payment.last_error = exc.message[:300]
-        if not _set_status(payment, PaymentStatus.REQUIRES_PAYMENT_METHOD):
-            payment_changed.send(payment, previous=payment.status, mismatch="")
-        db.session.flush()
+        _record_decline(payment, exc)
         raise
     record_intent(payment, intent)
+    db.session.flush()
+    return payment
+
+
+def switch_to_transfer(payment_id: int, expires_at: datetime) -> Payment:
+    """The buyer would rather pay this card payment by bank transfer (after a decline, say).
+
+    Only a payment that never held money switches: its live PaymentIntent is cancelled at
+    Stripe first and forgotten (its `canceled` event must not find the payment), then the row
+    becomes a transfer awaiting funds with its own reference. No money moved, so nothing is
+    announced: the order moves itself. A card that went through after all is recorded instead
+    and the payment returned still a card payment.
+    """
+    payment = lock_payment(payment_id)
+    _require_retryable(payment)
+    if payment.intent_key is not None:
+        _create_intent(payment)  # a create whose answer was lost: learn its intent to cancel it
+    if payment.stripe_payment_intent_id is not None:
+        current = _gateway(gateway.retrieve_payment_intent, payment.stripe_payment_intent_id)
+        status = FROM_STRIPE.get(current.get("status", ""))
+        if status in HELD or status == PaymentStatus.PROCESSING:
+            record_intent(payment, current)
+            db.session.flush()
+            return payment
+        _cancel_intent(payment, current)
+        payment.stripe_payment_intent_id = None
+    payment.method = "bank_transfer"
+    payment.status = PaymentStatus.AWAITING_FUNDS.value
+    payment.bank_reference = _unused_bank_reference()
+    payment.expires_at = expires_at
+    payment.last_error = ""
     db.session.flush()
     return payment
 

@@ -1,7 +1,8 @@
 // Card payment with Stripe.js: the card goes from this page to Stripe, never to our server.
-// 1. ask our server for a SetupIntent; 2. Stripe.js saves the card on it;
-// 3. our server charges that saved card; 4. if the bank wants 3-D Secure, Stripe.js asks the
-// buyer, then our server checks the result. Every amount is decided by the server.
+// 1. Stripe.js turns the card into a one-use token; 2. our server saves it on the customer and
+// confirms the payment with it; 3. if the bank wants 3-D Secure, Stripe.js asks the buyer
+// (once: no SetupIntent is confirmed first, which would ask too), then our server checks the
+// result. Every amount is decided by the server.
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.getElementById("card-form");
   if (!form || typeof Stripe === "undefined") return;
@@ -19,6 +20,18 @@ document.addEventListener("DOMContentLoaded", () => {
     button.textContent = button.dataset.label;
   };
 
+  const otherWays = document.getElementById("other-ways");
+  const offerOtherWays = () => { if (otherWays) otherWays.hidden = false; };
+  const anotherCard = document.getElementById("another-card");
+  if (anotherCard) {
+    anotherCard.addEventListener("click", (event) => {
+      event.preventDefault();
+      if (typeof card.clear === "function") { card.clear(); card.focus(); return; }
+      const first = document.querySelector("#card-element input");  // a stand-in's plain inputs
+      if (first) { first.value = ""; first.focus(); }
+    });
+  }
+
   const post = async (url, body) => {
     const response = await fetch(url, {
       method: "POST",
@@ -28,6 +41,8 @@ document.addEventListener("DOMContentLoaded", () => {
     });
     let data = {};
     try { data = await response.json(); } catch (e) { data = { error: "Something went wrong. Please try again." }; }
+    // 402: the bank said no. The buyer is shown the other ways to pay; the hold stays.
+    if (response.status === 402) offerOtherWays();
     return data;
   };
 
@@ -48,11 +63,12 @@ document.addEventListener("DOMContentLoaded", () => {
     button.disabled = true;
     button.textContent = "Processing…";
     try {
-      const setup = await post(form.dataset.setupUrl);
-      if (!setup.client_secret) { follow(setup) || showError("Please try again."); return; }
-      const saved = await stripe.confirmCardSetup(setup.client_secret, { payment_method: { card } });
-      if (saved.error) { showError(saved.error.message || "Your card was declined."); return; }
-      let result = await post(form.dataset.cardUrl, { payment_method: saved.setupIntent.payment_method });
+      const entered = await stripe.createToken(card);
+      if (entered.error || !entered.token) {
+        showError((entered.error && entered.error.message) || "Please check the card details.");
+        return;
+      }
+      let result = await post(form.dataset.cardUrl, { token: entered.token.id });
       if (result.requires_action) {
         const auth = await stripe.confirmCardPayment(result.client_secret);
         result = await post(form.dataset.completeUrl);

@@ -110,6 +110,36 @@ def test_three_d_secure_then_success(client, card_order, stripe_peer, db):
     assert db.session.scalar(sa.select(Order.status)) == "placed"
 
 
+def test_a_tokenized_card_authenticates_once_at_the_payment(client, card_order, stripe_peer, db):
+    """What the pay page does: the card is tokenized (no SetupIntent, no authentication), saved
+    on the customer, and the PaymentIntent's confirmation is the only 3-D Secure step."""
+    r = pay_json(client, card_order + "/card", {"token": stripe_peer.token(THREE_D_SECURE)})
+    body = r.get_json()
+    assert body["requires_action"] is True
+    payment = db.session.scalar(sa.select(Payment))
+    assert payment.stripe_setup_intent_id is None and payment.stripe_customer_id
+    stripe_peer.authenticate(payment.stripe_payment_intent_id, body["client_secret"])
+    done = pay_json(client, card_order + "/complete")
+    assert "placed=1" in done.get_json()["redirect"]
+    db.session.expire_all()
+    payment = db.session.scalar(sa.select(Payment))
+    assert payment.status == "authorized" and payment.attempts == 1
+
+
+def test_a_tokenized_card_refused_when_saved_keeps_the_hold(client, card_order, stripe_peer, db):
+    r = pay_json(client, card_order + "/card", {"token": stripe_peer.token("4000000000000002")})
+    assert r.status_code == 402 and r.get_json()["error"] == "Your card was declined."
+    payment = db.session.scalar(sa.select(Payment))
+    assert payment.status == "requires_payment_method" and payment.attempts == 0
+    assert db.session.scalar(sa.select(StockReservation.status)) == "active"
+    kinds = db.session.scalars(sa.select(OrderEvent.kind)).all()
+    assert "payment_declined" in kinds
+    # A token that is not one is refused before Stripe is asked.
+    assert pay_json(client, card_order + "/card", {"token": "pm_x"}).status_code == 400
+    r = pay_json(client, card_order + "/card", {"token": stripe_peer.token(VISA)})
+    assert "placed=1" in r.get_json()["redirect"]
+
+
 def test_failed_three_d_secure_lets_the_buyer_try_again(client, card_order, stripe_peer, db):
     body = pay(client, stripe_peer, card_order, THREE_D_SECURE).get_json()
     payment = db.session.scalar(sa.select(Payment))

@@ -28,6 +28,7 @@ EXPECTED: dict[tuple[OrderStatus, OrderStatus], set[str]] = {
     (S.PENDING_PAYMENT, S.PLACED): {"system"},
     (S.PENDING_PAYMENT, S.PAID): {"system"},
     (S.PENDING_PAYMENT, S.CANCELLED): {"system", "rep", "manager"},
+    (S.PENDING_PAYMENT, S.AWAITING_FUNDS): {"buyer"},  # a card order paid by transfer instead
     (S.AWAITING_FUNDS, S.PLACED): {"system"},
     (S.AWAITING_FUNDS, S.PAID): {"system"},
     (S.AWAITING_FUNDS, S.CANCELLED): {"system", "rep", "manager"},
