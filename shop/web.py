@@ -227,6 +227,10 @@ def register_web(app: Flask) -> None:
 
         bind_address(request.remote_addr)
 
+    from shop import timefmt
+
+    timefmt.init_app(app)
+
     @app.template_filter("money")
     def money_filter(cents, whole: bool = False):
         if cents is None:
@@ -248,7 +252,7 @@ def register_web(app: Flask) -> None:
         from zoneinfo import ZoneInfo
 
         try:
-            return instant.astimezone(ZoneInfo(tz or "UTC")).strftime(fmt)
+            return instant.astimezone(ZoneInfo(timefmt.zone_name(tz))).strftime(fmt)
         except (KeyError, ValueError):
             return instant.strftime(fmt)
 

@@ -208,3 +208,13 @@ def verify_email(token: str) -> tuple[User, bool]:
     db.session.flush()
     email_verified.send(user)
     return user, True
+
+
+def set_timezone(user: User, name: str | None) -> None:
+    """The zone `user` reads times in: a real IANA name, or a DomainError for the form."""
+    from zoneinfo import available_timezones
+
+    name = (name or "").strip()
+    if name not in available_timezones():
+        raise DomainError("Choose your time zone from the list.", field="timezone")
+    user.timezone = name

@@ -30,6 +30,7 @@ from shop.auth.services import (
     change_password,
     normalise_email,
     queue_verification_email,
+    set_timezone,
     verify_email,
 )
 from shop.auth.session import landing_for, log_in, log_out
@@ -38,6 +39,7 @@ from shop.credit import services as credit
 from shop.errors import DomainError, render_error
 from shop.extensions import db, limiter
 from shop.research.services import attach_visitor_trail, recently_viewed_ids
+from shop.timefmt import COMMON_ZONES, browser_zone, zone_name
 from shop.web import hash_token, safe_next
 
 bp = Blueprint("auth", __name__)
@@ -137,6 +139,8 @@ def confirm_registration_link(token: str):
         except InvalidVerifyLink as exc:
             db.session.rollback()
             return render_error(400, exc.message)
+        if browser_zone():  # the browser's guess, until they choose in their account
+            user.timezone = browser_zone()
         _after_login(user)
         db.session.commit()
         flash(f"Welcome, {user.name.split()[0]}: your account is ready.", "success")
@@ -160,7 +164,24 @@ def account():
         "auth/account.html",
         recently_viewed=viewed,
         credit_balance=credit.balance(current_user.id),
+        zones=COMMON_ZONES,
+        my_zone=zone_name(current_user.timezone),
     )
+
+
+@bp.route("/timezone", methods=["POST"])
+@login_required
+def timezone():
+    """The buyer's own clock: every time on their pages and in their emails is shown on it."""
+    try:
+        set_timezone(current_user, request.form.get("timezone"))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("auth.account", _anchor="timezone")), 303
+    db.session.commit()
+    flash(f"Times are now shown on your clock: {current_user.timezone}.", "success")
+    return redirect(url_for("auth.account", _anchor="timezone")), 303
 
 
 @bp.route("/credit")

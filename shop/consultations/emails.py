@@ -10,11 +10,12 @@ from shop.consultations.models import Booking
 from shop.consultations.services import CHANNELS, link_token
 from shop.extensions import db
 from shop.notifications.services import absolute_url, queue_email
+from shop.timefmt import zone_name
 
 
 def local(instant, tz: str) -> str:
     """ "Tuesday, March 16 at 10:30 AM PDT" in the reader's zone."""
-    moment = instant.astimezone(ZoneInfo(tz))
+    moment = instant.astimezone(ZoneInfo(zone_name(tz)))
     return moment.strftime("%A, %B %-d at %-I:%M %p %Z")
 
 

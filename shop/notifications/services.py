@@ -95,7 +95,14 @@ def queue_email(
     )
     if exists is not None:
         return None
-    context = {"store_name": current_app.config["STORE_NAME"], **context}
+    from shop.timefmt import recipient_zone
+
+    # Times in an email are on its recipient's clock (the `when`/`day` filters read reader_tz).
+    context = {
+        "store_name": current_app.config["STORE_NAME"],
+        "reader_tz": recipient_zone(to),
+        **context,
+    }
     body_text, body_html = _render_bodies(template, context)
     message = OutboxMessage(
         dedupe_key=dedupe_key,

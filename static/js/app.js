@@ -13,7 +13,15 @@ document.addEventListener("DOMContentLoaded", () => {
     d.setAttribute("data-ready", "");
   });
 
-  // Consultation form: preselect the visitor's own time zone (they can still change it).
+  // The browser's time zone, for the server to show a guest's times on their clock (and to
+  // keep as a new account's zone) until they choose one in their account.
+  try {
+    const own = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    if (own) document.cookie = `tz=${encodeURIComponent(own)}; path=/; max-age=31536000; SameSite=Lax`;
+  } catch (e) { /* an old browser: the store's zone is shown */ }
+
+  // Consultation form, account page of a buyer who never chose: preselect the visitor's own
+  // time zone (they can still change it).
   document.querySelectorAll("select[data-detect-timezone]").forEach((select) => {
     let zone = "";
     try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }

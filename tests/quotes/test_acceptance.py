@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from shop.quotes import closing, services
 from shop.quotes.models import Quote, QuoteEvent, QuoteVersion
+from shop.timefmt import when
 from tests.conftest import post_form
 from tests.quotes.conftest import terms
 
@@ -173,7 +174,8 @@ def test_staff_see_the_name_version_total_terms_time_address_and_browser(
         "$288,135.00 before tax",
         "Ada Buyer",
         app.config["TERMS_VERSION"],
-        version.accepted_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        # On the reader's clock, to the second, its zone named (a boss who chose none: the store's).
+        when(version.accepted_at, team["boss"].timezone, seconds=True),
         "203.0.113.9",
         "Firefox/128 on the buyer&#39;s laptop",
     ):

@@ -1,0 +1,135 @@
+"""Times as people read them: on the reader's own clock, with the zone named, through Babel.
+
+The reader is the signed-in user on a page (a guest: the store's zone) and the recipient of an
+email (`queue_email` puts `reader_tz` in its context). A user whose zone is still the column's
+default "UTC" never chose one, so they read the store's zone: nobody in this store lives on UTC.
+"""
+
+from datetime import date, datetime
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from babel.dates import format_date, format_datetime
+from flask import current_app, has_request_context
+from jinja2 import pass_context
+
+# "Dec 7, 2026, 3:04 PM EST": the zone is always named.
+WHEN = "MMM d, y, h:mm a z"
+WHEN_SECONDS = "MMM d, y, h:mm:ss a z"  # records that are evidence (acceptance, audit)
+DAY = "MMM d, y"
+# Zones offered on the account page; any other valid IANA name is accepted too.
+COMMON_ZONES = (
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "Pacific/Honolulu",
+    "America/Toronto",
+    "America/Vancouver",
+    "Europe/London",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+)
+
+
+def store_zone() -> str:
+    return current_app.config.get("SUPPORT_TIMEZONE") or "America/New_York"
+
+
+def zone_name(chosen: str | None) -> str:
+    """The zone a person reads: theirs if they chose one, else the store's."""
+    if not chosen or chosen == "UTC":
+        return store_zone()
+    return chosen
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(zone_name(name))
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(store_zone())
+
+
+def browser_zone() -> str | None:
+    """The zone the visitor's browser reported (the `tz` cookie app.js sets), if it is real."""
+    if not has_request_context():
+        return None
+    from flask import request
+
+    name = (request.cookies.get("tz") or "")[:64]
+    return name if name and name != "UTC" and name in _known_zones() else None
+
+
+@cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def viewer_zone() -> str:
+    """The zone of whoever reads the current page: the one they chose, else their browser's,
+    else the store's."""
+    if has_request_context():
+        from flask_login import current_user
+
+        chosen = getattr(current_user, "timezone", None) if current_user.is_authenticated else None
+        if chosen and chosen != "UTC":
+            return chosen
+        return browser_zone() or store_zone()
+    return store_zone()
+
+
+def recipient_zone(address: str | None) -> str:
+    """The zone of an email's recipient: the user with that address, else the store's."""
+    import sqlalchemy as sa
+
+    from shop.auth.models import User
+    from shop.extensions import db
+
+    chosen = None
+    if address:
+        with db.session.no_autoflush:
+            chosen = db.session.scalar(
+                sa.select(User.timezone).where(sa.func.lower(User.email) == address.lower())
+            )
+    return zone_name(chosen)
+
+
+def _locale() -> str:
+    return current_app.config.get("STORE_LOCALE") or "en_US"
+
+
+def when(instant: datetime | None, tz: str | None = None, seconds: bool = False) -> str:
+    """ "Dec 7, 2026, 3:04 PM EST": an instant on `tz`'s clock (default: the viewer's)."""
+    if instant is None:
+        return ""
+    zone = _zone(tz or viewer_zone())
+    pattern = WHEN_SECONDS if seconds else WHEN
+    return format_datetime(instant, pattern, tzinfo=zone, locale=_locale())
+
+
+def day(instant: datetime | date | None, tz: str | None = None) -> str:
+    """ "Dec 7, 2026": the day an instant falls on, on `tz`'s clock (default: the viewer's)."""
+    if instant is None:
+        return ""
+    if isinstance(instant, datetime):
+        instant = instant.astimezone(_zone(tz or viewer_zone())).date()
+    return format_date(instant, DAY, locale=_locale())
+
+
+@pass_context
+def when_filter(ctx, instant, tz: str | None = None, seconds: bool = False) -> str:
+    return when(instant, tz or ctx.get("reader_tz"), seconds)
+
+
+@pass_context
+def day_filter(ctx, instant, tz: str | None = None) -> str:
+    return day(instant, tz or ctx.get("reader_tz"))
+
+
+def init_app(app) -> None:
+    app.jinja_env.filters["when"] = when_filter
+    app.jinja_env.filters["day"] = day_filter
