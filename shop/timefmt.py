@@ -17,6 +17,8 @@ from jinja2 import pass_context
 WHEN = "MMM d, y, h:mm a z"
 WHEN_SECONDS = "MMM d, y, h:mm:ss a z"  # records that are evidence (acceptance, audit)
 DAY = "MMM d, y"
+CLOCK = "h:mm a z"  # the end of a window that began the same day
+LONG_WHEN = "EEEE, MMMM d 'at' h:mm a z"  # "Tuesday, March 16 at 10:30 AM PDT" (bookings)
 # Zones offered on the account page; any other valid IANA name is accepted too.
 COMMON_ZONES = (
     "America/New_York",
@@ -102,12 +104,17 @@ def _locale() -> str:
     return current_app.config.get("STORE_LOCALE") or "en_US"
 
 
-def when(instant: datetime | None, tz: str | None = None, seconds: bool = False) -> str:
+def when(
+    instant: datetime | None,
+    tz: str | None = None,
+    seconds: bool = False,
+    pattern: str | None = None,
+) -> str:
     """ "Dec 7, 2026, 3:04 PM EST": an instant on `tz`'s clock (default: the viewer's)."""
     if instant is None:
         return ""
     zone = _zone(tz or viewer_zone())
-    pattern = WHEN_SECONDS if seconds else WHEN
+    pattern = pattern or (WHEN_SECONDS if seconds else WHEN)
     return format_datetime(instant, pattern, tzinfo=zone, locale=_locale())
 
 
@@ -126,6 +133,11 @@ def when_filter(ctx, instant, tz: str | None = None, seconds: bool = False) -> s
 
 
 @pass_context
+def clock_filter(ctx, instant, tz: str | None = None) -> str:
+    return when(instant, tz or ctx.get("reader_tz"), pattern=CLOCK)
+
+
+@pass_context
 def day_filter(ctx, instant, tz: str | None = None) -> str:
     return day(instant, tz or ctx.get("reader_tz"))
 
@@ -133,3 +145,4 @@ def day_filter(ctx, instant, tz: str | None = None) -> str:
 def init_app(app) -> None:
     app.jinja_env.filters["when"] = when_filter
     app.jinja_env.filters["day"] = day_filter
+    app.jinja_env.filters["clock"] = clock_filter

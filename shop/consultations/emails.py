@@ -1,7 +1,5 @@
 """The emails a booking sends, each with its calendar invitation, queued in the outbox."""
 
-from zoneinfo import ZoneInfo
-
 from flask import current_app
 
 from shop.auth.models import User
@@ -10,13 +8,12 @@ from shop.consultations.models import Booking
 from shop.consultations.services import CHANNELS, link_token
 from shop.extensions import db
 from shop.notifications.services import absolute_url, queue_email
-from shop.timefmt import zone_name
+from shop.timefmt import LONG_WHEN, when
 
 
 def local(instant, tz: str) -> str:
     """ "Tuesday, March 16 at 10:30 AM PDT" in the reader's zone."""
-    moment = instant.astimezone(ZoneInfo(zone_name(tz)))
-    return moment.strftime("%A, %B %-d at %-I:%M %p %Z")
+    return when(instant, tz, pattern=LONG_WHEN)
 
 
 def _context(booking: Booking) -> dict:

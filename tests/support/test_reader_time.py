@@ -139,3 +139,25 @@ def test_a_guest_reads_their_browsers_zone(client, db, buyer_with_delivered_orde
     client.set_cookie("tz", "Not/AZone")
     text = client.get(f"/orders/view/{access_token(d.order)}").get_data(as_text=True)
     assert re.search(r"\bE[SD]T\b", text)  # the store's zone
+
+
+def test_staff_read_their_own_zone_on_the_order_and_ticket_pages(
+    client, db, login, make_user, buyer_with_delivered_order
+):
+    d = buyer_with_delivered_order
+    record(d.order, "note", "Crew booked", visible_to_buyer=False)
+    ticket = open_ticket(d)
+    boss = make_user("manager", name="Mia Manager")
+    boss.timezone = "America/Los_Angeles"
+    db.session.commit()
+    login(boss)
+    for url in (
+        f"/staff/orders/{d.order.number}",
+        "/staff/orders",
+        f"/staff/support/{ticket.number}",
+    ):
+        r = client.get(url)
+        assert r.status_code == 200, url
+        text = re.sub(r"<[^>]+>", " ", r.get_data(as_text=True))
+        assert "UTC" not in text, (url, text[text.find("UTC") - 80 : text.find("UTC") + 20])
+        assert PACIFIC.search(text), url
