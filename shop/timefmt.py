@@ -19,6 +19,7 @@ WHEN_SECONDS = "MMM d, y, h:mm:ss a z"  # records that are evidence (acceptance,
 DAY = "MMM d, y"
 CLOCK = "h:mm a z"  # the end of a window that began the same day
 LONG_WHEN = "EEEE, MMMM d 'at' h:mm a z"  # "Tuesday, March 16 at 10:30 AM PDT" (bookings)
+LONG_WHEN_YEAR = "EEEE, MMMM d, y 'at' h:mm a z"
 # Zones offered on the account page; any other valid IANA name is accepted too.
 COMMON_ZONES = (
     "America/New_York",
@@ -115,7 +116,10 @@ def when(
         return ""
     zone = _zone(tz or viewer_zone())
     pattern = pattern or (WHEN_SECONDS if seconds else WHEN)
-    return format_datetime(instant, pattern, tzinfo=zone, locale=_locale())
+    # The zone's own abbreviation (PST, CET, GMT) rather than Babel's "z", which writes
+    # "+0100" for zones the locale has no short name for: the zone is named, not counted.
+    text = format_datetime(instant, pattern.removesuffix(" z"), tzinfo=zone, locale=_locale())
+    return f"{text} {instant.astimezone(zone).tzname()}" if pattern.endswith(" z") else text
 
 
 def day(instant: datetime | date | None, tz: str | None = None) -> str:
@@ -133,6 +137,12 @@ def when_filter(ctx, instant, tz: str | None = None, seconds: bool = False) -> s
 
 
 @pass_context
+def long_when_filter(ctx, instant, tz: str | None = None, year: bool = False) -> str:
+    """ "Tuesday, March 16 at 10:30 AM PDT": a booking's time, in words."""
+    return when(instant, tz or ctx.get("reader_tz"), pattern=LONG_WHEN_YEAR if year else LONG_WHEN)
+
+
+@pass_context
 def clock_filter(ctx, instant, tz: str | None = None) -> str:
     return when(instant, tz or ctx.get("reader_tz"), pattern=CLOCK)
 
@@ -146,3 +156,4 @@ def init_app(app) -> None:
     app.jinja_env.filters["when"] = when_filter
     app.jinja_env.filters["day"] = day_filter
     app.jinja_env.filters["clock"] = clock_filter
+    app.jinja_env.filters["long_when"] = long_when_filter
