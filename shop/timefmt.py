@@ -5,6 +5,7 @@ email (`queue_email` puts `reader_tz` in its context). A user whose zone is stil
 default "UTC" never chose one, so they read the store's zone: nobody in this store lives on UTC.
 """
 
+import re
 from datetime import date, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -136,6 +137,43 @@ def when_filter(ctx, instant, tz: str | None = None, seconds: bool = False) -> s
     return when(instant, tz or ctx.get("reader_tz"), seconds)
 
 
+_STRFTIME_TO_CLDR = {
+    "%A": "EEEE",
+    "%a": "EEE",
+    "%B": "MMMM",
+    "%b": "MMM",
+    "%-d": "d",
+    "%d": "dd",
+    "%Y": "y",
+    "%-I": "h",
+    "%I": "hh",
+    "%H": "HH",
+    "%M": "mm",
+    "%S": "ss",
+    "%p": "a",
+    "%Z": "z",
+}
+
+
+def cldr_pattern(fmt: str) -> str:
+    """A strftime format ("%b %-d, %-I:%M %p %Z") as the Babel pattern that says the same."""
+    parts = re.split(r"(%-?[a-zA-Z])", fmt)
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:
+            out.append(_STRFTIME_TO_CLDR[part])
+        elif part:
+            out.append(
+                "'" + part.replace("'", "''") + "'" if re.search(r"[A-Za-z']", part) else part
+            )
+    return "".join(out)
+
+
+def local_filter(instant, tz: str | None, fmt: str = "%a %b %-d, %-I:%M %p %Z") -> str:
+    """An instant on a named clock (a crew's, a rep's), in a window's own short words."""
+    return when(instant, tz, pattern=cldr_pattern(fmt))
+
+
 @pass_context
 def long_when_filter(ctx, instant, tz: str | None = None, year: bool = False) -> str:
     """ "Tuesday, March 16 at 10:30 AM PDT": a booking's time, in words."""
@@ -157,3 +195,4 @@ def init_app(app) -> None:
     app.jinja_env.filters["day"] = day_filter
     app.jinja_env.filters["clock"] = clock_filter
     app.jinja_env.filters["long_when"] = long_when_filter
+    app.jinja_env.filters["local"] = local_filter

@@ -246,16 +246,6 @@ def register_web(app: Flask) -> None:
         except Exception:
             return value
 
-    @app.template_filter("local")
-    def local_filter(instant, tz: str | None, fmt: str = "%a %b %-d, %-I:%M %p %Z"):
-        """An instant shown on the reader's wall clock (staff pages: the rep's own zone)."""
-        from zoneinfo import ZoneInfo
-
-        try:
-            return instant.astimezone(ZoneInfo(timefmt.zone_name(tz))).strftime(fmt)
-        except (KeyError, ValueError):
-            return instant.strftime(fmt)
-
     @app.template_filter("spec_number")
     def spec_number_filter(value):
         """A bound such as Decimal("42.500") shown as "42.5"."""

@@ -15,7 +15,7 @@ from shop.notifications.services import queue_email
 from shop.orders.states import record
 from shop.quotes.models import Quote
 from shop.quotes.services import quote_link_token
-from shop.timefmt import day, when
+from shop.timefmt import day, recipient_zone, when
 from tests.conftest import post_form
 from tests.support.test_buyer_pages import open_ticket
 
@@ -97,13 +97,14 @@ def test_an_email_shows_the_recipients_zone(app, db, make_user):
     assert "UTC" not in body
 
 
-def test_who_never_chose_reads_the_stores_zone_and_an_email_to_a_stranger_too(app, make_user):
+def test_who_never_chose_reads_the_stores_zone_and_an_email_to_a_stranger_too(app, db):
     instant = datetime(2026, 12, 7, 20, 4, tzinfo=UTC)
     with app.app_context():
         assert when(instant, "UTC").endswith("EST")  # the store's clock, New York
         assert "3:04" in when(instant, "UTC")
         assert when(instant, "Europe/Berlin").replace("\u202f", " ") == "Dec 7, 2026, 9:04 PM CET"
         assert day(datetime(2026, 12, 8, 3, 0, tzinfo=UTC), "America/Los_Angeles") == "Dec 7, 2026"
+        assert recipient_zone("nobody@example.com") == "America/New_York"
 
 
 def test_a_buyer_chooses_their_zone_and_a_bad_one_is_refused(client, db, login, make_user):
@@ -161,3 +162,18 @@ def test_staff_read_their_own_zone_on_the_order_and_ticket_pages(
         text = re.sub(r"<[^>]+>", " ", r.get_data(as_text=True))
         assert "UTC" not in text, (url, text[text.find("UTC") - 80 : text.find("UTC") + 20])
         assert PACIFIC.search(text), url
+
+
+def test_a_new_account_keeps_the_zone_its_browser_reported(app, client, db):
+    from tests.conftest import sign_up
+
+    client.set_cookie("tz", "America/Los_Angeles")
+    form = {
+        "name": "Lee Newcomer",
+        "email": "lee@example.com",
+        "password": "correct horse battery staple",
+        "confirm": "correct horse battery staple",
+    }
+    sign_up(client, form, csrf_page="/account/register")
+    user = db.session.scalar(sa.select(User).where(User.email == "lee@example.com"))
+    assert user.timezone == "America/Los_Angeles"
