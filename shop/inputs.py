@@ -18,6 +18,7 @@ from wtforms import DateField, DecimalField, IntegerField
 from wtforms.validators import ValidationError
 
 from shop.money import Money, MoneyError
+from shop.timefmt import DAY, fmt
 
 # --- ids and whole numbers ----------------------------------------------------------------
 
@@ -184,9 +185,9 @@ class BoundedDateField(DateField):
         if self.past is not None:
             earliest = max(earliest, today - timedelta(days=self.past))
         if self.data > latest:
-            raise ValidationError(f"Enter a date no later than {latest:%b %-d, %Y}.")
+            raise ValidationError(f"Enter a date no later than {fmt(latest, DAY)}.")
         if self.data < earliest:
-            raise ValidationError(f"Enter a date no earlier than {earliest:%b %-d, %Y}.")
+            raise ValidationError(f"Enter a date no earlier than {fmt(earliest, DAY)}.")
 
 
 # --- names and other text -----------------------------------------------------------------

@@ -5,12 +5,11 @@ email (`queue_email` puts `reader_tz` in its context). A user whose zone is stil
 default "UTC" never chose one, so they read the store's zone: nobody in this store lives on UTC.
 """
 
-import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from flask import current_app, has_request_context
 from jinja2 import pass_context
 
@@ -19,6 +18,7 @@ WHEN = "MMM d, y, h:mm a z"
 WHEN_SECONDS = "MMM d, y, h:mm:ss a z"  # records that are evidence (acceptance, audit)
 DAY = "MMM d, y"
 CLOCK = "h:mm a z"  # the end of a window that began the same day
+WINDOW_START = "EEEE, MMMM d, h:mm a"  # a delivery window's start; its end names the zone
 LONG_WHEN = "EEEE, MMMM d 'at' h:mm a z"  # "Tuesday, March 16 at 10:30 AM PDT" (bookings)
 LONG_WHEN_YEAR = "EEEE, MMMM d, y 'at' h:mm a z"
 # Zones offered on the account page; any other valid IANA name is accepted too.
@@ -116,11 +116,7 @@ def when(
     if instant is None:
         return ""
     zone = _zone(tz or viewer_zone())
-    pattern = pattern or (WHEN_SECONDS if seconds else WHEN)
-    # The zone's own abbreviation (PST, CET, GMT) rather than Babel's "z", which writes
-    # "+0100" for zones the locale has no short name for: the zone is named, not counted.
-    text = format_datetime(instant, pattern.removesuffix(" z"), tzinfo=zone, locale=_locale())
-    return f"{text} {instant.astimezone(zone).tzname()}" if pattern.endswith(" z") else text
+    return fmt(instant.astimezone(zone), pattern or (WHEN_SECONDS if seconds else WHEN))
 
 
 def day(instant: datetime | date | None, tz: str | None = None) -> str:
@@ -132,46 +128,44 @@ def day(instant: datetime | date | None, tz: str | None = None) -> str:
     return format_date(instant, DAY, locale=_locale())
 
 
+def fmt(value: datetime | date | time | None, pattern: str) -> str:
+    """A value already on the reader's clock (a rep's week, a buyer's chosen zone), a date or a
+    wall-clock time, written with a CLDR `pattern` ("EEE MMM d", "h:mm a") through Babel.
+
+    An aware datetime keeps its own zone: the caller chose the clock, this only writes it."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        # The zone's own abbreviation (PST, CET, GMT) rather than Babel's "z", which writes
+        # "+0100" for zones the locale has no short name for: the zone is named, not counted.
+        text = format_datetime(
+            value, pattern.removesuffix(" z"), tzinfo=value.tzinfo, locale=_locale()
+        )
+        return f"{text} {value.tzname()}" if pattern.endswith(" z") else text
+    if isinstance(value, date):
+        return format_date(value, pattern, locale=_locale())
+    return format_time(value, pattern, locale=_locale())
+
+
+def span(start: time, end: time) -> str:
+    """ "9:00 AM to 1:00 PM": working hours, on a clock the page or message names."""
+    return f"{fmt(start, 'h:mm a')} to {fmt(end, 'h:mm a')}"
+
+
+def stamp(instant: datetime) -> str:
+    """A compact, zone-free mark of an instant for idempotency keys ("20270112T0230"): it is
+    never read by a person, and it must not change, or an email already sent is sent again."""
+    return f"{instant.astimezone(UTC):%Y%m%dT%H%M}"
+
+
 @pass_context
 def when_filter(ctx, instant, tz: str | None = None, seconds: bool = False) -> str:
     return when(instant, tz or ctx.get("reader_tz"), seconds)
 
 
-_STRFTIME_TO_CLDR = {
-    "%A": "EEEE",
-    "%a": "EEE",
-    "%B": "MMMM",
-    "%b": "MMM",
-    "%-d": "d",
-    "%d": "dd",
-    "%Y": "y",
-    "%-I": "h",
-    "%I": "hh",
-    "%H": "HH",
-    "%M": "mm",
-    "%S": "ss",
-    "%p": "a",
-    "%Z": "z",
-}
-
-
-def cldr_pattern(fmt: str) -> str:
-    """A strftime format ("%b %-d, %-I:%M %p %Z") as the Babel pattern that says the same."""
-    parts = re.split(r"(%-?[a-zA-Z])", fmt)
-    out = []
-    for i, part in enumerate(parts):
-        if i % 2:
-            out.append(_STRFTIME_TO_CLDR[part])
-        elif part:
-            out.append(
-                "'" + part.replace("'", "''") + "'" if re.search(r"[A-Za-z']", part) else part
-            )
-    return "".join(out)
-
-
-def local_filter(instant, tz: str | None, fmt: str = "%a %b %-d, %-I:%M %p %Z") -> str:
+def local_filter(instant, tz: str | None, pattern: str = "EEE MMM d, h:mm a z") -> str:
     """An instant on a named clock (a crew's, a rep's), in a window's own short words."""
-    return when(instant, tz, pattern=cldr_pattern(fmt))
+    return when(instant, tz, pattern=pattern)
 
 
 @pass_context
@@ -196,3 +190,4 @@ def init_app(app) -> None:
     app.jinja_env.filters["clock"] = clock_filter
     app.jinja_env.filters["long_when"] = long_when_filter
     app.jinja_env.filters["local"] = local_filter
+    app.jinja_env.filters["fmt"] = fmt

@@ -2,6 +2,7 @@
 
 from flask import current_app
 
+from shop import timefmt
 from shop.auth.models import User
 from shop.consultations.invites import invite
 from shop.consultations.models import Booking
@@ -113,7 +114,7 @@ def cancelled(booking: Booking) -> None:
 def reminder(booking: Booking, which: str) -> None:
     """A reminder for this booking at its current time ("24h" or "1h"); sent once per time."""
     context = _context(booking)
-    stamp = booking.starts_at.strftime("%Y%m%dT%H%M")
+    stamp = timefmt.stamp(booking.starts_at)
     for audience, to in (("buyer", booking.email), ("rep", context["rep"].email)):
         queue_email(
             f"booking-reminder-{which}:{booking.reference}:{stamp}:{audience}",

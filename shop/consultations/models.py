@@ -165,7 +165,7 @@ class Booking(TimestampMixin, db.Model):
     )
 
     def __repr__(self) -> str:
-        return f"<Booking {self.reference} rep={self.rep_id} {self.starts_at:%Y-%m-%d %H:%M}>"
+        return f"<Booking {self.reference} rep={self.rep_id} {self.starts_at.isoformat()}>"
 
 
 class BookingEvent(db.Model):

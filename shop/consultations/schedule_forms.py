@@ -38,6 +38,7 @@ from shop.consultations.schedule_services import (
     check_zone,
 )
 from shop.errors import DomainError
+from shop.timefmt import span
 
 TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 BAD_TIME = "Use a time like 09:00."
@@ -142,8 +143,8 @@ class WeeklyHoursForm(FlaskForm):
         data = {}
         for d, stretches in week.items():
             for n, (starts, ends) in enumerate(stretches[:STRETCHES_PER_DAY], start=1):
-                data[_hours_name(d, n, "start")] = f"{starts:%H:%M}"
-                data[_hours_name(d, n, "end")] = f"{ends:%H:%M}"
+                data[_hours_name(d, n, "start")] = starts.isoformat("minutes")
+                data[_hours_name(d, n, "end")] = ends.isoformat("minutes")
         return data
 
     def validate(self, extra_validators=None) -> bool:
@@ -178,9 +179,7 @@ class WeeklyHoursForm(FlaskForm):
             stretches.sort(key=lambda item: item[0])
             for (first, _), (second, second_field) in pairwise(stretches):
                 if second[0] < first[1]:
-                    second_field.errors.append(
-                        f"Overlaps {name}'s other stretch ({first[0]:%H:%M}-{first[1]:%H:%M})."
-                    )
+                    second_field.errors.append(f"Overlaps {name}'s other stretch ({span(*first)}).")
                     ok = False
         return ok
 

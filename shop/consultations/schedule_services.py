@@ -28,6 +28,7 @@ from shop.consultations import slots as engine
 from shop.consultations.models import Booking, RepSchedule, ScheduleException, TimeOff, WorkingHours
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
+from shop.timefmt import fmt, span
 
 log = logging.getLogger(__name__)
 
@@ -312,7 +313,7 @@ def add_exception(
             )
         )
     )
-    label = f"{day:%A %B} {day.day}, {day.year}"
+    label = fmt(day, "EEEE, MMMM d, y")
     if hours is None:
         for row in same_day:
             db.session.delete(row)
@@ -324,7 +325,7 @@ def add_exception(
         if row.starts_at < hours[1] and hours[0] < row.ends_at:
             raise DomainError(
                 f"Overlaps the hours already given for that day "
-                f"({row.starts_at:%H:%M}-{row.ends_at:%H:%M}).",
+                f"({span(row.starts_at, row.ends_at)}).",
                 field="exc_start",
             )
     db.session.add(
@@ -340,7 +341,7 @@ def add_exception(
         rep,
         actor,
         "exception",
-        f"{label}: working {hours[0]:%H:%M}-{hours[1]:%H:%M} instead of the usual hours.",
+        f"{label}: working {span(*hours)} instead of the usual hours.",
     )
 
 
@@ -352,7 +353,9 @@ def remove_exception(rep: User, actor: User, exception_id: int) -> Change:
         raise NotFound("No such exception.")
     _lock_schedule(rep.id)
     db.session.delete(row)
-    return _record(rep, actor, "exception_removed", f"Exception on {row.day:%Y-%m-%d} removed.")
+    return _record(
+        rep, actor, "exception_removed", f"Exception on {fmt(row.day, 'EEEE, MMMM d, y')} removed."
+    )
 
 
 def add_time_off(
@@ -392,8 +395,8 @@ def add_time_off(
         )
     )
     summary = (
-        f"Time off added: {starts_local:%a %b %d %H:%M} to {ends_local:%a %b %d %H:%M} "
-        f"({rep.timezone})."
+        f"Time off added: {fmt(starts_local, 'EEE, MMM d, h:mm a z')} "
+        f"to {fmt(ends_local, 'EEE, MMM d, h:mm a z')}."
     )
     if booked:
         summary += (
@@ -418,7 +421,7 @@ def remove_time_off(rep: User, actor: User, time_off_id: int) -> Change:
 
 
 def _span(stretches: Iterable[Stretch]) -> str:
-    return ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in stretches)
+    return ", ".join(span(a, b) for a, b in stretches)
 
 
 def summarize_week(week: dict[int, list[Stretch]]) -> str:

@@ -26,6 +26,7 @@ from shop.consultations.models import Booking, BookingEvent, RepSchedule
 from shop.db import lock_row, utcnow
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
+from shop.timefmt import fmt, when
 
 CHANNELS = {"video": "Video call", "phone": "Phone call", "showroom": "Showroom visit"}
 BUDGETS = [
@@ -133,9 +134,15 @@ class Offer:
         """Slots grouped by the buyer's local day, for display."""
         grouped: dict[str, list[datetime]] = {}
         for instant in sorted(self.slots):
-            label = instant.astimezone(tz).strftime("%A, %B %-d")
+            label = fmt(instant.astimezone(tz), "EEEE, MMMM d")
             grouped.setdefault(label, []).append(instant)
         return list(grouped.items())
+
+
+def _on_rep_clock(instant: datetime, rep_id: int | None) -> str:
+    """A time in a booking's history, as its rep (who reads that history) keeps their day."""
+    rep = db.session.get(User, rep_id) if rep_id else None
+    return when(instant, rep.timezone if rep else None)
 
 
 def offer(
@@ -279,7 +286,7 @@ def book(
     _event(
         booking,
         "booked",
-        f"Booked for {starts_at:%Y-%m-%d %H:%M} UTC.",
+        f"Booked for {_on_rep_clock(starts_at, rep_id)}.",
         actor,
         after={"status": booking.status, "rep_id": rep_id, "starts_at": starts_at},
         reason="",
@@ -393,7 +400,8 @@ def reschedule(
     _event(
         booking,
         "rescheduled",
-        f"From {old:%Y-%m-%d %H:%M} to {starts_at:%Y-%m-%d %H:%M} UTC. {reason}".strip(),
+        f"From {_on_rep_clock(old, old_rep)} to {_on_rep_clock(starts_at, rep_id)}. "
+        f"{reason}".strip(),
         actor,
         before={"starts_at": old, **({"rep_id": old_rep} if old_rep != rep_id else {})},
         after={"starts_at": starts_at, **({"rep_id": rep_id} if old_rep != rep_id else {})},

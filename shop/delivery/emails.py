@@ -14,6 +14,7 @@ from shop.consultations.invites import invite
 from shop.delivery.models import DeliveryAppointment
 from shop.notifications.services import absolute_url, queue_email
 from shop.orders.models import Order
+from shop.timefmt import stamp
 
 
 def _when(appointment: DeliveryAppointment) -> str:
@@ -111,9 +112,9 @@ def cancelled(appointment: DeliveryAppointment, order: Order, crew: User, reason
 
 def reminder(appointment: DeliveryAppointment, order: Order, crew: User) -> None:
     """The day-before reminder for the window as it is now (once per start time)."""
-    stamp = appointment.starts_at.strftime("%Y%m%dT%H%M")
+    at = stamp(appointment.starts_at)
     queue_email(
-        f"delivery-reminder-24h:{appointment.reference}:{stamp}",
+        f"delivery-reminder-24h:{appointment.reference}:{at}",
         order.email,
         f"Reminder: your delivery of order {order.number} is tomorrow",
         "delivery_reminder",
@@ -127,7 +128,7 @@ def pick(order: Order, now: datetime) -> None:
 
     earliest = earliest_delivery(order)
     queue_email(
-        f"delivery-pick:{order.number}:{now:%Y%m%d%H%M}",
+        f"delivery-pick:{order.number}:{stamp(now)}",
         order.email,
         f"Choose a delivery window for order {order.number}",
         "delivery_pick",

@@ -44,6 +44,7 @@ from shop.inputs import parse_id, parse_instant
 from shop.orders.models import Order, OrderLine
 from shop.orders.services import lock_order
 from shop.orders.states import EMPLOYEES, OrderStatus, actor_kind_of, record, transition
+from shop.timefmt import CLOCK, WINDOW_START, fmt, when, zone_name
 
 TEAM = "delivery"
 # Lines delivered by a crew at an agreed time; other methods (ship, pickup) need no window.
@@ -114,7 +115,7 @@ def earliest_delivery(order: Order) -> datetime | None:
 
 def day_label(instant: datetime) -> str:
     """ "Monday, September 9, 2030": a day named by `earliest_delivery` (a UTC date)."""
-    return f"{instant.astimezone(UTC):%A, %B %-d, %Y}"
+    return fmt(instant.astimezone(UTC), "EEEE, MMMM d, y")
 
 
 def check_lead_time(order: Order, starts_at: datetime) -> None:
@@ -203,8 +204,8 @@ class Offer:
             if one_per_time and window.starts_at in seen:
                 continue
             seen.add(window.starts_at)
-            zone = ZoneInfo(tz or window.crew.timezone or "UTC")
-            label = window.starts_at.astimezone(zone).strftime("%A, %B %-d")
+            zone = ZoneInfo(zone_name(tz or window.crew.timezone))
+            label = fmt(window.starts_at.astimezone(zone), "EEEE, MMMM d")
             grouped.setdefault(label, []).append(window)
         return list(grouped.items())
 
@@ -246,9 +247,7 @@ def offer(
 
 def window_label(starts_at: datetime, ends_at: datetime, tz: str | None) -> str:
     """ "Tuesday, March 16, 8:00 AM - 12:00 PM EDT" on a clock in `tz`."""
-    zone = ZoneInfo(tz or "UTC")
-    a, b = starts_at.astimezone(zone), ends_at.astimezone(zone)
-    return f"{a:%A, %B %-d, %-I:%M %p} - {b:%-I:%M %p %Z}"
+    return f"{when(starts_at, tz, pattern=WINDOW_START)} - {when(ends_at, tz, pattern=CLOCK)}"
 
 
 def parse_window(value: str | None) -> tuple[int | None, datetime]:

@@ -17,6 +17,7 @@ from shop.errors import DomainError
 from shop.extensions import db
 from shop.orders.services import access_token
 from shop.orders.states import OrderStatus
+from shop.timefmt import zone_name
 
 bp = Blueprint("delivery", __name__)
 
@@ -25,7 +26,7 @@ def _zone(link: services.Link, offer: services.Offer) -> str:
     if link.appointment is not None:
         return link.appointment.buyer_timezone
     first = next(iter(offer.crews.values()), None)
-    return (first.timezone if first else None) or "UTC"
+    return zone_name(first.timezone if first else None)
 
 
 def _own(order) -> bool:
@@ -93,7 +94,7 @@ def window(token: str):
     zone = (
         _zone(link, offer)
         if offer is not None
-        else (appointment.buyer_timezone if appointment else "UTC")
+        else zone_name(appointment.buyer_timezone if appointment else None)
     )
     crew = db.session.get(User, appointment.crew_id) if appointment else None
     return render_template(

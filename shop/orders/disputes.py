@@ -13,6 +13,7 @@ from shop.money import Money
 from shop.notifications.services import absolute_url, queue_email
 from shop.orders.models import Order
 from shop.orders.states import record
+from shop.timefmt import day, store_zone
 
 # Stripe's dispute statuses that close it, and what they mean for us.
 CLOSED = {"won": "won", "warning_closed": "won", "lost": "lost"}
@@ -65,7 +66,7 @@ def _opened(order: Order, payment, dispute: dict) -> None:
     amount = _amount(dispute, payment.currency)
     order.dispute_status = "open"
     order.needs_review = True
-    order.review_reason = f"Card dispute opened ({reason}) on {utcnow():%Y-%m-%d}."
+    order.review_reason = f"Card dispute opened ({reason}) on {day(utcnow(), store_zone())}."
     note = order.review_reason + " Fulfilment is stopped until it is closed."
     if amount is not None:
         note += f" Amount disputed: {amount}."

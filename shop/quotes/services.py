@@ -33,6 +33,7 @@ from shop.money import Money
 from shop.notifications.services import absolute_url, queue_email
 from shop.quotes import pricing
 from shop.quotes.models import Quote, QuoteEvent, QuoteLine, QuoteVersion
+from shop.timefmt import day, store_zone, when
 
 LABELS = {
     "draft": "Draft",
@@ -611,7 +612,7 @@ def _summary(before: tuple, after: QuoteVersion) -> str:
     if total_before != after.total_cents:
         parts.append(f"total was {Money(total_before)}")
     if valid_before != after.valid_until and after.valid_until:
-        parts.append(f"valid until {after.valid_until:%Y-%m-%d}")
+        parts.append(f"valid until {day(after.valid_until, store_zone())}")
     if after.needs_approval:
         parts.append(f"needs approval: {after.approval_reason}")
     return "; ".join(parts).rstrip(".") + "."
@@ -1006,7 +1007,7 @@ def _remind(which: str, now: datetime) -> int:
         if claimed.rowcount == 1:
             quote = db.session.get(Quote, quote_id, populate_existing=True)
             _reminder_email(quote, which)
-            record(quote, f"reminded_{which}", f"Expires {quote.valid_until:%Y-%m-%d %H:%M} UTC.")
+            record(quote, f"reminded_{which}", f"Expires {when(quote.valid_until, store_zone())}.")
             sent += 1
         db.session.commit()
     return sent

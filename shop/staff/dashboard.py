@@ -28,6 +28,7 @@ from shop.payments.models import Payment, Refund, TransferReceipt
 from shop.quotes.models import Quote
 from shop.support import satisfaction
 from shop.support.models import CreditGrant, ReturnRequest, Ticket
+from shop.timefmt import zone_name
 
 LIMIT = 25
 OPEN_QUOTES = ("draft", "pending_approval", "approved", "sent", "changes_requested", "accepted")
@@ -295,7 +296,7 @@ def for_manager(now: datetime) -> Board:
 
 def _today(user: User, now: datetime) -> tuple[datetime, datetime]:
     try:
-        zone = zone_of(user.timezone or "UTC")
+        zone = zone_of(zone_name(user.timezone))
     except ValueError:
         zone = zone_of("UTC")
     local = now.astimezone(zone)

@@ -31,6 +31,7 @@ from shop.orders.models import Order, OrderLine
 from shop.orders.states import OrderStatus, actor_kind_of
 from shop.staff.views import bp
 from shop.support.models import WarrantyRegistration
+from shop.timefmt import zone_name
 from shop.web import reads_only
 
 # --- the panel on the order page ------------------------------------------------------------
@@ -293,7 +294,7 @@ def deliveries():
         raw = request.args.get("crew", "")
         crew_filter = int(raw) if raw.isdigit() and int(raw) in team else None
     # From the start of today on the viewer's clock (a day either side covers every crew zone).
-    zone = ZoneInfo(me.timezone or "UTC")
+    zone = ZoneInfo(zone_name(me.timezone))
     today = datetime.combine(now.astimezone(zone).date(), datetime.min.time(), zone)
     stmt = (
         sa.select(DeliveryAppointment, Order)
@@ -326,7 +327,7 @@ def deliveries():
     today_rows, upcoming = [], []
     for appointment, order in rows:
         crew = people.get(appointment.crew_id)
-        crew_zone = ZoneInfo((crew.timezone if crew else None) or "UTC")
+        crew_zone = ZoneInfo(zone_name(crew.timezone if crew else None))
         local_day = appointment.starts_at.astimezone(crew_zone).date()
         if local_day < now.astimezone(crew_zone).date():
             if appointment.status != "booked":
@@ -391,7 +392,7 @@ def delivery_sheet(reference: str):
         lines=lines,
         serials=_serials_of([line.id for line in lines]),
         crew=crew,
-        tz=(crew.timezone if crew else None) or "UTC",
+        tz=zone_name(crew.timezone if crew else None),
         delivered_by=(
             db.session.get(User, appointment.delivered_by_id)
             if appointment.delivered_by_id

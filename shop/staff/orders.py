@@ -29,6 +29,7 @@ from shop.quotes.services import LABELS as QUOTE_LABELS
 from shop.staff import evidence
 from shop.staff.order_forms import MoveForm, NoteForm
 from shop.staff.views import bp
+from shop.timefmt import zone_name
 from shop.web import page_arg, reads_only
 
 
@@ -74,7 +75,7 @@ def orders():
     for problem in filters.problems:
         flash(problem, "error")
     result = console.console_page(
-        filters, page_arg(request.args.get("page")), getattr(current_user, "timezone", "UTC")
+        filters, page_arg(request.args.get("page")), zone_name(current_user.timezone)
     )
     return render_template(
         "staff/orders.html",
@@ -88,6 +89,7 @@ def orders():
         delivery_labels=console.DELIVERY_LABELS,
         dispute_labels=console.DISPUTE_FILTERS,
         me=current_user,
+        me_zone=zone_name(current_user.timezone),
     )
 
 

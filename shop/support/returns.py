@@ -68,6 +68,7 @@ from shop.support import emails
 from shop.support import services as tickets
 from shop.support.models import CreditGrant, ReturnRequest, Ticket, TicketEvent
 from shop.support.warranty import ticket_lines
+from shop.timefmt import fmt
 
 OUTCOME_LABELS = {"refund": "Refund", "store_credit": "Store credit", "exchange": "Exchange"}
 STATUS_LABELS = {
@@ -319,14 +320,14 @@ def approve(
         if not can(actor.role, Permission.APPROVE_LATE_RETURN):
             raise DomainError(
                 f"The return window of {window_days()} days after delivery closed on "
-                f"{window_ends(order):%B %-d, %Y}. Only a manager can approve it now, with a "
-                "reason.",
+                f"{fmt(window_ends(order), 'MMMM d, y')}. Only a manager can approve it now, "
+                "with a reason.",
                 field="override_reason",
             )
         if not override_reason:
             raise DomainError(
                 f"The return window of {window_days()} days closed on "
-                f"{window_ends(order):%B %-d, %Y}: say why you approve it anyway.",
+                f"{fmt(window_ends(order), 'MMMM d, y')}: say why you approve it anyway.",
                 field="override_reason",
             )
     instructions = (instructions or "").strip() or default_instructions(ticket)

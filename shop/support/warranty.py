@@ -23,6 +23,7 @@ from shop.extensions import db
 from shop.orders.models import Order, OrderLine
 from shop.orders.signals import order_delivered
 from shop.support.models import Ticket, TicketEvent, TicketLine, WarrantyRegistration
+from shop.timefmt import fmt
 
 SERIAL_MAX = 80
 
@@ -120,8 +121,8 @@ class UnitCoverage:
         if r is None:
             return "Not registered (the order is not delivered yet)."
         if self.covered:
-            return f"Covered until {r.ends_on:%B %-d, %Y}."
-        return f"Expired on {r.ends_on:%B %-d, %Y}."
+            return f"Covered until {fmt(r.ends_on, 'MMMM d, y')}."
+        return f"Expired on {fmt(r.ends_on, 'MMMM d, y')}."
 
 
 def _coverage_of_lines(lines: list[OrderLine], on_date: date) -> list[UnitCoverage]:

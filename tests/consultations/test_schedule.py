@@ -186,7 +186,8 @@ def test_saving_weekly_hours_replaces_the_whole_week(db, client, login, make_rep
     }
     shown = page(client.get(SCHEDULE))
     assert 'value="17:30"' in shown
-    assert "Mon 08:00-12:00, 13:00-17:30; Tue 10:00-14:00; Sat 10:00-13:00" in shown
+    week = "Mon 8:00 AM to 12:00 PM, 1:00 PM to 5:30 PM; Tue 10:00 AM to 2:00 PM; Sat 10:00 AM"
+    assert f"{week} to 1:00 PM" in shown
 
 
 @pytest.mark.parametrize(
@@ -200,7 +201,7 @@ def test_saving_weekly_hours_replaces_the_whole_week(db, client, login, make_rep
                 "d0_2_end": "17:00",
             },
             "d0_2_start",
-            "Overlaps Monday&#39;s other stretch (09:00-13:00).",
+            "Overlaps Monday&#39;s other stretch (9:00 AM to 1:00 PM).",
         ),
         (
             # entered in the wrong order: still an overlap, reported on the later stretch
@@ -211,7 +212,7 @@ def test_saving_weekly_hours_replaces_the_whole_week(db, client, login, make_rep
                 "d2_2_end": "13:00",
             },
             "d2_1_start",
-            "Overlaps Wednesday&#39;s other stretch (09:00-13:00).",
+            "Overlaps Wednesday&#39;s other stretch (9:00 AM to 1:00 PM).",
         ),
         ({"d1_1_start": "17:00", "d1_1_end": "09:00"}, "d1_1_end", "Must end after it starts."),
         ({"d1_1_start": "09:00", "d1_1_end": "09:00"}, "d1_1_end", "Must end after it starts."),
@@ -336,7 +337,7 @@ def test_time_off_is_stored_in_utc_from_the_reps_own_clock(db, client, login, ma
     assert stored.ends_at == datetime(2030, 3, 4, 17, tzinfo=UTC)
     monday = [f"{t:%H:%M}" for t in local_days_with_slots(rep.id)[date(2030, 3, 4)]]
     assert monday[0] == "12:00" and "11:00" not in monday
-    assert "Mon Mar 04, 09:00" in page(client.get(SCHEDULE))  # shown back on the rep's clock
+    assert "Mon, Mar 4, 9:00 AM" in page(client.get(SCHEDULE))  # shown back on the rep's clock
 
 
 @pytest.mark.parametrize(
@@ -451,7 +452,7 @@ def test_the_page_previews_the_reps_free_times(db, client, login, make_rep):
     login(rep)
     shown = page(client.get(SCHEDULE))
     preview = shown.split('data-testid="preview"')[1].split("</section>")[0]
-    assert "<time" in preview and ">16:00</time>" in preview  # 16:00 on the rep's clock
+    assert "<time" in preview and ">4:00 PM</time>" in preview  # 4 PM on the rep's clock
 
 
 # --- the team calendar ----------------------------------------------------------------------
@@ -493,8 +494,8 @@ def test_the_calendar_shows_every_reps_week_on_their_own_clock(
 
     assert "Week of March 4, 2030" in shown
     assert f'href="/staff/consultations/{first.id}"><time' in shown
-    assert "09:00</time> Ada Lovelace" in shown
-    assert "10:00</time> Grace Hopper" in shown  # 15:00 UTC is 10:00 in New York
+    assert "9:00 AM</time> Ada Lovelace" in shown
+    assert "10:00 AM</time> Grace Hopper" in shown  # 15:00 UTC is 10:00 in New York
     assert "Cancelled Carl" not in shown and "Next Week Ned" not in shown
     assert "Mon-Fri 09:00-17:00" in shown
     assert "week=2030-02-25" in shown and "week=2030-03-11" in shown
