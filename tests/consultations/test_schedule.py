@@ -497,7 +497,7 @@ def test_the_calendar_shows_every_reps_week_on_their_own_clock(
     assert "9:00 AM</time> Ada Lovelace" in shown
     assert "10:00 AM</time> Grace Hopper" in shown  # 15:00 UTC is 10:00 in New York
     assert "Cancelled Carl" not in shown and "Next Week Ned" not in shown
-    assert "Mon-Fri 09:00-17:00" in shown
+    assert "Mon-Fri 9:00 AM to 5:00 PM" in shown
     assert "week=2030-02-25" in shown and "week=2030-03-11" in shown
     rows = shown.split('data-testid="rep-row"')[1:]
     assert "Jonas" in rows[0] and "off" in rows[0]
