@@ -44,6 +44,7 @@ from shop.inputs import parse_id, parse_instant
 from shop.orders.models import Order, OrderLine
 from shop.orders.services import lock_order
 from shop.orders.states import EMPLOYEES, OrderStatus, actor_kind_of, record, transition
+from shop.timefmt import CLOCK, when
 
 TEAM = "delivery"
 # Lines delivered by a crew at an agreed time; other methods (ship, pickup) need no window.
@@ -245,10 +246,13 @@ def offer(
 
 
 def window_label(starts_at: datetime, ends_at: datetime, tz: str | None) -> str:
-    """ "Tuesday, March 16, 8:00 AM - 12:00 PM EDT" on a clock in `tz`."""
-    zone = ZoneInfo(tz or "UTC")
-    a, b = starts_at.astimezone(zone), ends_at.astimezone(zone)
-    return f"{a:%A, %B %-d, %-I:%M %p} - {b:%-I:%M %p %Z}"
+    """ "Tuesday, March 16, 8:00 AM - 12:00 PM EDT" on a clock in `tz`.
+
+    Through the Babel helper, like every time we show: a crew who never chose a zone (the
+    column's "UTC") reads the store's, so a buyer is never sent a window in UTC.
+    """
+    start = when(starts_at, tz or "UTC", pattern="EEEE, MMMM d, h:mm a")
+    return f"{start} - {when(ends_at, tz or 'UTC', pattern=CLOCK)}"
 
 
 def parse_window(value: str | None) -> tuple[int | None, datetime]:
