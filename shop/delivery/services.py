@@ -246,8 +246,13 @@ def offer(
 
 
 def window_label(starts_at: datetime, ends_at: datetime, tz: str | None) -> str:
-    """ "Tuesday, March 16, 8:00 AM - 12:00 PM EDT" on a clock in `tz`."""
-    return f"{when(starts_at, tz, pattern=WINDOW_START)} - {when(ends_at, tz, pattern=CLOCK)}"
+    """ "Tuesday, March 16, 8:00 AM - 12:00 PM EDT" on a clock in `tz`.
+
+    A crew who never chose a zone (the column's "UTC") reads as the store's, so a buyer is
+    never sent a window in UTC; and the zone is the one given, never the current viewer's.
+    """
+    zone = zone_name(tz)
+    return f"{when(starts_at, zone, pattern=WINDOW_START)} - {when(ends_at, zone, pattern=CLOCK)}"
 
 
 def parse_window(value: str | None) -> tuple[int | None, datetime]:
