@@ -7,6 +7,7 @@ default "UTC" never chose one, so they read the store's zone: nobody in this sto
 
 from datetime import UTC, date, datetime, time
 from functools import cache
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel.dates import format_date, format_datetime, format_time
@@ -64,7 +65,9 @@ def browser_zone() -> str | None:
         return None
     from flask import request
 
-    name = (request.cookies.get("tz") or "")[:64]
+    # app.js writes the name through encodeURIComponent ("America%2FLos_Angeles") and cookies
+    # are not percent-decoded on reading (RFC 6265 has no such encoding): decode it here.
+    name = unquote((request.cookies.get("tz") or "")[:200])
     return name if name and name != "UTC" and name in _known_zones() else None
 
 

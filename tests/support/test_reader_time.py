@@ -177,3 +177,20 @@ def test_a_new_account_keeps_the_zone_its_browser_reported(app, client, db):
     sign_up(client, form, csrf_page="/account/register")
     user = db.session.scalar(sa.select(User).where(User.email == "lee@example.com"))
     assert user.timezone == "America/Los_Angeles"
+
+
+def test_the_zone_cookie_reads_as_app_js_writes_it(app, client, db):
+    """app.js writes the zone through encodeURIComponent: "America%2FLos_Angeles" is still
+    Los Angeles, for a new account as for a guest (found by the browser walk)."""
+    from tests.conftest import sign_up
+
+    client.set_cookie("tz", "America%2FLos_Angeles")
+    form = {
+        "name": "Lee Encoded",
+        "email": "lee.encoded@example.com",
+        "password": "correct horse battery staple",
+        "confirm": "correct horse battery staple",
+    }
+    sign_up(client, form, csrf_page="/account/register")
+    user = db.session.scalar(sa.select(User).where(User.email == "lee.encoded@example.com"))
+    assert user.timezone == "America/Los_Angeles"
