@@ -6,6 +6,7 @@ themselves refuse UPDATE and DELETE in the database.
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from flask import current_app, render_template, request, url_for
@@ -16,6 +17,7 @@ from shop.auth.session import permission_required
 from shop.extensions import db
 from shop.money import Money
 from shop.staff.views import bp
+from shop.timefmt import store_zone, viewer_zone
 from shop.web import page_arg, reads_only
 
 PER_PAGE = 50
@@ -62,8 +64,25 @@ def _filters() -> Filters:
     )
 
 
-def _query(f: Filters):
-    """Entries, newest first, filtered (each filter has an index: actor, action, target, date)."""
+def _reader_zone() -> str:
+    """The zone the page's times are shown on (a stored name that no longer exists: the
+    store's), so that a date in the filter means the same day as the times listed."""
+    name = viewer_zone()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return store_zone()
+    return name
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+
+
+def _query(f: Filters, zone: ZoneInfo):
+    """Entries, newest first, filtered (each filter has an index: actor, action, target, date).
+
+    A date is a day on the reader's clock, the one every time on the page is shown on."""
     stmt = sa.select(AuditEntry)
     if f.actor is not None:
         stmt = stmt.where(AuditEntry.actor_id == f.actor)
@@ -76,10 +95,9 @@ def _query(f: Filters):
     if f.target_id:
         stmt = stmt.where(AuditEntry.target_id == f.target_id)
     if f.date_from:
-        stmt = stmt.where(AuditEntry.created_at >= datetime.combine(f.date_from, time(), UTC))
+        stmt = stmt.where(AuditEntry.created_at >= _midnight(f.date_from, zone))
     if f.date_to:
-        end = datetime.combine(f.date_to + timedelta(days=1), time(), UTC)
-        stmt = stmt.where(AuditEntry.created_at < end)
+        stmt = stmt.where(AuditEntry.created_at < _midnight(f.date_to + timedelta(days=1), zone))
     return stmt.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
 
 
@@ -173,8 +191,9 @@ def _links(entries: list[AuditEntry]) -> dict[tuple[str, str], str]:
 @reads_only
 def audit_trail():
     filters = _filters()
+    zone = _reader_zone()
     page = db.paginate(
-        _query(filters),
+        _query(filters, ZoneInfo(zone)),
         page=page_arg(request.args.get("page")),
         per_page=PER_PAGE,
         error_out=False,
@@ -183,6 +202,7 @@ def audit_trail():
         "staff/audit.html",
         page=page,
         filters=filters,
+        zone=zone,
         roles=[r.value for r in Role if r != Role.BUYER] + ["system"],
         links=_links(page.items),
         diff=diff,
