@@ -4,6 +4,7 @@ There is deliberately no route here that writes: the page answers GET only, and 
 themselves refuse UPDATE and DELETE in the database.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,7 +18,7 @@ from shop.auth.session import permission_required
 from shop.extensions import db
 from shop.money import Money
 from shop.staff.views import bp
-from shop.timefmt import store_zone, viewer_zone
+from shop.timefmt import store_zone, viewer_zone, when
 from shop.web import page_arg, reads_only
 
 PER_PAGE = 50
@@ -128,10 +129,17 @@ class Change:
     only_after: bool
 
 
+# An instant as the audit service stores it (str() of an aware datetime, in UTC).
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?[+-]\d{2}:\d{2}$")
+
+
 def _shown(key: str, value: object) -> object:
-    """What a person reads for a stored value: an amount in cents reads as money."""
+    """What a person reads for a stored value: an amount in cents reads as money, an instant
+    as a time on the reader's clock, its zone named (never "+00:00")."""
     if key.endswith("_cents") and isinstance(value, int) and not isinstance(value, bool):
         return Money(value)
+    if isinstance(value, str) and _INSTANT.match(value):
+        return when(datetime.fromisoformat(value), seconds=True)
     return value
 
 
