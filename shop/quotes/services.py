@@ -33,7 +33,7 @@ from shop.money import Money
 from shop.notifications.services import absolute_url, queue_email
 from shop.quotes import pricing
 from shop.quotes.models import Quote, QuoteEvent, QuoteLine, QuoteVersion
-from shop.timefmt import day, store_zone, when
+from shop.timefmt import when
 
 LABELS = {
     "draft": "Draft",
@@ -612,7 +612,8 @@ def _summary(before: tuple, after: QuoteVersion) -> str:
     if total_before != after.total_cents:
         parts.append(f"total was {Money(total_before)}")
     if valid_before != after.valid_until and after.valid_until:
-        parts.append(f"valid until {day(after.valid_until, store_zone())}")
+        # On the clock of whoever saves it (the day they chose ends at 23:59 on it), named.
+        parts.append(f"valid until {when(after.valid_until)}")
     if after.needs_approval:
         parts.append(f"needs approval: {after.approval_reason}")
     return "; ".join(parts).rstrip(".") + "."
@@ -1007,7 +1008,9 @@ def _remind(which: str, now: datetime) -> int:
         if claimed.rowcount == 1:
             quote = db.session.get(Quote, quote_id, populate_existing=True)
             _reminder_email(quote, which)
-            record(quote, f"reminded_{which}", f"Expires {when(quote.valid_until, store_zone())}.")
+            rep = db.session.get(User, quote.rep_id) if quote.rep_id else None
+            expires = when(quote.valid_until, rep.timezone if rep else None)  # the rep's clock
+            record(quote, f"reminded_{which}", f"Expires {expires}.")
             sent += 1
         db.session.commit()
     return sent

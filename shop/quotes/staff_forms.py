@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, time
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -138,8 +139,9 @@ class BuilderForm(FlaskForm):
         validators=[InputRequired()],
         description="0 for payment in full; the balance is requested before delivery.",
     )
+    # The view names the rep's zone in the label: the day ends on their clock.
     valid_until = BoundedDateField(
-        "Valid until (end of day, UTC)", future=MAX_VALID_DAYS, validators=[DataRequired()]
+        "Valid until (end of day)", future=MAX_VALID_DAYS, validators=[DataRequired()]
     )
     delivery_terms = TextAreaField(
         "Delivery terms", filters=[_strip], validators=[Length(max=4000)]
@@ -148,7 +150,11 @@ class BuilderForm(FlaskForm):
         "Note to the buyer", filters=[_strip], validators=[Length(max=4000)]
     )
 
-    def to_terms(self) -> Terms:
+    def name_the_zone(self, zone: str) -> None:
+        self.valid_until.label.text = f"Valid until (end of day, {zone.replace('_', ' ')})"
+
+    def to_terms(self, zone: str = "UTC") -> Terms:
+        """The version's terms; the validity date ends at 23:59 on `zone`'s clock."""
         items = [line.form.to_input() for line in self.lines]
         items = [i for i in items if i is not None]
         if self.new_description.data:
@@ -175,7 +181,9 @@ class BuilderForm(FlaskForm):
             deposit_pct=self.deposit_pct.data,
             delivery_terms=self.delivery_terms.data or "",
             note_to_buyer=self.note_to_buyer.data or "",
-            valid_until=datetime.combine(self.valid_until.data, time(23, 59), UTC),
+            valid_until=datetime.combine(
+                self.valid_until.data, time(23, 59), ZoneInfo(zone)
+            ).astimezone(UTC),
             lines=items,
         )
 

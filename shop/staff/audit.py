@@ -4,8 +4,10 @@ There is deliberately no route here that writes: the page answers GET only, and 
 themselves refuse UPDATE and DELETE in the database.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from flask import current_app, render_template, request, url_for
@@ -16,6 +18,7 @@ from shop.auth.session import permission_required
 from shop.extensions import db
 from shop.money import Money
 from shop.staff.views import bp
+from shop.timefmt import store_zone, viewer_zone, when
 from shop.web import page_arg, reads_only
 
 PER_PAGE = 50
@@ -62,8 +65,25 @@ def _filters() -> Filters:
     )
 
 
-def _query(f: Filters):
-    """Entries, newest first, filtered (each filter has an index: actor, action, target, date)."""
+def _reader_zone() -> str:
+    """The zone the page's times are shown on (a stored name that no longer exists: the
+    store's), so that a date in the filter means the same day as the times listed."""
+    name = viewer_zone()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return store_zone()
+    return name
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+
+
+def _query(f: Filters, zone: ZoneInfo):
+    """Entries, newest first, filtered (each filter has an index: actor, action, target, date).
+
+    A date is a day on the reader's clock, the one every time on the page is shown on."""
     stmt = sa.select(AuditEntry)
     if f.actor is not None:
         stmt = stmt.where(AuditEntry.actor_id == f.actor)
@@ -76,10 +96,9 @@ def _query(f: Filters):
     if f.target_id:
         stmt = stmt.where(AuditEntry.target_id == f.target_id)
     if f.date_from:
-        stmt = stmt.where(AuditEntry.created_at >= datetime.combine(f.date_from, time(), UTC))
+        stmt = stmt.where(AuditEntry.created_at >= _midnight(f.date_from, zone))
     if f.date_to:
-        end = datetime.combine(f.date_to + timedelta(days=1), time(), UTC)
-        stmt = stmt.where(AuditEntry.created_at < end)
+        stmt = stmt.where(AuditEntry.created_at < _midnight(f.date_to + timedelta(days=1), zone))
     return stmt.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
 
 
@@ -110,10 +129,17 @@ class Change:
     only_after: bool
 
 
+# An instant as the audit service stores it (str() of an aware datetime, in UTC).
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?[+-]\d{2}:\d{2}$")
+
+
 def _shown(key: str, value: object) -> object:
-    """What a person reads for a stored value: an amount in cents reads as money."""
+    """What a person reads for a stored value: an amount in cents reads as money, an instant
+    as a time on the reader's clock, its zone named (never "+00:00")."""
     if key.endswith("_cents") and isinstance(value, int) and not isinstance(value, bool):
         return Money(value)
+    if isinstance(value, str) and _INSTANT.match(value):
+        return when(datetime.fromisoformat(value), seconds=True)
     return value
 
 
@@ -173,8 +199,9 @@ def _links(entries: list[AuditEntry]) -> dict[tuple[str, str], str]:
 @reads_only
 def audit_trail():
     filters = _filters()
+    zone = _reader_zone()
     page = db.paginate(
-        _query(filters),
+        _query(filters, ZoneInfo(zone)),
         page=page_arg(request.args.get("page")),
         per_page=PER_PAGE,
         error_out=False,
@@ -183,6 +210,7 @@ def audit_trail():
         "staff/audit.html",
         page=page,
         filters=filters,
+        zone=zone,
         roles=[r.value for r in Role if r != Role.BUYER] + ["system"],
         links=_links(page.items),
         diff=diff,

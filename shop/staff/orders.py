@@ -29,7 +29,7 @@ from shop.quotes.services import LABELS as QUOTE_LABELS
 from shop.staff import evidence
 from shop.staff.order_forms import MoveForm, NoteForm
 from shop.staff.views import bp
-from shop.timefmt import zone_name
+from shop.timefmt import viewer_zone
 from shop.web import page_arg, reads_only
 
 
@@ -74,9 +74,10 @@ def orders():
     filters = console.parse_filters(request.args)
     for problem in filters.problems:
         flash(problem, "error")
-    result = console.console_page(
-        filters, page_arg(request.args.get("page")), zone_name(current_user.timezone)
-    )
+    # Dates are days on the reader's clock, the one the "Placed" column is shown on (a
+    # person who never chose a zone reads the store's, never UTC).
+    zone = viewer_zone()
+    result = console.console_page(filters, page_arg(request.args.get("page")), zone)
     return render_template(
         "staff/orders.html",
         page=result.page,
@@ -89,7 +90,7 @@ def orders():
         delivery_labels=console.DELIVERY_LABELS,
         dispute_labels=console.DISPUTE_FILTERS,
         me=current_user,
-        me_zone=zone_name(current_user.timezone),
+        zone=zone,
     )
 
 

@@ -5,6 +5,8 @@ beyond a rep's authority (never one they wrote). Staff see costs and margins; bu
 Support staff have no quote pages.
 """
 
+from zoneinfo import ZoneInfo
+
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -30,6 +32,7 @@ from shop.quotes.staff_forms import (
     ReasonForm,
 )
 from shop.staff.views import bp
+from shop.timefmt import viewer_zone
 from shop.web import page_arg, parse_id, reads_only
 
 
@@ -185,7 +188,7 @@ def quote_new():
 # --- the builder ---------------------------------------------------------------------------
 
 
-def _fill_form(form: BuilderForm, version: QuoteVersion) -> None:
+def _fill_form(form: BuilderForm, version: QuoteVersion, zone: str) -> None:
     while form.lines.entries:
         form.lines.pop_entry()
     for line in version.lines:
@@ -203,7 +206,9 @@ def _fill_form(form: BuilderForm, version: QuoteVersion) -> None:
     form.discount_kind.data = version.discount_kind
     form.discount_value.data = version.discount_value if version.discount_kind != "none" else None
     form.deposit_pct.data = version.deposit_pct
-    form.valid_until.data = version.valid_until.date() if version.valid_until else None
+    form.valid_until.data = (
+        version.valid_until.astimezone(ZoneInfo(zone)).date() if version.valid_until else None
+    )
     form.delivery_terms.data = version.delivery_terms
     form.note_to_buyer.data = version.note_to_buyer
 
@@ -241,10 +246,13 @@ def _search(query: str) -> list[Variant]:
 def quote(quote_id: int):
     full = services.get_quote(quote_id, current_user)
     form = BuilderForm()
+    # The validity date is a day on the rep's own clock, the one the page shows times on.
+    zone = viewer_zone()
+    form.name_the_zone(zone)
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                terms = form.to_terms()
+                terms = form.to_terms(zone)
                 services.save_version(full.id, current_user, terms)
             except ValueError as exc:  # an amount that is not one (already shown by the form)
                 db.session.rollback()
@@ -258,7 +266,7 @@ def quote(quote_id: int):
             flash("Please correct the fields marked below.", "error")
         full = services.get_quote(quote_id, current_user)
     else:
-        _fill_form(form, services.current(full))
+        _fill_form(form, services.current(full), zone)
     return render_template("staff/quote.html", form=form, **_context(full))
 
 

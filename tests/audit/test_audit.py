@@ -82,3 +82,36 @@ def test_staff_actions_write_entries_that_managers_can_filter(app, client, db, m
     assert "Maya is ill" in page and "C-XYZ" in page
     none = client.get("/staff/audit?target_id=nothing").get_data(as_text=True)
     assert "No entries match" in none
+
+
+def test_the_date_filter_reads_days_on_the_managers_clock(client, db, make_user, login):
+    """The trail shows times on the manager's clock; its From and To are days on that clock
+    too, named, never UTC."""
+    import re
+    from datetime import UTC, datetime, timedelta
+
+    manager = make_user(Role.MANAGER)
+    manager.timezone = "America/Los_Angeles"
+    # 07:30 UTC on March 2 is still March 1 in Los Angeles.
+    for number, at in (("C-EVE", datetime(2025, 3, 2, 7, 30)), ("C-MORN", datetime(2025, 3, 2, 9))):
+        db.session.add(
+            AuditEntry(
+                created_at=at.replace(tzinfo=UTC),
+                actor_label="Nobody",
+                actor_role="system",
+                action="booking.reassign",
+                target_type="booking",
+                target_id=number,
+                # An instant among the values, as the audit service stores one.
+                after={"starts_at": str(at.replace(tzinfo=UTC) + timedelta(days=7))},
+            )
+        )
+    db.session.commit()
+    login(manager)
+    page = client.get("/staff/audit?from=2025-03-01&to=2025-03-01").get_data(as_text=True)
+    assert "C-EVE" in page and "C-MORN" not in page
+    assert "From (America/Los Angeles)" in page and "UTC" not in page
+    # The value reads on her clock too, named: not "2025-03-09 07:30:00+00:00".
+    assert re.search(r"Mar 8, 2025, 11:30:00\sPM PST", page) and "+00:00<" not in page
+    page = client.get("/staff/audit?from=2025-03-02").get_data(as_text=True)
+    assert "C-MORN" in page and "C-EVE" not in page

@@ -452,7 +452,7 @@ def test_the_page_previews_the_reps_free_times(db, client, login, make_rep):
     login(rep)
     shown = page(client.get(SCHEDULE))
     preview = shown.split('data-testid="preview"')[1].split("</section>")[0]
-    assert "<time" in preview and ">4:00 PM</time>" in preview  # 4 PM on the rep's clock
+    assert "<time" in preview and ">4:00 PM JST</time>" in preview  # 4 PM on the rep's clock
 
 
 # --- the team calendar ----------------------------------------------------------------------
@@ -494,8 +494,8 @@ def test_the_calendar_shows_every_reps_week_on_their_own_clock(
 
     assert "Week of March 4, 2030" in shown
     assert f'href="/staff/consultations/{first.id}"><time' in shown
-    assert "9:00 AM</time> Ada Lovelace" in shown
-    assert "10:00 AM</time> Grace Hopper" in shown  # 15:00 UTC is 10:00 in New York
+    assert "9:00 AM PST</time> Ada Lovelace" in shown
+    assert "10:00 AM EST</time> Grace Hopper" in shown  # 15:00 UTC is 10:00 in New York
     assert "Cancelled Carl" not in shown and "Next Week Ned" not in shown
     assert "Mon-Fri 9:00 AM to 5:00 PM" in shown
     assert "week=2030-02-25" in shown and "week=2030-03-11" in shown

@@ -4,6 +4,7 @@ edits them; only managers read them."""
 
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ from shop.consultations import services as bookings
 from shop.consultations.models import Booking, RepSchedule, WorkingHours
 from shop.db import utcnow
 from shop.quotes.models import Quote
+from shop.timefmt import zone_name
 from tests.conftest import PASSWORD, post_form
 from tests.consultations import conftest as booking_fixtures
 from tests.consultations.test_booking import request as booking_request
@@ -399,7 +401,8 @@ def test_only_managers_read_the_trail_and_they_can_filter_it(
     assert rows(f"?actor={team['maya'].id}")[1] == 2
     assert rows(f"?actor={team['boss'].id}")[1] == 0
     assert rows("?role=rep")[1] == 2 and rows("?role=manager")[1] == 0
-    today = utcnow().date()
+    # A date in the filter is a day on the manager's clock (the store's, if she never chose one).
+    today = utcnow().astimezone(ZoneInfo(zone_name(team["boss"].timezone))).date()
     assert rows(f"?from={today.isoformat()}&to={today.isoformat()}")[1] == 2
     assert rows(f"?to={(today - timedelta(days=1)).isoformat()}")[1] == 0
     assert rows(f"?from={(today + timedelta(days=1)).isoformat()}")[1] == 0

@@ -176,6 +176,17 @@ def test_filter_by_local_dates(client, db, manager):
     assert numbers(client.get("/staff/orders?to=2025-03-02")) == [second.number, first.number]
 
 
+def test_who_never_chose_a_zone_filters_and_reads_on_the_stores_clock(client, db, manager):
+    """A manager whose zone is still the column's default reads the store's clock (New York),
+    in the filter's words and its dates: the console never says UTC."""
+    assert manager.timezone == "UTC"
+    # 03:00 UTC on March 2 is still March 1 in New York.
+    evening = new_order(db, created_at=datetime(2025, 3, 2, 3, 0, tzinfo=UTC))
+    page = client.get("/staff/orders").get_data(as_text=True)
+    assert "dates (America/New York)" in page and "UTC" not in page
+    assert numbers(client.get("/staff/orders?from=2025-03-01&to=2025-03-01")) == [evening.number]
+
+
 @pytest.mark.both_dbs
 def test_filter_by_delivery_method(client, db, manager):
     glove = new_order(db, delivery="white_glove")

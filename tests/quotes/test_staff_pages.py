@@ -204,6 +204,31 @@ def test_the_approval_queue_shows_why_and_hides_the_authors_buttons(
     assert client.post(f"/staff/quotes/{theirs.id}/approve").status_code in (400, 403)
 
 
+def test_the_validity_date_ends_on_the_reps_own_clock_named(client, login, db, team, make_quote):
+    """A rep in Los Angeles picks a day: the quote is valid until 23:59 that day on her clock,
+    the field says so, and the page shows her the day she chose, never UTC."""
+    from datetime import UTC, datetime, time
+    from zoneinfo import ZoneInfo
+
+    pacific = ZoneInfo("America/Los_Angeles")
+    maya = team["maya"]
+    maya.timezone = "America/Los_Angeles"
+    db.session.commit()
+    quote = make_quote()
+    login(maya)
+    url = f"/staff/quotes/{quote.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "Valid until (end of day, America/Los Angeles)" in page and "UTC" not in page
+    day = (utcnow() + timedelta(days=10)).astimezone(pacific).date()
+    data = builder_data(quote.id, valid_until=day.isoformat())
+    assert post_form(client, url, data, csrf_page=url).status_code == 303
+    version = services.current(services.get_quote(quote.id, maya))
+    ends = datetime.combine(day, time(23, 59), pacific)
+    assert version.valid_until == ends.astimezone(UTC)  # already the next day in UTC
+    page = client.get(url).get_data(as_text=True)
+    assert f'value="{day.isoformat()}"' in page and "UTC" not in page
+
+
 def test_the_builder_keeps_a_fixed_query_count(
     client, login, db, team, make_quote, variant, query_counter
 ):
