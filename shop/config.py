@@ -2,8 +2,8 @@
 
 `SETTINGS` is the only list of what an operator sets. Each entry names its environment variable,
 its development default, its type and what it means; from it come the values (`Config`), the
-refusals in production (`check_config`) and the settings table in README.md
-(`.venv/bin/python -m shop.config` rewrites it; a test checks that the two agree). The rest of
+refusals in production (`check_config`) and the settings table in README.md (rewritten by
+`.venv/bin/python scripts/settings_table.py`; a test checks that they agree). The rest of
 `Config` is how the store is built rather than how it is deployed (cookie flags, page sizes,
 service hours): change it in code.
 
@@ -457,8 +457,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "SUPPORT_TIMEZONE",
         "America/New_York",
-        "the clock of the store and of its service levels (`SUPPORT_HOURS` and `SLA_TARGETS` "
-        "are in `shop/config.py`)",
+        "the store's time zone: guests, and anyone who chose no zone, read times on it; business "
+        "hours (`SUPPORT_HOURS`, `SLA_TARGETS` in `shop/config.py`) are counted on it",
         clean=_zone,
     ),
     Setting(
@@ -663,8 +663,7 @@ def refuse_unsafe_production(config: Mapping[str, Any], *, debug: bool) -> None:
 # --- the README's table ------------------------------------------------------------------------
 
 TABLE_START = (
-    "<!-- Generated from SETTINGS in shop/config.py by `.venv/bin/python -m shop.config`: "
-    "edit the table there. -->"
+    "<!-- Made from SETTINGS in shop/config.py by scripts/settings_table.py: edit them there. -->"
 )
 TABLE_END = "<!-- End of the generated settings table. -->"
 
@@ -711,10 +710,7 @@ def settings_table() -> str:
 
 def readme_with_settings(text: str) -> str:
     """The README text with its settings table replaced by the one `SETTINGS` gives."""
+    if TABLE_START not in text or TABLE_END not in text:
+        raise ValueError(f"README.md needs the lines {TABLE_START} and {TABLE_END}.")
     start, end = text.index(TABLE_START), text.index(TABLE_END)
     return text[: start + len(TABLE_START)] + "\n" + settings_table() + "\n" + text[end:]
-
-
-if __name__ == "__main__":
-    README.write_text(readme_with_settings(README.read_text()))
-    print(f"Rewrote the settings table in {README}.")
