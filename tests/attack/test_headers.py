@@ -1,6 +1,6 @@
 """Headers and production settings: a Content-Security-Policy that lets Stripe.js work and
 nothing else, HSTS, nosniff, Referrer-Policy, frame protection, secure cookies, debug off, and
-no start in production without a secret key and a real database."""
+no start in production without its required settings and a real database."""
 
 import re
 import shutil
@@ -16,8 +16,7 @@ from shop.config import ROOT, ConfigError, ProductionConfig, TestConfig
 from shop.extensions import db
 from shop.web import content_security_policy
 from tests.conftest import PASSWORD, csrf_token
-
-SECRET = "s" * 64
+from tests.production import production_env
 
 
 def directives(policy: str) -> dict[str, set[str]]:
@@ -125,12 +124,14 @@ def production(monkeypatch, sqlite_template, tmp_path):
     """A production app on a copy of the migrated schema (SQLite allowed for this test only)."""
     path = tmp_path / "prod.sqlite3"
     shutil.copy(sqlite_template, path)
-    monkeypatch.setenv("SECRET_KEY", SECRET)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
-    monkeypatch.setenv("ALLOW_SQLITE_IN_PRODUCTION", "1")
-    monkeypatch.setenv("ALLOW_PROCESS_LOCAL_RATELIMIT", "1")  # one process: the test's
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
-    app = create_app(ProductionConfig())
+    environ = production_env(
+        DATABASE_URL=f"sqlite:///{path}",
+        ALLOW_SQLITE_IN_PRODUCTION="1",
+        RATELIMIT_STORAGE_URI=None,
+        ALLOW_PROCESS_LOCAL_RATELIMIT="1",  # one process: the test's
+    )
+    app = create_app(ProductionConfig(environ))
     with app.app_context():
         create_user("pat@example.com", "Pat Buyer", PASSWORD, Role.BUYER)
         db.session.commit()
@@ -194,36 +195,27 @@ def test_production_error_pages_show_no_debugger(production):
         pytest.param({"DATABASE_URL": "sqlite:///prod.db"}, "real database", id="sqlite-file"),
         pytest.param({"DATABASE_URL": "sqlite://"}, "real database", id="sqlite-memory"),
         pytest.param({"FLASK_DEBUG": "1"}, "Debug", id="debug-on"),
-        pytest.param({}, "RATELIMIT_STORAGE_URI", id="throttling-per-process"),
+        pytest.param(
+            {"RATELIMIT_STORAGE_URI": None}, "RATELIMIT_STORAGE_URI", id="throttling-per-process"
+        ),
         pytest.param(
             {"RATELIMIT_STORAGE_URI": "memory://"}, "RATELIMIT_STORAGE_URI", id="memory-storage"
         ),
     ],
 )
 def test_production_refuses_to_start_with_unsafe_settings(monkeypatch, env, message):
-    base = {
-        "SECRET_KEY": SECRET,
-        "DATABASE_URL": "postgresql://db.internal/shop",
-        "ALLOW_SQLITE_IN_PRODUCTION": None,
-        "ALLOW_PROCESS_LOCAL_RATELIMIT": None,
-        "RATELIMIT_STORAGE_URI": None,
-        "FLASK_DEBUG": None,
-    }
-    for name, value in (base | env).items():
-        if value is None:
-            monkeypatch.delenv(name, raising=False)
-        else:
-            monkeypatch.setenv(name, value)
+    env = dict(env)
+    debug = env.pop("FLASK_DEBUG", None)
+    if debug is None:
+        monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    else:
+        monkeypatch.setenv("FLASK_DEBUG", debug)
     with pytest.raises(ConfigError, match=message):
-        create_app(ProductionConfig())
+        create_app(ProductionConfig(production_env(**env)))
 
 
 def test_production_starts_on_postgresql(monkeypatch):
-    monkeypatch.setenv("SECRET_KEY", SECRET)
-    monkeypatch.setenv("DATABASE_URL", "postgres://db.internal/shop")
-    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://cache.internal:6379/0")
-    monkeypatch.delenv("ALLOW_SQLITE_IN_PRODUCTION", raising=False)
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
-    app = create_app(ProductionConfig())
+    app = create_app(ProductionConfig(production_env(DATABASE_URL="postgres://db.internal/shop")))
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
     assert app.config["SESSION_COOKIE_SECURE"] is True and app.debug is False

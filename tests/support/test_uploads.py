@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from PIL import Image
 from werkzeug.datastructures import FileStorage
 
 from shop.auth.roles import Role
@@ -68,7 +69,16 @@ PDF = (
     b"2 0 obj <</Type /Pages /Kids [] /Count 0>> endobj\n"
     b"trailer <</Root 1 0 R>>\n%%EOF\n"
 )
-WEBP = b"RIFF" + struct.pack("<I", 30) + b"WEBPVP8L" + struct.pack("<I", 10) + b"\x2f" + b"\0" * 9
+
+
+def webp_bytes() -> bytes:
+    """A 1x1 lossless WebP, as Pillow writes one."""
+    out = io.BytesIO()
+    Image.new("RGB", (1, 1), "white").save(out, "WEBP", lossless=True)
+    return out.getvalue()
+
+
+WEBP = webp_bytes()
 HTML = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><circle r="4"/></svg>'
 EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 56 + b"PE\x00\x00"
@@ -189,6 +199,9 @@ def test_no_file_chosen_stores_nothing(db, folder):
         (JPEG, "photo.jpg.html", "does not match its name"),
         (JPEG, "photo", "does not match its name"),
         (JPEG + b"\0" * MAX_BYTES, "huge.jpg", "larger than 64 KB"),
+        (JPEG[:40] + HTML, "photo.jpg", "damaged or not a real picture"),
+        (png_bytes()[:33] + b"\0" * 40, "photo.png", "damaged or not a real picture"),
+        (WEBP[:16] + b"\0" * 30, "photo.webp", "damaged or not a real picture"),
         (b"", "empty.jpg", "is empty"),
     ],
 )
