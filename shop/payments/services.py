@@ -27,9 +27,13 @@ REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 class PaymentDeclined(DomainError):
     """The card was declined: the bank's message, for the buyer."""
 
+    keeps_changes = True  # the decline is on the payment and the order's timeline
+
 
 class PaymentUnavailable(DomainError):
     """The payment provider could not be reached or answered oddly: nothing was charged twice."""
+
+    keeps_changes = True  # the attempt and why it stopped are kept, to be tried again
 
 
 def max_payment_cents() -> int:

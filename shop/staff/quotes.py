@@ -30,7 +30,7 @@ from shop.quotes.staff_forms import (
     ReasonForm,
 )
 from shop.staff.views import bp
-from shop.web import page_arg, parse_id, reads_only
+from shop.web import page_arg, parse_id
 
 
 def _is_manager() -> bool:
@@ -57,7 +57,6 @@ def _refused(exc: DomainError, quote_id: int | None = None):
 
 
 @bp.route("/quotes")
-@reads_only
 @permission_required(Permission.BUILD_QUOTES)
 def quotes():
     status = request.args.get("status", "")
@@ -116,7 +115,6 @@ def _staff_names() -> dict[int, User]:
 
 
 @bp.route("/quotes/approvals")
-@reads_only
 @permission_required(Permission.APPROVE_QUOTES)
 def quote_approvals():
     """The managers' queue: quotes waiting for approval, with why."""
