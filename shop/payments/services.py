@@ -1,6 +1,6 @@
 """Payment rules: one PaymentIntent per payment, amounts checked, states only moving forward.
 
-Every function takes plain values and flushes; the view (or the webhook) commits. A Stripe call
+Every function takes plain values and flushes; the request (or the job) commits. A Stripe call
 made while a Payment row is locked means two tabs or a double click wait for each other and the
 second finds the first one's work done: one PaymentIntent, one charge.
 """
