@@ -4,13 +4,14 @@ from dotenv import load_dotenv
 from flask import Flask
 
 from shop.config import ROOT, check_config, load_config
+from shop.unit_of_work import Shop
 
 
 def create_app(config: object | None = None) -> Flask:
     """Build the app: settings, extensions, blueprints, error pages, commands."""
     if config is None:
         load_dotenv(ROOT / ".env")
-    app = Flask(
+    app = Shop(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
@@ -29,9 +30,9 @@ def create_app(config: object | None = None) -> Flask:
     register_inputs(app)
     register_template_helpers(app)
     register_blueprints(app)
-    from shop.web import register_read_only_requests
+    from shop import unit_of_work
 
-    register_read_only_requests(app)  # after the blueprints' app-wide hooks (shop.web says why)
+    unit_of_work.init_app(app)  # after the blueprints' app-wide hooks (shop.unit_of_work says why)
     register_signals(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -41,13 +42,12 @@ def create_app(config: object | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from shop import models  # noqa: F401  (the whole schema, for Flask-Migrate)
     from shop.auth.session import init_login
-    from shop.db import close_read_connection, end_reading_transaction
+    from shop.db import close_read_connection
     from shop.extensions import csrf, db, limiter, mail, migrate
     from shop.notifications.services import init_notifications
 
     db.init_app(app)
     app.teardown_appcontext(close_read_connection)
-    app.teardown_appcontext(end_reading_transaction)  # runs before Flask-SQLAlchemy's own
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -1,7 +1,6 @@
 """Model helpers shared by every domain: UTC timestamps, money columns, SQLite safety."""
 
 import functools
-import logging
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -99,7 +98,6 @@ def _sqlite_on_begin(conn):
         # Reading only: a deferred BEGIN, which takes no write lock (readers of a WAL database
         # do not wait for anyone, nor anyone for them).
         conn.exec_driver_sql("BEGIN" if _reading_only.get() else "BEGIN IMMEDIATE")
-    conn.info["wrote"] = False
 
 
 class WriteWhileReadingOnly(RuntimeError):
@@ -130,42 +128,10 @@ _READS = ("SELECT", "BEGIN ", "BEGIN")
 
 
 @event.listens_for(Engine, "before_cursor_execute")
-def _note_writes(conn, cursor, statement, parameters, context, executemany):
-    """Anything but a plain SELECT (or the BEGIN above) counts as a write to the transaction."""
-    if not conn.info.get("wrote") and statement.lstrip()[:6].upper() not in _READS:
-        if _reading_only.get():
-            raise WriteWhileReadingOnly(statement.split(None, 1)[0])
-        conn.info["wrote"] = True
-
-
-def end_reading_transaction(error=None) -> None:
-    """At the end of a request that only read, COMMIT its transaction rather than roll it back.
-
-    The two are the same to the database when nothing was written, but psycopg forgets every
-    prepared statement at a ROLLBACK: committing lets it prepare the statements a worker runs
-    on every request (after five runs), which spares PostgreSQL parsing and planning them. A
-    request that wrote anything, failed, or holds unflushed changes is left to the usual
-    rollback: nothing half-written is ever committed here.
-    """
-    from shop.extensions import db
-
-    if error is not None or not db.session.registry.has():
-        return
-    session = db.session()
-    if not session.in_transaction() or session.in_nested_transaction():
-        return
-    if session.new or session.dirty or session.deleted:
-        return
-    transaction = session.get_transaction()
-    if transaction is None or not transaction.is_active:
-        return  # a failed flush the view caught: only a rollback ends it
-    try:
-        if not session.connection().info.get("wrote", True):
-            session.commit()
-    except sa.exc.SQLAlchemyError:
-        # The connection went away between the last read and here: nothing was written, and
-        # Flask-SQLAlchemy's rollback (next) cleans up.
-        logging.getLogger(__name__).info("read-only transaction could not commit", exc_info=True)
+def _refuse_writes(conn, cursor, statement, parameters, context, executemany):
+    """While `reading_only` is in force, anything but a plain SELECT (or the BEGIN above)."""
+    if _reading_only.get() and statement.lstrip()[:6].upper() not in _READS:
+        raise WriteWhileReadingOnly(statement.split(None, 1)[0])
 
 
 def session_rows(statement, params: dict | None = None) -> list:

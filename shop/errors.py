@@ -16,6 +16,10 @@ from shop.extensions import db
 class DomainError(Exception):
     """A rule of the store was broken; the message is safe to show to the person acting."""
 
+    # An error that is itself an outcome (a card declined, written on the order's timeline)
+    # keeps what the refused call wrote; any other undoes it (shop.unit_of_work.refusals).
+    keeps_changes = False
+
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.message = message
@@ -82,3 +86,9 @@ def register_errorhandlers(app) -> None:
     def domain_not_found(error):
         db.session.rollback()
         return render_error(404)
+
+    @app.errorhandler(DomainError)
+    def domain_error(error):
+        # A refusal no view expected: its words, on a 400 page, and nothing it began is kept.
+        db.session.rollback()
+        return render_error(400, error.message)

@@ -9,7 +9,6 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
-from shop.db import reading_only
 from shop.inputs import MAX_ID, parse_id  # noqa: F401  (ids are read in shop.inputs)
 from shop.money import Money
 from shop.signing import Serializer, csrf_token
@@ -84,37 +83,6 @@ def owner() -> dict:
     if user_id is not None:
         return {"user_id": user_id, "visitor_key": None}
     return {"user_id": None, "visitor_key": visitor_key(create=True)}
-
-
-def reads_only(view):
-    """Mark a view that shows data and changes none (shop.db.reading_only): on SQLite its
-    request takes no write lock, and a write while it runs is refused.
-
-    The whole request reads only (`register_read_only_requests`), not just the view: a
-    blueprint's guard runs before the view and loads the user, and the transaction that read
-    opened was a writer's, holding SQLite's one write lock for the rest of the request (the
-    staff order list: p99 0.5 to 0.8 s under load, waiting on the lock). GET and HEAD only.
-    """
-    view.reads_only = True
-    return view
-
-
-def register_read_only_requests(app: Flask) -> None:
-    """A `reads_only` view's request reads only from its blueprint's guards on. Registered after
-    every app-wide hook: those run first, and one writes (the research trail's held events)."""
-
-    @app.before_request
-    def read_only_requests():
-        view = app.view_functions.get(request.endpoint)
-        if request.method in ("GET", "HEAD") and getattr(view, "reads_only", False):
-            g.reading_only = reading_only()
-            g.reading_only.__enter__()
-
-    @app.teardown_request
-    def end_read_only_requests(error=None):
-        guard = g.pop("reading_only", None)
-        if guard is not None:
-            guard.__exit__(None, None, None)
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -11,10 +11,9 @@ from shop.cart.forms import (
 )
 from shop.cart.rendering import lines_html
 from shop.cart.services import add_item, get_or_create_cart, remove_line, set_quantity, view_cart
-from shop.db import end_reading_transaction
-from shop.errors import DomainError, NotFound
-from shop.extensions import db
-from shop.web import owner, reads_only, safe_next
+from shop.errors import NotFound
+from shop.unit_of_work import refusals
+from shop.web import owner, safe_next
 
 bp = Blueprint("cart", __name__)
 TYPED_QUANTITY_MAX = 12  # characters kept of a refused quantity (a quantity has at most 9)
@@ -24,15 +23,10 @@ bp.add_app_template_global(lines_html, "cart_lines_html")  # cart.html is also t
 def _render_cart(status: int = 200, errors: dict | None = None):
     view = view_cart(**owner())
     g.cart_count = view.units  # the header's count (shop.web): known already, no second query
-    # Everything the page shows is read: end the transaction before rendering, not after. On
-    # SQLite a transaction that may write holds the database's one write lock (after a refused
-    # update, say), and two workers took turns for the whole of each other's rendering.
-    end_reading_transaction()
     return render_template("cart/cart.html", view=view, line_errors=errors or {}), status
 
 
 @bp.route("/")
-@reads_only
 def show():
     return _render_cart()
 
@@ -43,17 +37,13 @@ def add():
     back = safe_next(request.form.get("next"), url_for("cart.show"))
     variant_id = form.variant()
     if form.validate_on_submit() and variant_id is not None:
-        try:
+        # Flashed here, under the category the product page shows beside its quantity field.
+        with refusals(flash_it=False) as refused:
             line = add_item(get_or_create_cart(**owner()), variant_id, form.quantity.data)
-        except NotFound:
-            db.session.rollback()
-            raise
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, QUANTITY_REFUSED)
+        if refused:
+            flash(refused.message, QUANTITY_REFUSED)
             _keep_typed_quantity(variant_id)
             return redirect(back), 303
-        db.session.commit()
         flash(f"Added to your cart ({line.quantity} in cart).", "success")
         return redirect(url_for("cart.show")), 303
     if variant_id is None:
@@ -76,14 +66,10 @@ def update(line_id: int):
     form = UpdateLineForm()
     if not form.validate_on_submit():
         return _render_cart(400, {line_id: form.quantity.errors[0]})
-    try:
+    with refusals(flash_it=False) as refused:  # shown beside the line's quantity
         set_quantity(get_or_create_cart(**owner()), line_id, form.quantity.data)
-    except NotFound:
-        raise
-    except DomainError as exc:
-        db.session.rollback()
-        return _render_cart(400, {line_id: exc.message})
-    db.session.commit()
+    if refused:
+        return _render_cart(400, {line_id: refused.message})
     flash("Quantity updated.", "success")
     return redirect(url_for("cart.show")), 303
 
@@ -92,6 +78,5 @@ def update(line_id: int):
 def remove(line_id: int):
     EmptyForm().validate_on_submit()  # CSRF is checked globally; nothing else to read
     remove_line(get_or_create_cart(**owner()), line_id)
-    db.session.commit()
     flash("Removed from your cart.", "info")
     return redirect(url_for("cart.show")), 303

@@ -27,6 +27,7 @@ from shop.errors import NotFound
 from shop.research.models import ResearchKind
 from shop.research.services import recently_viewed_ids
 from shop.research.trail import note
+from shop.unit_of_work import writes
 from shop.web import is_new_visitor, owner, parse_id
 
 bp = Blueprint("catalog", __name__)
@@ -91,6 +92,7 @@ def category(slug: str):
 
 
 @bp.route("/search")
+@writes  # the query goes on the visitor's research trail
 def search():
     filters = parse_filters(request.args)
     page = list_products(filters, current_app.config["PRODUCTS_PER_PAGE"])
@@ -135,6 +137,7 @@ def product_page(slug: str) -> ProductPage:
 
 
 @bp.route("/p/<slug>")
+@writes  # the view goes on the visitor's research trail
 def product(slug: str):
     stock = product_stock(slug)  # first: it reads the catalog generation too
     page = product_page(slug)

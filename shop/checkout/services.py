@@ -44,18 +44,33 @@ PAYMENT_METHODS = {"card": "Card", "bank_transfer": "Bank transfer"}
 # --- the draft -----------------------------------------------------------------------------
 
 
-def open_checkout(cart: Cart, user=None) -> Checkout:
-    """The cart's open checkout (not yet placed), made on first use and prefilled for a buyer."""
+def find_checkout(cart: Cart, user=None) -> Checkout:
+    """The cart's open checkout (not yet placed), or a new one prefilled for a buyer but not yet
+    kept: showing a step writes nothing; the first step posted keeps it (`open_checkout`)."""
     checkout = db.session.scalar(
         sa.select(Checkout)
         .where(Checkout.cart_id == cart.id, Checkout.order_id.is_(None))
         .order_by(Checkout.id.desc())
     )
     if checkout is None:
-        checkout = Checkout(cart_id=cart.id, delivery_choices={})
+        checkout = _new_draft(cart.id)
         if user is not None:
             checkout.user_id = user.id
             checkout.email, checkout.name, checkout.phone = user.email, user.name, user.phone or ""
+    return checkout
+
+
+def _new_draft(cart_id: int) -> Checkout:
+    """A checkout not yet kept, holding what its row would start with (the pages read them)."""
+    columns = Checkout.__table__.columns
+    starting = {c.key: c.default.arg for c in columns if c.default and c.default.is_scalar}
+    return Checkout(cart_id=cart_id, delivery_choices={}, **starting)
+
+
+def open_checkout(cart: Cart, user=None) -> Checkout:
+    """The cart's open checkout, kept: made on first use and prefilled for a buyer."""
+    checkout = find_checkout(cart, user)
+    if checkout.id is None:
         db.session.add(checkout)
         db.session.flush()
     return checkout

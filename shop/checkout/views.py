@@ -6,7 +6,6 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    g,
     jsonify,
     redirect,
     render_template,
@@ -22,7 +21,6 @@ from shop.catalog.stock import OutOfStock
 from shop.checkout import payflow, services
 from shop.checkout.forms import AddressForm, ContactForm, ReviewForm
 from shop.db import utcnow
-from shop.errors import DomainError
 from shop.extensions import db
 from shop.orders.services import (
     Acceptance,
@@ -34,6 +32,7 @@ from shop.orders.services import (
 from shop.orders.states import OrderStatus
 from shop.payments import services as payments
 from shop.payments.states import PaymentStatus
+from shop.unit_of_work import refusals
 from shop.web import owner
 
 log = logging.getLogger(__name__)
@@ -47,15 +46,19 @@ STEPS = [
 ]
 
 
-def _open_checkout(cart=None):
-    """The cart's open checkout (the current cart unless given), or None without a cart."""
+def _checkout(cart=None):
+    """The cart's open checkout (the current cart unless given), or None without a cart.
+
+    A step only shown (GET) reads it, or a new one not yet kept: a visitor who looks at the
+    checkout writes nothing. A step posted keeps it, made on first use.
+    """
     cart = cart or find_cart(**owner())
     if cart is None:
         return None
     user = current_user if current_user.is_authenticated else None
-    checkout = services.open_checkout(cart, user)
-    g.checkout = checkout
-    return checkout
+    if request.method == "POST":
+        return services.open_checkout(cart, user)
+    return services.find_checkout(cart, user)
 
 
 def _totals(checkout):
@@ -87,16 +90,15 @@ def _first_missing(checkout) -> str | None:
 
 @bp.route("/")
 def start():
-    checkout = _open_checkout()
+    checkout = _checkout()
     if checkout is None:
         return redirect(url_for("cart.show"))
-    db.session.commit()
     return redirect(url_for(_first_missing(checkout) or "checkout.delivery"))
 
 
 @bp.route("/contact", methods=["GET", "POST"])
 def contact():
-    checkout = _open_checkout()
+    checkout = _checkout()
     if checkout is None:
         return redirect(url_for("cart.show"))
     form = ContactForm(obj=checkout)
@@ -104,15 +106,13 @@ def contact():
         services.save(
             checkout, email=form.email.data.lower(), name=form.name.data, phone=form.phone.data
         )
-        db.session.commit()
         return redirect(url_for("checkout.address"), 303)
-    db.session.commit()
     return _page("contact", checkout, "contact", 400 if form.errors else 200, form=form)
 
 
 @bp.route("/address", methods=["GET", "POST"])
 def address():
-    checkout = _open_checkout()
+    checkout = _checkout()
     if checkout is None:
         return redirect(url_for("cart.show"))
     if not services.contact_done(checkout):
@@ -127,14 +127,13 @@ def address():
             region=form.region.data,
             postal_code=form.postal_code.data,
         )
-        db.session.commit()
         return redirect(url_for("checkout.delivery"), 303)
     return _page("address", checkout, "address", 400 if form.errors else 200, form=form)
 
 
 @bp.route("/delivery", methods=["GET", "POST"])
 def delivery():
-    checkout = _open_checkout()
+    checkout = _checkout()
     if checkout is None:
         return redirect(url_for("cart.show"))
     missing = _first_missing(checkout)
@@ -149,14 +148,11 @@ def delivery():
             for key, value in request.form.items()
             if key.startswith("delivery-")
         }
-        try:
+        with refusals(flash_it=False) as refused:
             services.choose_delivery(checkout, totals, chosen)
-        except DomainError as exc:
-            db.session.rollback()
-            error = exc.message
-        else:
-            db.session.commit()
+        if not refused:
             return redirect(url_for("checkout.review"), 303)
+        error = refused.message
     return _page(
         "delivery",
         checkout,
@@ -177,7 +173,7 @@ def review():
         placed = services.pending_order_for_cart(cart.id)
         if placed is not None:
             return redirect(url_for("checkout.pay", token=access_token(placed)), 303)
-    checkout = _open_checkout(cart)
+    checkout = _checkout(cart)
     missing = _first_missing(checkout)
     if missing:
         return redirect(url_for(missing))
@@ -190,7 +186,7 @@ def review():
             ip_address=request.remote_addr or "",
             user_agent=request.headers.get("User-Agent", ""),
         )
-        try:
+        with refusals(flash_it=False) as refused:
             order = services.place_order(
                 checkout.id,
                 user_id=current_user.id if current_user.is_authenticated else None,
@@ -198,22 +194,18 @@ def review():
                 acceptance=acceptance,
                 use_credit=bool(form.use_credit.data),
             )
-        except OutOfStock as exc:
-            db.session.rollback()
+        if isinstance(refused.error, OutOfStock):
             flash(
-                exc.message + " Your cart is as you left it: change a quantity and try again.",
+                refused.message + " Your cart is as you left it: change a quantity and try again.",
                 "error",
             )
             return redirect(url_for("cart.show"), 303)
-        except DomainError as exc:
-            db.session.rollback()
-            error = exc.message
-        else:
-            db.session.commit()
+        if not refused:
             token = access_token(order)
             if order.payment_method == "card" and order.status == OrderStatus.PENDING_PAYMENT:
                 return redirect(url_for("checkout.pay", token=token), 303)
             return redirect(url_for("orders.guest_view", token=token, placed=1), 303)
+        error = refused.message
     totals = _totals(checkout)
     user_id = current_user.id if current_user.is_authenticated else None
     return _page(
@@ -286,22 +278,24 @@ def pay_setup(token: str):
     order, payment = _payable(token)
     if payment is None:
         return jsonify(redirect=_order_url(order))
-    try:
+    payment_id = payment.id
+    with refusals(flash_it=False) as refused:
         payflow.ensure_hold(order)
-        secret = payments.prepare_card(payment.id, order.email, order.name)
-    except OutOfStock as exc:
-        db.session.rollback()
-        payflow.give_up(order, payment.id, exc.message)
-        db.session.commit()
-        flash(exc.message + " Your cart is as you left it.", "error")
-        return _json_error(exc.message, 409, redirect=url_for("cart.show"))
-    except DomainError as exc:
-        db.session.rollback()
-        return _json_error(
-            exc.message, 503 if isinstance(exc, payments.PaymentUnavailable) else 400
-        )
-    db.session.commit()
+        secret = payments.prepare_card(payment_id, order.email, order.name)
+    if isinstance(refused.error, OutOfStock):
+        return _units_gone(order, payment_id, refused.message)
+    if refused:
+        unavailable = isinstance(refused.error, payments.PaymentUnavailable)
+        return _json_error(refused.message, 503 if unavailable else 400)
     return jsonify(client_secret=secret)
+
+
+def _units_gone(order, payment_id: int, message: str):
+    """The held units went to someone else (what the refused call began is undone): the
+    payment is voided, cancelling the order, and the buyer goes back to the cart."""
+    payflow.give_up(order, payment_id, message)
+    flash(message + " Your cart is as you left it.", "error")
+    return _json_error(message, 409, redirect=url_for("cart.show"))
 
 
 @bp.route("/pay/<token>/card", methods=["POST"])
@@ -317,26 +311,22 @@ def pay_card(token: str):
     body = request.get_json(silent=True) or {}
     card_token = str(body.get("token") or "")[:80]
     method_id = str(body.get("payment_method") or "")[:80]
-    try:
+    payment_id = payment.id
+    with refusals(flash_it=False) as refused:
         payflow.ensure_hold(order)
         if card_token:
-            method_id = payments.save_card(payment.id, card_token, order.email, order.name)
-        payment = payments.pay_with_card(payment.id, method_id)
-    except OutOfStock as exc:
-        db.session.rollback()
-        payflow.give_up(order, payment.id, exc.message)
-        db.session.commit()
-        flash(exc.message + " Your cart is as you left it.", "error")
-        return _json_error(exc.message, 409, redirect=url_for("cart.show"))
-    except payments.PaymentDeclined as exc:
-        db.session.commit()  # the decline is on the order's timeline; the hold stays
-        return _json_error(exc.message, 402)
-    except payments.PaymentUnavailable as exc:
-        db.session.commit()
-        return _json_error(exc.message, 503)
-    except DomainError as exc:
-        db.session.rollback()
-        return _json_error(exc.message, 400)
+            method_id = payments.save_card(payment_id, card_token, order.email, order.name)
+        payment = payments.pay_with_card(payment_id, method_id)
+    if isinstance(refused.error, OutOfStock):
+        return _units_gone(order, payment_id, refused.message)
+    # A decline and an unreachable Stripe keep what they wrote (keeps_changes): the decline
+    # on the order's timeline, the attempt to try again; the hold stays.
+    if isinstance(refused.error, payments.PaymentDeclined):
+        return _json_error(refused.message, 402)
+    if isinstance(refused.error, payments.PaymentUnavailable):
+        return _json_error(refused.message, 503)
+    if refused:
+        return _json_error(refused.message, 400)
     return _after_attempt(order, payment)
 
 
@@ -346,19 +336,16 @@ def pay_by_transfer(token: str):
     order, payment = _payable(token)
     if payment is None:
         return redirect(_order_url(order), 303)
-    try:
-        switched = payflow.switch_to_bank_transfer(order, payment.id)
-    except OutOfStock as exc:
-        db.session.rollback()
-        payflow.give_up(order, payment.id, exc.message)
-        db.session.commit()
-        flash(exc.message + " Your cart is as you left it.", "error")
+    payment_id = payment.id
+    with refusals(flash_it=False) as refused:
+        switched = payflow.switch_to_bank_transfer(order, payment_id)
+    if isinstance(refused.error, OutOfStock):
+        payflow.give_up(order, payment_id, refused.message)
+        flash(refused.message + " Your cart is as you left it.", "error")
         return redirect(url_for("cart.show"), 303)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    if refused:
+        flash(refused.message, "error")
         return redirect(url_for("checkout.pay", token=token), 303)
-    db.session.commit()
     if not switched:  # the card went through after all, or a later payment of a placed order
         return redirect(_order_url(order), 303)
     return redirect(_order_url(order, placed=1), 303)
@@ -372,11 +359,11 @@ def pay_complete(token: str):
     cards = [p for p in payments_of(order) if p.method == "card"]
     if not cards:
         return jsonify(redirect=_order_url(order))
-    try:
+    with refusals(flash_it=False) as refused:
         payment = payments.refresh(cards[-1].id)
-    except payments.PaymentUnavailable as exc:
-        db.session.rollback()
-        return _json_error(exc.message, 503)
+    if refused:
+        unavailable = isinstance(refused.error, payments.PaymentUnavailable)
+        return _json_error(refused.message, 503 if unavailable else 400)
     return _after_attempt(order, payment)
 
 
@@ -385,9 +372,7 @@ def _after_attempt(order, payment):
     if status == PaymentStatus.REQUIRES_ACTION:
         payflow.extend_for_authentication(order)
         secret = payments.client_secret(payment)
-        db.session.commit()
         return jsonify(requires_action=True, client_secret=secret)
-    db.session.commit()
     if status == PaymentStatus.REQUIRES_PAYMENT_METHOD:
         message = payment.last_error or "The payment was not completed. Please try another card."
         return _json_error(message, 402)

@@ -2,8 +2,9 @@
 
 `alert_holds` is the periodic job behind `flask alert-holds`: it warns the responsible staff
 (the order's rep, else every manager) once per payment, and lapses holds past their deadline.
-Both steps claim each payment with FOR UPDATE SKIP LOCKED and commit per payment, so two runs at
-the same time share the work instead of doing it twice.
+Both steps claim each payment with FOR UPDATE SKIP LOCKED, each payment its own unit of work, so
+two runs at the same time share the work instead of doing it twice, and one payment that fails is
+undone without undoing the others.
 
 `request_new_payment` asks the buyer to pay again after a lapse (or whenever something is
 outstanding and nothing is open): a new payment with its own purpose, and the pay link.
@@ -30,6 +31,7 @@ from shop.payments import holds
 from shop.payments import services as payments
 from shop.payments.models import Payment
 from shop.payments.states import RETRYABLE, PaymentStatus
+from shop.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -106,42 +108,48 @@ def alert_holds(now=None) -> tuple[int, int]:
 
     A hold already at or past its deadline gets no warning, only the lapse and its email.
 
-    Returns (payments alerted, holds lapsed). Commits per payment.
+    Returns (payments alerted, holds lapsed). One unit of work per payment.
     """
     now = now or utcnow()
     alerted = 0
     for payment_id in holds.to_alert(now):
-        payment = holds.claim_for_alert(payment_id)
-        order_id = payment and order_id_of(payment)
-        order = db.session.get(Order, order_id) if order_id else None
-        if payment is None:
-            db.session.commit()
-            continue
-        due = holds.deadline(payment)
-        if due is None or due <= now:  # too late to warn: the lapse below handles it
-            db.session.commit()
-            continue
-        if order is not None:
-            _alert(payment, order, now)
-        payment.deadline_alerted_at = now
-        db.session.commit()
-        alerted += 1
+        with unit_of_work():
+            alerted += _alert_once(payment_id, now)
     lapsed = 0
     for payment_id in holds.past_deadline(now):
-        if holds.claim_for_lapse(payment_id) is None:
-            db.session.commit()
-            continue
         try:
-            payment = holds.lapse(payment_id, now)
+            with unit_of_work():
+                lapsed += _lapse(payment_id, now)
         except payments.PaymentUnavailable:
-            db.session.rollback()
             log.warning("payment %s: could not reach Stripe to lapse the hold", payment_id)
-            continue
-        if payment.status == PaymentStatus.EXPIRED:
-            _tell_staff_of_lapse(payment)
-            lapsed += 1
-        db.session.commit()
     return alerted, lapsed
+
+
+def _alert_once(payment_id: int, now) -> int:
+    """1 when the hold's staff were warned, 0 when another run has it or it is too late."""
+    payment = holds.claim_for_alert(payment_id)
+    if payment is None:
+        return 0
+    due = holds.deadline(payment)
+    if due is None or due <= now:  # too late to warn: the lapse handles it
+        return 0
+    order_id = order_id_of(payment)
+    order = db.session.get(Order, order_id) if order_id else None
+    if order is not None:
+        _alert(payment, order, now)
+    payment.deadline_alerted_at = now
+    return 1
+
+
+def _lapse(payment_id: int, now) -> int:
+    """1 when the hold lapsed (and its staff are told), else 0."""
+    if holds.claim_for_lapse(payment_id) is None:
+        return 0
+    payment = holds.lapse(payment_id, now)
+    if payment.status != PaymentStatus.EXPIRED:
+        return 0
+    _tell_staff_of_lapse(payment)
+    return 1
 
 
 def _tell_staff_of_lapse(payment: Payment) -> None:

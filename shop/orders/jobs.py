@@ -1,7 +1,8 @@
 """Periodic work on orders, run by `flask` commands; safe to run twice at the same time.
 
 Each order is locked before it is looked at again, and skipped if another run holds it, so two
-schedulers firing at once share the work instead of doing it twice.
+schedulers firing at once share the work instead of doing it twice. Each order is its own unit
+of work: one that fails is undone without undoing the others.
 """
 
 import logging
@@ -17,6 +18,7 @@ from shop.orders.services import reference
 from shop.orders.states import OrderStatus
 from shop.payments import services as payments
 from shop.payments.states import RETRYABLE
+from shop.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -45,19 +47,22 @@ def expire_unpaid_card_orders() -> int:
     grace = int(config["RESERVATION_MINUTES"]) + int(config["RESERVATION_AUTH_EXTENSION_MINUTES"])
     done = 0
     for order_id in _candidates(OrderStatus.PENDING_PAYMENT, utcnow() - timedelta(minutes=grace)):
-        order = _claim(order_id, OrderStatus.PENDING_PAYMENT)
-        payment = order and payments.find_payment(reference(order))
-        if order is None or payment is None or payment.status not in RETRYABLE:
-            db.session.commit()
-            continue
         try:
-            payments.cancel(payment.id, "The payment was not completed in time.")
-            db.session.commit()
-            done += 1
+            with unit_of_work():
+                done += _expire_unpaid_card_order(order_id)
         except payments.PaymentUnavailable:
-            db.session.rollback()
             log.warning("order %s: could not cancel at Stripe; will retry", order_id)
     return done
+
+
+def _expire_unpaid_card_order(order_id: int) -> int:
+    """1 when the order's payment was cancelled (which cancels the order), else 0."""
+    order = _claim(order_id, OrderStatus.PENDING_PAYMENT)
+    payment = order and payments.find_payment(reference(order))
+    if order is None or payment is None or payment.status not in RETRYABLE:
+        return 0
+    payments.cancel(payment.id, "The payment was not completed in time.")
+    return 1
 
 
 def expire_bank_transfers() -> int:
@@ -78,20 +83,23 @@ def expire_bank_transfers() -> int:
         .limit(500)
     ).all()
     for order_id in candidates:
-        order = _claim(order_id, OrderStatus.AWAITING_FUNDS)
-        if order is None:
-            db.session.commit()
-            continue
-        if order.received_cents > 0:
-            _flag_part_paid(order)
-            db.session.commit()
-            continue
-        payment = payments.find_payment(reference(order))
-        if payment is not None:
-            payments.cancel(payment.id, "The bank transfer did not arrive in time.")
-        db.session.commit()
-        done += 1
+        with unit_of_work():
+            done += _expire_bank_transfer(order_id)
     return done
+
+
+def _expire_bank_transfer(order_id: int) -> int:
+    """1 when the order was cancelled, 0 when another run has it or staff are asked instead."""
+    order = _claim(order_id, OrderStatus.AWAITING_FUNDS)
+    if order is None:
+        return 0
+    if order.received_cents > 0:
+        _flag_part_paid(order)
+        return 0
+    payment = payments.find_payment(reference(order))
+    if payment is not None:
+        payments.cancel(payment.id, "The bank transfer did not arrive in time.")
+    return 1
 
 
 def _flag_part_paid(order: Order) -> None:

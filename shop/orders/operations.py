@@ -5,10 +5,11 @@ Services take plain ids and the acting person, lock rows, flush and never commit
 always taken payment first, then order (the order that the payment signals and webhooks use),
 so a staff action and a webhook on the same order wait for each other instead of deadlocking.
 
-A call to Stripe that fails raises `StripeFailure`: the caller rolls back, so the order and the
-payment stay as they were, then calls `record_failure` and commits, which puts the failure on
-the timeline (staff only) and in the audit trail; a refund that was approved keeps its row as
-failed, with the reason, to be sent again.
+A call to Stripe that fails raises `StripeFailure`: the caller's refusal (shop.unit_of_work)
+rolls back, so the order and the payment stay as they were, then the caller calls
+`record_failure`, committed with its request, which puts the failure on the timeline (staff
+only) and in the audit trail; a refund that was approved keeps its row as failed, with the
+reason, to be sent again.
 """
 
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from shop.payments.states import RETRYABLE, PaymentStatus
 
 
 class StripeFailure(DomainError):
-    """Stripe did not do what was asked. Roll back, then `record_failure`, commit, show it."""
+    """Stripe did not do what was asked. Roll back (a refusal), then `record_failure`, show it."""
 
     def __init__(
         self,

@@ -15,7 +15,7 @@ from shop.orders.services import (
     payments_of,
 )
 from shop.orders.states import LABELS, OrderStatus
-from shop.web import page_arg, reads_only
+from shop.web import page_arg
 
 bp = Blueprint("orders", __name__)
 
@@ -41,7 +41,6 @@ def _render(order, token: str):
 
 
 @bp.route("/")
-@reads_only
 @login_required
 def history():
     page = buyer_orders(current_user.id, page_arg(request.args.get("page")))

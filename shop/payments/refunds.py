@@ -5,7 +5,7 @@ Every function here locks the Payment row first (then the Refund row), so what c
 refunded is computed while nobody else can ask for, approve or send a refund of the same
 payment: two requests that each fit but together exceed what was captured cannot both pass, and
 two approvals of one refund make one Stripe refund. A pending or processing request already
-counts against what is left. Functions take plain values and flush; the caller commits.
+counts against what is left. Functions take plain values and flush; the request commits.
 """
 
 from datetime import datetime

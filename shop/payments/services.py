@@ -1,6 +1,6 @@
 """Payment rules: one PaymentIntent per payment, amounts checked, states only moving forward.
 
-Every function takes plain values and flushes; the view (or the webhook) commits. A Stripe call
+Every function takes plain values and flushes; the request (or the job) commits. A Stripe call
 made while a Payment row is locked means two tabs or a double click wait for each other and the
 second finds the first one's work done: one PaymentIntent, one charge.
 """
@@ -27,9 +27,13 @@ REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 class PaymentDeclined(DomainError):
     """The card was declined: the bank's message, for the buyer."""
 
+    keeps_changes = True  # the decline is on the payment and the order's timeline
+
 
 class PaymentUnavailable(DomainError):
     """The payment provider could not be reached or answered oddly: nothing was charged twice."""
+
+    keeps_changes = True  # the attempt and why it stopped are kept, to be tried again
 
 
 def max_payment_cents() -> int:

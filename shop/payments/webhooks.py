@@ -1,8 +1,9 @@
 """Stripe webhook intake: verified on the raw body, checked for shape, recorded by event id,
 handled once. A signed event that is not well formed is recorded and refused, never handled.
 
-A handler runs in the same transaction as the event row, so an event is either fully handled
-and remembered, or not at all (the view answers 5xx and Stripe sends it again).
+A handler runs in the same savepoint as the event row (shop.payments.views), so an event is
+either fully handled and remembered, or not at all (the view answers 5xx and Stripe sends it
+again).
 """
 
 import hashlib

@@ -19,7 +19,7 @@ from shop.extensions import db, limiter
 from shop.inputs import single_line
 from shop.quotes import buyer
 from shop.quotes.services import quote_for_token, quote_link_token
-from shop.web import owner, reads_only
+from shop.web import owner
 
 bp = Blueprint("quotes", __name__)
 
@@ -182,7 +182,6 @@ def _render(token: str, status: int = 200, message_form=None, decline_form=None)
 
 
 @bp.route("/v/<token>")
-@reads_only
 def view(token: str):
     return _render(token)
 
@@ -227,7 +226,6 @@ def decline(token: str):
 
 
 @bp.route("/mine")
-@reads_only
 @login_required
 def mine():
     quotes = buyer.buyer_quotes(current_user.id)

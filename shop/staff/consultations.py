@@ -22,7 +22,7 @@ from shop.orders.models import Order
 from shop.orders.states import STAFF_LABELS as ORDER_LABELS
 from shop.research.services import trail, trail_for_visitor
 from shop.staff.views import bp
-from shop.web import page_arg, parse_id, reads_only
+from shop.web import page_arg, parse_id
 
 
 def _is_manager() -> bool:
@@ -38,7 +38,6 @@ def _scoped(stmt):
 
 
 @bp.route("/consultations")
-@reads_only
 @permission_required(Permission.VIEW_CONSULTATIONS)
 def consultations():
     now = utcnow()

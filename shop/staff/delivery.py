@@ -32,7 +32,6 @@ from shop.orders.states import OrderStatus, actor_kind_of
 from shop.staff.views import bp
 from shop.support.models import WarrantyRegistration
 from shop.timefmt import zone_name
-from shop.web import reads_only
 
 # --- the panel on the order page ------------------------------------------------------------
 
@@ -281,7 +280,6 @@ def delivery_link(number: str):
 
 
 @bp.route("/deliveries")
-@reads_only
 @permission_required(Permission.VIEW_DELIVERIES)
 def deliveries():
     """A crew member's own deliveries from today on; dispatchers see every crew's."""
@@ -368,7 +366,6 @@ def _serials_of(line_ids: list[int]) -> dict[int, list[str]]:
 
 
 @bp.route("/deliveries/<reference>")
-@reads_only
 @permission_required(Permission.VIEW_DELIVERIES)
 def delivery_sheet(reference: str):
     """What the crew needs for one delivery: when, where, whom to call, what to carry."""

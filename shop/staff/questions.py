@@ -13,13 +13,11 @@ from shop.errors import DomainError, NotFound
 from shop.extensions import db
 from shop.staff.views import bp
 from shop.support import questions
-from shop.web import reads_only
 
 ACTIONS = {"hide": "hidden", "publish": "published"}
 
 
 @bp.route("/questions")
-@reads_only
 @permission_required(Permission.MODERATE_QUESTIONS)
 def questions_page():
     return render_template(

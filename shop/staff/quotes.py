@@ -33,7 +33,7 @@ from shop.quotes.staff_forms import (
 )
 from shop.staff.views import bp
 from shop.timefmt import viewer_zone
-from shop.web import page_arg, parse_id, reads_only
+from shop.web import page_arg, parse_id
 
 
 def _is_manager() -> bool:
@@ -60,7 +60,6 @@ def _refused(exc: DomainError, quote_id: int | None = None):
 
 
 @bp.route("/quotes")
-@reads_only
 @permission_required(Permission.BUILD_QUOTES)
 def quotes():
     status = request.args.get("status", "")
@@ -119,7 +118,6 @@ def _staff_names() -> dict[int, User]:
 
 
 @bp.route("/quotes/approvals")
-@reads_only
 @permission_required(Permission.APPROVE_QUOTES)
 def quote_approvals():
     """The managers' queue: quotes waiting for approval, with why."""

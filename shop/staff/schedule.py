@@ -28,7 +28,7 @@ from shop.db import utcnow
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
 from shop.staff.views import bp
-from shop.web import parse_id, reads_only
+from shop.web import parse_id
 
 SECTIONS = ("settings", "hours", "exception", "remove_exception", "time_off", "remove_time_off")
 
@@ -218,7 +218,6 @@ def _week_arg(value: str | None, today: date) -> date:
 
 
 @bp.route("/calendar")
-@reads_only
 @permission_required(Permission.MANAGE_STAFF)
 def calendar():
     today = utcnow().astimezone(_zone(current_user)).date()

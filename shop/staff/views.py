@@ -12,7 +12,7 @@ from shop.cart.services import view_cart
 from shop.errors import NotFound
 from shop.extensions import db
 from shop.research.services import trail
-from shop.web import page_arg, reads_only
+from shop.web import page_arg
 
 bp = Blueprint("staff", __name__)
 
@@ -27,7 +27,6 @@ def require_permission():
 
 
 @bp.route("/")
-@reads_only
 @permission_required(Permission.STAFF_DESK)
 def home():
     buyers = db.paginate(

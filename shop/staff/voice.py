@@ -7,11 +7,9 @@ from shop.auth.roles import Permission
 from shop.auth.session import permission_required
 from shop.staff.views import bp
 from shop.support import voice
-from shop.web import reads_only
 
 
 @bp.route("/voice")
-@reads_only
 @permission_required(Permission.VIEW_REPORTS)
 def voice_page():
     raw = (request.args.get("category") or "").strip()

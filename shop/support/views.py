@@ -25,7 +25,7 @@ from shop.support import returns, services
 from shop.support.forms import ReplyForm, ticket_form
 from shop.support.models import Ticket
 from shop.support.services import KIND_LABELS, STATUS_LABELS
-from shop.web import page_arg, reads_only
+from shop.web import page_arg
 
 bp = Blueprint("support", __name__)
 
@@ -72,7 +72,6 @@ def _files(form) -> list:
 
 
 @bp.route("/")
-@reads_only
 @login_required
 def index():
     page = services.buyer_tickets(current_user.id, page_arg(request.args.get("page")))

@@ -158,6 +158,25 @@ def test_steps_cannot_be_skipped(client, piano, db):
     assert count(db, Checkout) == 1
 
 
+def test_looking_through_the_checkout_keeps_nothing_until_a_step_is_posted(
+    client, piano, db, make_user, login
+):
+    """A step only shown writes nothing (a GET reads only); the first step posted keeps the
+    checkout, with the signed-in buyer's details the steps showed."""
+    login(make_user(email="grace@example.com", name="Grace Hopper"))
+    post_form(client, "/cart/add", {"variant_id": piano.variants[0].id, "quantity": 1})
+    # The buyer's contact details are known: the checkout starts at the address.
+    assert client.get("/checkout/").headers["Location"].endswith("/checkout/address")
+    assert 'value="Grace Hopper"' in client.get("/checkout/contact").text
+    assert client.get("/checkout/address").status_code == 200
+    assert client.get("/checkout/review").headers["Location"].endswith("/checkout/address")
+    assert count(db, Checkout) == 0
+    assert post_form(client, "/checkout/address", ADDRESS).status_code == 303
+    kept = db.session.scalar(sa.select(Checkout))
+    assert (kept.email, kept.name, kept.city) == ("grace@example.com", "Grace Hopper", "Portland")
+    assert "Grace Hopper" in client.get("/checkout/review", follow_redirects=True).text
+
+
 def test_amounts_above_the_single_payment_limit_are_refused_before_stripe(
     client, make_category, make_product, checkout_to_review, db
 ):

@@ -206,14 +206,21 @@ def test_refunds_and_disputes(client, order, db):
     assert flagged.needs_review and "fraudulent" in flagged.review_reason
 
 
+@pytest.mark.both_dbs
 def test_a_temporary_failure_answers_500_and_the_retry_succeeds(client, order, db, monkeypatch):
+    handle = webhooks.HANDLERS["payment_intent.succeeded"]
+
     def broken(obj):
-        raise RuntimeError("database hiccup")
+        handle(obj)  # the order is paid, in this request's transaction...
+        db.session.flush()
+        raise RuntimeError("database hiccup")  # ...and then the handling fails
 
     monkeypatch.setitem(webhooks.HANDLERS, "payment_intent.succeeded", broken)
     obj = intent(order, "succeeded")
+    before = status(db)
     assert send(client, "payment_intent.succeeded", obj, event_id="evt_retry").status_code == 500
     assert count(db, WebhookEvent) == 0  # not remembered, so the retry is handled
+    assert status(db) == before != ("paid", "succeeded")  # and nothing of it half done
     monkeypatch.undo()
     assert send(client, "payment_intent.succeeded", obj, event_id="evt_retry").status_code == 200
     assert status(db) == ("paid", "succeeded")
