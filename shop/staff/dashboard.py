@@ -26,11 +26,14 @@ from shop.orders.states import OrderStatus
 from shop.payments import holds
 from shop.payments.models import Payment, Refund, TransferReceipt
 from shop.quotes.models import Quote
+from shop.quotes.states import OPEN as QUOTES_OPEN
+from shop.quotes.states import QuoteStatus
 from shop.support import satisfaction
 from shop.support.models import CreditGrant, ReturnRequest, Ticket
 
 LIMIT = 25
-OPEN_QUOTES = ("draft", "pending_approval", "approved", "sent", "changes_requested", "accepted")
+# A rep's quotes still to work on: open ones, and accepted ones waiting for their order.
+OPEN_QUOTES = (*QUOTES_OPEN, QuoteStatus.ACCEPTED)
 DASHBOARD_HOLD_HOURS = 48
 
 
@@ -277,7 +280,7 @@ def for_manager(now: datetime) -> Board:
     board.quotes = list(
         db.session.scalars(
             sa.select(Quote)
-            .where(Quote.status == "pending_approval")
+            .where(Quote.status == QuoteStatus.PENDING_APPROVAL)
             .order_by(Quote.updated_at)
             .limit(LIMIT)
         )
