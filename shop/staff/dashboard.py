@@ -19,6 +19,7 @@ from shop.auth.models import User
 from shop.auth.roles import Permission, Role, can
 from shop.consultations.models import Booking
 from shop.consultations.slots import zone_of
+from shop.consultations.states import BookingStatus
 from shop.db import utcnow
 from shop.extensions import db
 from shop.orders.models import Order
@@ -314,7 +315,7 @@ def for_rep(user: User, now: datetime) -> Board:
             sa.select(Booking)
             .where(
                 Booking.rep_id == user.id,
-                Booking.status == "booked",
+                Booking.status == BookingStatus.BOOKED,
                 Booking.starts_at >= start,
                 Booking.starts_at < end,
             )
