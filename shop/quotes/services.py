@@ -3,8 +3,9 @@ units held while open, expiry and reminders.
 
 Services flush and never commit (the view or the command commits). Every staff action writes a
 QuoteEvent with who, when and what changed. A quote row is locked (lock_row) while it changes,
-so two tabs or two managers act one after the other, and the jobs claim each quote with one
-conditional UPDATE, so two runs at once do each piece of work once.
+so two tabs or two managers act one after the other; the expiry job locks each quote too, and
+the reminder job claims each with one conditional UPDATE, so two runs at once do each piece of
+work once.
 
 The statuses and the moves between them are one table, in quotes/states.py: every status
 change goes through its `transition`, which writes the QuoteEvent (and the audit entry).
