@@ -25,7 +25,7 @@ from shop.consultations.models import (
     WorkingHours,
 )
 from shop.credit.models import CreditAccount, StoreCredit
-from shop.delivery.models import DeliveryAppointment
+from shop.delivery.models import DeliveryAppointment, DeliveryEvent
 from shop.notifications.models import OutboxMessage
 from shop.orders.models import Order, OrderEvent, OrderLine
 from shop.payments.models import Payment, Refund, TransferReceipt, WebhookEvent
@@ -57,6 +57,7 @@ __all__ = [
     "CreditAccount",
     "CreditGrant",
     "DeliveryAppointment",
+    "DeliveryEvent",
     "DeliveryOption",
     "LoginSession",
     "Order",

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from shop.consultations import emails
 from shop.consultations.models import Booking
+from shop.consultations.states import BookingStatus
 from shop.db import utcnow
 from shop.extensions import db
 
@@ -29,7 +30,7 @@ def _due(which: str, lead: timedelta, until: timedelta, now) -> list[int]:
     column = _column(which)
     rows = db.session.execute(
         sa.select(Booking.id, Booking.created_at, Booking.starts_at).where(
-            Booking.status == "booked",
+            Booking.status == BookingStatus.BOOKED,
             Booking.starts_at > now + until,
             Booking.starts_at <= now + lead,
             sa.or_(column.is_(None), column != Booking.starts_at),
@@ -45,7 +46,7 @@ def _claim(booking_id: int, which: str) -> bool:
         sa.update(Booking)
         .where(
             Booking.id == booking_id,
-            Booking.status == "booked",
+            Booking.status == BookingStatus.BOOKED,
             sa.or_(column.is_(None), column != Booking.starts_at),
         )
         .values({column.key: Booking.starts_at})

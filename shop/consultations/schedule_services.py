@@ -26,6 +26,7 @@ from shop.auth.models import User
 from shop.auth.roles import Role
 from shop.consultations import slots as engine
 from shop.consultations.models import Booking, RepSchedule, ScheduleException, TimeOff, WorkingHours
+from shop.consultations.states import BookingStatus
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
 from shop.timefmt import fmt, span
@@ -389,7 +390,7 @@ def add_time_off(
         .select_from(Booking)
         .where(
             Booking.rep_id == rep.id,
-            Booking.status == "booked",
+            Booking.status == BookingStatus.BOOKED,
             Booking.starts_at < ends,
             Booking.ends_at > starts,
         )
@@ -480,7 +481,7 @@ class RepWeek:
 
     @property
     def booked(self) -> int:
-        return sum(1 for d in self.days for e in d.entries if e.status == "booked")
+        return sum(1 for d in self.days for e in d.entries if e.status == BookingStatus.BOOKED)
 
 
 def monday_of(day: date) -> date:
@@ -544,7 +545,7 @@ def team_week(monday: date) -> list[RepWeek]:
         sa.select(Booking)
         .where(
             Booking.rep_id.in_(ids),
-            Booking.status != "cancelled",
+            Booking.status != BookingStatus.CANCELLED,
             Booking.starts_at < until,
             Booking.ends_at > since,
         )

@@ -18,13 +18,13 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from shop.audit import services as audit
 from shop.auth.models import StaffProfile, User
-from shop.auth.roles import STAFF_ROLES, Role
+from shop.auth.roles import Role
 from shop.consultations import slots as engine
-from shop.consultations.models import Booking, BookingEvent, RepSchedule
+from shop.consultations.models import Booking, RepSchedule
+from shop.consultations.states import KEPT, BookingStatus, allowed, record, transition
 from shop.db import lock_row, utcnow
-from shop.errors import DomainError, NotFound
+from shop.errors import DomainError, InvalidTransition, NotFound
 from shop.extensions import db
 from shop.timefmt import fmt, when
 
@@ -106,7 +106,7 @@ def previous_rep(buyer_id: int | None, email: str | None) -> int | None:
     )
     return db.session.scalar(
         sa.select(Booking.rep_id)
-        .where(who, Booking.status.in_(["booked", "completed"]))
+        .where(who, Booking.status.in_(KEPT))
         .order_by(Booking.starts_at.desc())
         .limit(1)
     )
@@ -116,7 +116,9 @@ def _upcoming_load(rep_ids: list[int]) -> dict[int, int]:
     rows = db.session.execute(
         sa.select(Booking.rep_id, sa.func.count())
         .where(
-            Booking.rep_id.in_(rep_ids), Booking.status == "booked", Booking.starts_at >= utcnow()
+            Booking.rep_id.in_(rep_ids),
+            Booking.status == BookingStatus.BOOKED,
+            Booking.starts_at >= utcnow(),
         )
         .group_by(Booking.rep_id)
     )
@@ -283,9 +285,9 @@ def book(
         category_id=request.category_id,
     )
     _insert(booking)
-    _event(
+    record(
         booking,
-        "booked",
+        BookingStatus.BOOKED.value,  # the first status: an event, no move
         f"Booked for {_on_rep_clock(starts_at, rep_id)}.",
         actor,
         after={"status": booking.status, "rep_id": rep_id, "starts_at": starts_at},
@@ -304,54 +306,6 @@ def _insert(booking: Booking) -> None:
             db.session.add(booking)
     except IntegrityError as exc:
         raise SlotTaken("Sorry, that time was just taken. Here are the times still free.") from exc
-
-
-# The audit action written when a staff member takes the step (a buyer's own steps, through
-# the links in their emails, are on the booking's history only).
-AUDITED = {
-    "booked": "booking.create",
-    "rescheduled": "booking.reschedule",
-    "cancelled": "booking.cancel",
-    "reassigned": "booking.reassign",
-    "outcome": "booking.outcome",
-}
-
-
-def _event(
-    booking: Booking,
-    kind: str,
-    note: str = "",
-    actor=None,
-    *,
-    before: dict | None = None,
-    after: dict | None = None,
-    reason: str | None = None,
-) -> None:
-    """One step on the booking's history; a staff member's step is also audited, here, so that
-    no route can forget it."""
-    if actor is not None and getattr(actor, "role", None) in STAFF_ROLES:
-        audit.record(
-            actor,
-            AUDITED.get(kind, f"booking.{kind}"),
-            "booking",
-            booking.reference,
-            before=before,
-            after=after if after is not None else {"status": booking.status},
-            reason=note if reason is None else reason,
-        )
-    label = (
-        "buyer (email link)" if actor is None else (f"{actor.name} <{actor.email}> ({actor.role})")
-    )
-    db.session.add(
-        BookingEvent(
-            booking_id=booking.id,
-            kind=kind,
-            note=note,
-            actor_id=getattr(actor, "id", None),
-            actor_label=label,
-        )
-    )
-    db.session.flush()
 
 
 def lock_booking(booking_id: int) -> Booking:
@@ -373,7 +327,7 @@ def reschedule(
     """Move a booking; it stays with the same rep unless the buyer asks for another one."""
     now = now or utcnow()
     booking = lock_booking(booking_id)
-    if booking.status != "booked":
+    if booking.status != BookingStatus.BOOKED:
         raise DomainError("This consultation is no longer booked.")
     starts_at = starts_at.astimezone(UTC)
     if starts_at <= now:
@@ -397,7 +351,7 @@ def reschedule(
             db.session.flush()
     except IntegrityError as exc:
         raise SlotTaken("Sorry, that time was just taken. Here are the times still free.") from exc
-    _event(
+    record(
         booking,
         "rescheduled",
         f"From {_on_rep_clock(old, old_rep)} to {_on_rep_clock(starts_at, rep_id)}. "
@@ -415,17 +369,15 @@ def reschedule(
 
 def cancel(booking_id: int, *, actor=None, reason: str = "") -> Booking:
     booking = lock_booking(booking_id)
-    if booking.status != "booked":
-        return booking
-    booking.status = "cancelled"
+    if booking.status != BookingStatus.BOOKED:
+        return booking  # cancelled already, or past and recorded: nothing to cancel
     booking.link_version += 1
-    _event(
+    transition(
         booking,
-        "cancelled",
-        reason.strip()[:500] or "No reason given.",
-        actor,
-        before={"status": "booked", "starts_at": booking.starts_at},
-        after={"status": booking.status},
+        BookingStatus.CANCELLED,
+        note=reason.strip()[:500] or "No reason given.",
+        actor=actor,
+        before={"status": booking.status, "starts_at": booking.starts_at},
         reason=reason.strip(),
     )
     from shop.consultations import emails
@@ -435,36 +387,39 @@ def cancel(booking_id: int, *, actor=None, reason: str = "") -> Booking:
 
 
 def record_outcome(booking_id: int, rep, outcome: str, notes: str) -> Booking:
-    """The rep's notes and outcome after the call (or a no-show)."""
+    """The rep's notes and outcome after the call (or a no-show); again to correct them."""
     booking = lock_booking(booking_id)
-    if outcome != "no_show" and outcome not in OUTCOMES:
+    no_show = outcome == BookingStatus.NO_SHOW
+    if not no_show and outcome not in OUTCOMES:
         raise DomainError("Choose an outcome.", field="outcome")
+    target = BookingStatus.NO_SHOW if no_show else BookingStatus.COMPLETED
+    if booking.status != target and not allowed(booking.status, target):
+        raise InvalidTransition("This consultation was cancelled: it has no outcome to record.")
     was = {"status": booking.status, "outcome": booking.outcome, "notes": booking.rep_notes[:1000]}
     booking.rep_notes = notes.strip()[:8000]
-    if outcome == "no_show":
-        booking.status = "no_show"
-        booking.outcome = ""
-    else:
-        booking.status = "completed"
-        booking.outcome = outcome
-    now = {"status": booking.status, "outcome": booking.outcome, "notes": booking.rep_notes[:1000]}
+    booking.outcome = "" if no_show else outcome
+    now = {"status": target.value, "outcome": booking.outcome, "notes": booking.rep_notes[:1000]}
     changed = [k for k in now if now[k] != was[k]] or ["status"]
-    _event(
-        booking,
-        "outcome",
-        OUTCOMES.get(outcome, "No-show"),
-        rep,
-        before={k: was[k] for k in changed},
-        after={k: now[k] for k in changed},
-        reason="",
-    )
+    step = {
+        "kind": "outcome",
+        "note": OUTCOMES.get(outcome, "No-show"),
+        "actor": rep,
+        "before": {k: was[k] for k in changed},
+        "after": {k: now[k] for k in changed},
+        "reason": "",
+    }
+    if booking.status == target:
+        # The same status, other notes or outcome: a step on the history, no move.
+        record(booking, step.pop("kind"), **step)
+    else:
+        transition(booking, target, **step)
     return booking
 
 
 def reassign(booking_id: int, rep_id: int, manager, reason: str = "") -> Booking:
     """A manager hands a booking to another rep, who must be free at that time."""
     booking = lock_booking(booking_id)
-    if booking.status != "booked":
+    if booking.status != BookingStatus.BOOKED:
         raise DomainError("Only a booked consultation can be reassigned.")
     if rep_id == booking.rep_id:
         return booking
@@ -481,7 +436,7 @@ def reassign(booking_id: int, rep_id: int, manager, reason: str = "") -> Booking
             db.session.flush()
     except IntegrityError as exc:
         raise SlotTaken("That rep was just booked at that time.") from exc
-    _event(
+    record(
         booking,
         "reassigned",
         f"From rep {previous} to rep {rep_id}. {reason}".strip(),

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 
 from shop.auth.models import User
 from shop.consultations.models import Booking, RepSchedule, ScheduleException, TimeOff, WorkingHours
+from shop.consultations.states import BookingStatus
 from shop.extensions import db
 
 Stretch = tuple[time, time]
@@ -194,7 +195,7 @@ def load_calendars(rep_ids: list[int], start: datetime, end: datetime) -> dict[i
         sa.select(Booking.rep_id, Booking.starts_at, Booking.ends_at)
         .where(
             Booking.rep_id.in_(ids),
-            Booking.status == "booked",
+            Booking.status == BookingStatus.BOOKED,
             Booking.starts_at < until,
             Booking.ends_at > since,
         )

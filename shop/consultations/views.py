@@ -24,6 +24,7 @@ from shop.consultations import services
 from shop.consultations.emails import _invites
 from shop.consultations.forms import CancelForm, RequestForm, SlotForm, zone_choices
 from shop.consultations.models import Booking
+from shop.consultations.states import BookingStatus, allowed_moves
 from shop.db import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
@@ -210,7 +211,7 @@ def manage(token: str):
         token=token,
         cancel_form=CancelForm(),
         just_booked=request.args.get("booked") == "1",
-        can_change=booking.status == "booked" and utcnow() < booking.ends_at,
+        can_change=BookingStatus.CANCELLED in allowed_moves(booking) and utcnow() < booking.ends_at,
         **_manage_context(booking),
     )
 
@@ -219,7 +220,9 @@ def manage(token: str):
 def invite_file(token: str):
     booking = services.booking_for_token(token, for_change=False)
     buyer_ics, _ = _invites(
-        booking, db.session.get(User, booking.rep_id), cancelled=booking.status == "cancelled"
+        booking,
+        db.session.get(User, booking.rep_id),
+        cancelled=booking.status == BookingStatus.CANCELLED,
     )
     return Response(
         buyer_ics["content"],
@@ -231,7 +234,7 @@ def invite_file(token: str):
 @bp.route("/b/<token>/reschedule", methods=["GET", "POST"])
 def reschedule(token: str):
     booking = services.booking_for_token(token)
-    if booking.status != "booked":
+    if booking.status != BookingStatus.BOOKED:
         abort(404)
     another = request.values.get("another") == "1"
     tz = request.args.get("tz") or booking.buyer_timezone

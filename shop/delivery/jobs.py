@@ -14,6 +14,7 @@ from shop.auth.models import User
 from shop.db import utcnow
 from shop.delivery import emails
 from shop.delivery.models import DeliveryAppointment
+from shop.delivery.states import DeliveryStatus
 from shop.extensions import db
 from shop.orders.models import Order
 from shop.orders.states import OrderStatus
@@ -28,7 +29,7 @@ def _claim(now) -> list[DeliveryAppointment]:
             sa.select(DeliveryAppointment)
             .join(Order, Order.id == DeliveryAppointment.order_id)
             .where(
-                DeliveryAppointment.status == "booked",
+                DeliveryAppointment.status == DeliveryStatus.BOOKED,
                 Order.status == OrderStatus.DELIVERY_SCHEDULED.value,
                 DeliveryAppointment.starts_at > now,
                 DeliveryAppointment.starts_at <= now + LEAD,

@@ -1,4 +1,4 @@
-"""A delivery window booked with a crew for an order.
+"""A delivery window booked with a crew for an order, and its history.
 
 Crews are staff accounts whose profile's team is "delivery"; their working hours, exceptions and
 time off are the same rows a rep's are, so the consultations slot engine offers their windows.
@@ -11,7 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shop.db import TimestampMixin, UTCDateTime
+from shop.db import TimestampMixin, UTCDateTime, utcnow
 from shop.extensions import db
 
 
@@ -49,3 +49,29 @@ class DeliveryAppointment(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<DeliveryAppointment {self.reference} order={self.order_id} {self.status}>"
+
+
+class DeliveryEvent(db.Model):
+    """Who did what to a delivery window, when, from which status to which, and why
+    (append-only). The order's own timeline says the same in the buyer's words."""
+
+    __tablename__ = "delivery_events"
+    __table_args__ = (
+        sa.Index("ix_delivery_events_appointment", "appointment_id", "id"),
+        sa.Index("ix_delivery_events_actor", "actor_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("delivery_appointments.id", ondelete="CASCADE"), nullable=False
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    actor_label: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    kind: Mapped[str] = mapped_column(sa.String(30), nullable=False)
+    from_status: Mapped[str | None] = mapped_column(sa.String(12))
+    to_status: Mapped[str | None] = mapped_column(sa.String(12))
+    note: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+
+    def __repr__(self) -> str:
+        return f"<DeliveryEvent {self.kind} appointment={self.appointment_id}>"

@@ -37,22 +37,23 @@ from shop.auth.models import StaffProfile, User
 from shop.consultations import slots as engine
 from shop.consultations.models import RepSchedule
 from shop.db import lock_row, utcnow
+from shop.delivery import states
 from shop.delivery.models import DeliveryAppointment
+from shop.delivery.states import BUSY, DeliveryStatus
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
 from shop.inputs import parse_id, parse_instant
 from shop.orders.models import Order, OrderLine
 from shop.orders.services import lock_order
-from shop.orders.states import EMPLOYEES, OrderStatus, actor_kind_of, record, transition
+from shop.orders.states import EMPLOYEES, OrderStatus, actor_kind_of, moves_for, record, transition
 from shop.timefmt import CLOCK, WINDOW_START, fmt, when, zone_name
 
 TEAM = "delivery"
 # Lines delivered by a crew at an agreed time; other methods (ship, pickup) need no window.
 NEEDS_WINDOW = frozenset({"white_glove", "as_agreed"})
 DAYS_SHOWN = 21
-# Appointments that keep a crew busy (a delivered one still took its window and its day).
-BUSY = ("booked", "delivered")
-STATUS_LABELS = {"booked": "Booked", "cancelled": "Cancelled", "delivered": "Delivered"}
+# The lifecycle's words for the pages (delivery/states.py; BUSY is imported above from there).
+STATUS_LABELS = states.LABELS
 
 TAKEN = "Sorry, that window was just taken. Here are the windows still free."
 
@@ -292,7 +293,10 @@ def live_appointment(order_id: int) -> DeliveryAppointment | None:
     """The order's booked appointment, if any (at most one is booked at a time)."""
     return db.session.scalar(
         sa.select(DeliveryAppointment)
-        .where(DeliveryAppointment.order_id == order_id, DeliveryAppointment.status == "booked")
+        .where(
+            DeliveryAppointment.order_id == order_id,
+            DeliveryAppointment.status == DeliveryStatus.BOOKED,
+        )
         .order_by(DeliveryAppointment.id.desc())
         .limit(1)
     )
@@ -348,7 +352,7 @@ def _choose_crew(starts_at: datetime, now: datetime, preferred: int | None = Non
             sa.select(DeliveryAppointment.crew_id, sa.func.count())
             .where(
                 DeliveryAppointment.crew_id.in_(free),
-                DeliveryAppointment.status == "booked",
+                DeliveryAppointment.status == DeliveryStatus.BOOKED,
                 DeliveryAppointment.starts_at >= now,
             )
             .group_by(DeliveryAppointment.crew_id)
@@ -366,12 +370,6 @@ def _kind(actor, actor_kind: str | None) -> str:
     if actor_kind:
         return actor_kind
     return actor_kind_of(actor) if actor is not None else "system"
-
-
-def _label(actor, actor_kind: str) -> str:
-    if actor is None:
-        return "buyer (email link)" if actor_kind == "buyer" else actor_kind
-    return f"{actor.name} <{actor.email}> ({actor.role})"
 
 
 def _audit(actor, actor_kind: str, action: str, appointment, **values) -> None:
@@ -432,10 +430,10 @@ def book(
         crew_id=crew_id,
         starts_at=starts_at,
         ends_at=starts_at + timedelta(minutes=schedule.meeting_minutes),
-        status="booked",
+        status=DeliveryStatus.BOOKED.value,
         buyer_timezone=crew.timezone or "UTC",
         instructions=instructions.strip()[:4000],
-        booked_by_label=_label(actor, actor_kind)[:200],
+        booked_by_label=states.actor_label(actor, actor_kind)[:200],
     )
     try:
         with db.session.begin_nested():
@@ -446,12 +444,16 @@ def book(
         if not _lost_the_window(exc):
             raise
         raise WindowTaken(TAKEN) from exc
-    transition(
-        order,
-        OrderStatus.DELIVERY_SCHEDULED,
-        actor_kind=actor_kind,
+    note = f"Delivery {_when(appointment)} with {crew.name} ({appointment.reference})."
+    transition(order, OrderStatus.DELIVERY_SCHEDULED, actor_kind=actor_kind, actor=actor, note=note)
+    # The first status: an event on the window's history, no move.
+    states.record(
+        appointment,
+        DeliveryStatus.BOOKED.value,
+        note,
         actor=actor,
-        note=f"Delivery {_when(appointment)} with {crew.name} ({appointment.reference}).",
+        actor_kind=actor_kind,
+        to_status=DeliveryStatus.BOOKED.value,
     )
     _audit(actor, actor_kind, "delivery.book", appointment, after=_facts(appointment))
     from shop.delivery import emails
@@ -493,7 +495,7 @@ def reschedule(
     now = now or utcnow()
     starts_at = starts_at.astimezone(UTC)
     order, appointment = _lock_for_change(appointment_id)
-    if appointment.status != "booked":
+    if appointment.status != DeliveryStatus.BOOKED:
         raise DomainError("This delivery is no longer booked.")
     check_order(order, moving=True)
     if starts_at <= now:
@@ -522,14 +524,16 @@ def reschedule(
             raise
         raise WindowTaken(TAKEN) from exc
     crew = _crew(crew_id)
+    note = f"Delivery moved to {_when(appointment)} with {crew.name}. {reason}".strip()
     record(
         order,
         "delivery_rescheduled",
-        f"Delivery moved to {_when(appointment)} with {crew.name}. {reason}".strip(),
+        note,
         actor=actor,
         actor_kind=actor_kind,
         audit_after={"reference": appointment.reference, "starts_at": starts_at.isoformat()},
     )
+    states.record(appointment, "rescheduled", note, actor=actor, actor_kind=actor_kind)
     _audit(
         actor,
         actor_kind,
@@ -560,13 +564,15 @@ def cancel(
     """Cancel a booked window; the order goes back to "paid" (waiting for a window)."""
     actor_kind = _kind(actor, actor_kind)
     order, appointment = _lock_for_change(appointment_id)
-    if appointment.status != "booked":
+    if DeliveryStatus.CANCELLED not in states.allowed_moves(appointment):
         raise DomainError("This delivery is no longer booked.")
     before = _facts(appointment)
-    appointment.status = "cancelled"
+    note = reason.strip()[:500] or "No reason given."
+    states.transition(
+        appointment, DeliveryStatus.CANCELLED, actor=actor, actor_kind=actor_kind, note=note
+    )
     appointment.link_version += 1
     db.session.flush()
-    note = reason.strip()[:500] or "No reason given."
     if order.status == OrderStatus.DELIVERY_SCHEDULED:
         transition(
             order,
@@ -601,7 +607,10 @@ def mark_delivered(
             "Write a short delivery note (who received it, anything notable).", "note"
         )
     order, appointment = _lock_for_change(appointment_id)
-    if appointment.status != "booked" or order.status != OrderStatus.DELIVERY_SCHEDULED:
+    if (
+        DeliveryStatus.DELIVERED not in states.allowed_moves(appointment)
+        or order.status != OrderStatus.DELIVERY_SCHEDULED
+    ):
         raise DomainError("This delivery is no longer booked.")
     before = _facts(appointment)
     actor_kind = actor_kind_of(actor)
@@ -612,7 +621,9 @@ def mark_delivered(
         actor=actor,
         note=f"Delivered ({appointment.reference}): {note}"[:4000],
     )
-    appointment.status = "delivered"
+    states.transition(
+        appointment, DeliveryStatus.DELIVERED, actor=actor, actor_kind=actor_kind, note=note
+    )
     appointment.delivered_at = now or utcnow()
     appointment.delivered_by_id = actor.id
     appointment.delivery_note = note[:4000]
@@ -631,6 +642,15 @@ def mark_delivered(
 
     order_emails.delivered(order, f"The crew's note: {note}")
     return appointment
+
+
+def may_mark_delivered(appointment: DeliveryAppointment, order: Order, actor_kind: str) -> bool:
+    """True when both tables allow the hand-over now: the window's (booked -> delivered) and the
+    order's for this actor (delivery scheduled -> delivered, never while a dispute is open).
+    The pages offer "Mark delivered" only then."""
+    return DeliveryStatus.DELIVERED in states.allowed_moves(appointment) and (
+        OrderStatus.DELIVERED in moves_for(order, actor_kind)
+    )
 
 
 def send_pick_link(order_id: int, actor, now: datetime | None = None) -> Order:

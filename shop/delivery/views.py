@@ -13,6 +13,7 @@ from shop.auth.roles import Permission, can
 from shop.db import utcnow
 from shop.delivery import services
 from shop.delivery.forms import WindowForm
+from shop.delivery.states import DeliveryStatus
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.orders.services import access_token
@@ -85,7 +86,7 @@ def window(token: str):
         (appointment is None and order.status == OrderStatus.PAID)
         or (
             appointment is not None
-            and appointment.status == "booked"
+            and appointment.status == DeliveryStatus.BOOKED
             and order.status == OrderStatus.DELIVERY_SCHEDULED
         )
     )

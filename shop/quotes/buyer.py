@@ -26,12 +26,13 @@ from shop.extensions import db
 from shop.notifications.services import absolute_url, queue_email
 from shop.quotes import pricing, services
 from shop.quotes.models import Quote, QuoteEvent, QuoteLine, QuoteMessage, QuoteVersion
+from shop.quotes.states import OFFERED, OPEN, QuoteStatus, allowed_moves, record, transition
 
 # Quotes still being worked on or talked over: they count towards a rep's load, and a buyer can
 # still write in their thread.
-OPEN_STATUSES = ("draft", "pending_approval", "approved", "sent", "changes_requested")
+OPEN_STATUSES = OPEN
 # The buyer can answer (accept, decline) only a quote that was sent and is not closed.
-ANSWERABLE_STATUSES = ("sent", "changes_requested")
+ANSWERABLE_STATUSES = OFFERED
 # A second click within this window returns the request just made instead of a second quote.
 DOUBLE_SUBMIT_WINDOW = timedelta(minutes=10)
 MAX_COMMENT = 4000
@@ -55,16 +56,30 @@ def visible_versions(quote: Quote) -> list[QuoteVersion]:
     return [v for v in quote.versions if v.sent_at is not None]
 
 
-def is_answerable(quote: Quote, version: QuoteVersion, now: datetime | None = None) -> bool:
-    """Only the current version, once sent, while the quote is open and valid, can be answered."""
+# The buyer's own moves on a quote sent to them.
+ANSWERS = frozenset({QuoteStatus.ACCEPTED, QuoteStatus.DECLINED})
+
+
+def answers(
+    quote: Quote, version: QuoteVersion, now: datetime | None = None
+) -> frozenset[QuoteStatus]:
+    """The answers (accept, decline) the buyer may give to this version now: those the
+    lifecycle table allows from the quote's status, for the current version once sent and
+    while it is valid. Their page offers these and no others."""
     now = now or utcnow()
     valid_until = version.valid_until or quote.valid_until
-    return (
-        quote.status in ANSWERABLE_STATUSES
-        and version.number == quote.current_version
-        and version.sent_at is not None
-        and (valid_until is None or now < valid_until)
-    )
+    if (
+        version.number != quote.current_version
+        or version.sent_at is None
+        or (valid_until is not None and now >= valid_until)
+    ):
+        return frozenset()
+    return allowed_moves(quote) & ANSWERS
+
+
+def is_answerable(quote: Quote, version: QuoteVersion, now: datetime | None = None) -> bool:
+    """Only the current version, once sent, while the quote is open and valid, can be answered."""
+    return bool(answers(quote, version, now))
 
 
 @dataclass
@@ -237,7 +252,7 @@ def _recent_request(buyer_id: int, now: datetime) -> Quote | None:
         .where(
             Quote.buyer_id == buyer_id,
             Quote.source == "request",
-            Quote.status == "draft",
+            Quote.status == QuoteStatus.DRAFT,
             Quote.created_at >= now - DOUBLE_SUBMIT_WINDOW,
         )
         .order_by(Quote.id.desc())
@@ -325,7 +340,7 @@ def request_quote(
         name=contact.name,
         source="request",
         request_comment=comment,
-        status="draft",
+        status=QuoteStatus.DRAFT.value,
         current_version=1,
         valid_until=valid_until,
     )
@@ -434,14 +449,22 @@ def post_message(
     db.session.add(message)
     if from_buyer:
         label = _actor_label(quote.name, quote.email, "buyer")
-        kind = "message"
-        if quote.status == "sent":
-            quote.status = "changes_requested"
-            kind = "changes_requested"
-        _event(quote, kind, body[:500], label, getattr(author, "id", None), now)
+        # On a sent quote the buyer's message asks for changes: the quote waits on the rep.
+        asks = quote.status == QuoteStatus.SENT
+        if asks:
+            transition(
+                quote,
+                QuoteStatus.CHANGES_REQUESTED,
+                note=body[:500],
+                actor_label=label,
+                actor_id=getattr(author, "id", None),
+                at=now,
+            )
+        else:
+            _event(quote, "message", body[:500], label, getattr(author, "id", None), now)
         subject = (
             f"{quote.name} asks for changes to {quote.number}"
-            if kind == "changes_requested"
+            if asks
             else f"New message from {quote.name} on {quote.number}"
         )
         db.session.flush()
@@ -463,37 +486,26 @@ def decline(quote: Quote, reason: str, now: datetime | None = None) -> Quote:
     if len(reason) > MAX_REASON:
         raise DomainError(f"Keep the reason under {MAX_REASON} characters.", field="reason")
     quote = _lock(quote)
-    if quote.status == "declined":
+    if quote.status == QuoteStatus.DECLINED:
         return quote  # a second click, or a replayed form
     if quote.status not in ANSWERABLE_STATUSES:
         raise DomainError("This quote can no longer be declined.")
-    quote.status = "declined"
     released = stock.release(services.holder(quote))  # the units go back on sale
-    _event(
+    transition(
         quote,
-        "declined",
-        reason[:1000] + (f" ({released} hold(s) released.)" if released else ""),
-        _actor_label(quote.name, quote.email, "buyer"),
-        quote.buyer_id,
-        now,
+        QuoteStatus.DECLINED,
+        note=reason[:1000] + (f" ({released} hold(s) released.)" if released else ""),
+        actor_label=_actor_label(quote.name, quote.email, "buyer"),
+        actor_id=quote.buyer_id,
+        at=now,
     )
-    db.session.flush()
     _email_rep(quote, "declined", f"{quote.name} declined {quote.number}", reason)
     return quote
 
 
 def _event(quote: Quote, kind: str, note: str, label: str, actor_id, now: datetime) -> None:
-    db.session.add(
-        QuoteEvent(
-            quote_id=quote.id,
-            created_at=now,
-            actor_id=actor_id,
-            actor_label=label,
-            kind=kind,
-            version=quote.current_version,
-            note=note,
-        )
-    )
+    """A step on the quote's history that moves nothing (a message)."""
+    record(quote, kind, note, actor_label=label, actor_id=actor_id, at=now)
 
 
 # --- emails ----------------------------------------------------------------------------------

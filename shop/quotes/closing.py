@@ -34,7 +34,11 @@ from shop.orders.services import (
 )
 from shop.orders.signals import order_placed
 from shop.payments import services as payments
-from shop.quotes.models import Quote, QuoteEvent, QuoteLine, QuoteVersion
+from shop.quotes.models import Quote, QuoteLine, QuoteVersion
+from shop.quotes.states import QuoteStatus, allowed, transition
+
+# Accepted, and maybe ordered since: a second answer finds the work done.
+ACCEPTED = (QuoteStatus.ACCEPTED, QuoteStatus.ORDERED)
 
 
 def _version(quote: Quote, number: int | None = None) -> QuoteVersion:
@@ -56,25 +60,11 @@ def current_version(quote: Quote) -> QuoteVersion:
     return _version(quote)
 
 
-def _event(quote: Quote, kind: str, note: str, version: int | None = None, actor=None) -> None:
-    label = "buyer" if actor is None else f"{actor.name} <{actor.email}> ({actor.role})"
-    db.session.add(
-        QuoteEvent(
-            quote_id=quote.id,
-            kind=kind,
-            note=note,
-            version=version,
-            actor_id=getattr(actor, "id", None),
-            actor_label=label,
-        )
-    )
-
-
 def acceptable(quote: Quote, version: QuoteVersion, now: datetime) -> str | None:
     """Why this version cannot be accepted now, or None when it can."""
-    if quote.status == "accepted" or quote.status == "ordered":
+    if quote.status in ACCEPTED:
         return "This quote is already accepted."
-    if quote.status != "sent":
+    if not allowed(quote.status, QuoteStatus.ACCEPTED):
         return "This quote is not open for acceptance."
     if version.number != quote.current_version:
         return "This version has been replaced by a newer one."
@@ -118,7 +108,7 @@ def _check_what_was_seen(quote: Quote, seen: QuoteVersion, total_cents: int | No
     """
     if seen.number != quote.current_version:
         current = _version(quote)
-        if quote.status == "sent" and current.sent_at is not None:
+        if allowed(quote.status, QuoteStatus.ACCEPTED) and current.sent_at is not None:
             raise VersionChanged(
                 f"Nothing was accepted: you were reading version {seen.number} "
                 f"({Money(seen.total_cents)}), and version {current.number} has replaced it, "
@@ -126,7 +116,7 @@ def _check_what_was_seen(quote: Quote, seen: QuoteVersion, total_cents: int | No
                 "and accept it if it suits you.",
                 current.number,
             )
-        if quote.status in ("accepted", "ordered"):
+        if quote.status in ACCEPTED:
             raise DomainError("This quote is already accepted.")
         raise DomainError(
             f"Nothing was accepted: version {seen.number} has been replaced by a newer one"
@@ -158,7 +148,7 @@ def accept(
     if quote is None:
         raise DomainError("No such quote.")
     version = _version(quote, version_number)
-    if quote.status in ("accepted", "ordered") and version.accepted_at is not None:
+    if quote.status in ACCEPTED and version.accepted_at is not None:
         return quote  # a second click or tab on the version accepted: already done
     _check_what_was_seen(quote, version, total_cents)
     if not evidence.accepted_terms:
@@ -170,15 +160,14 @@ def accept(
     version.accepted_ip = evidence.ip_address[:64]
     version.accepted_user_agent = evidence.user_agent[:255]
     version.accepted_terms_version = current_app.config["TERMS_VERSION"]
-    quote.status = "accepted"
-    _event(
+    transition(
         quote,
-        "accepted",
-        f"Version {version.number} accepted by {version.accepted_name}: "
+        QuoteStatus.ACCEPTED,
+        note=f"Version {version.number} accepted by {version.accepted_name}: "
         f"total {Money(version.total_cents)}, deposit {version.deposit_pct.normalize():f}%.",
-        version.number,
+        version=version.number,
+        actor_label="buyer",
     )
-    db.session.flush()
     return quote
 
 
@@ -270,7 +259,7 @@ def place_order(
         raise DomainError("No such quote.")
     if quote.order_id is not None:
         return db.session.get(Order, quote.order_id)
-    if quote.status != "accepted":
+    if quote.status != QuoteStatus.ACCEPTED:
         raise DomainError("Accept the quote first.")
     if payment_method not in ("card", "bank_transfer"):
         raise DomainError("Choose how you would like to pay.", field="payment_method")
@@ -330,13 +319,14 @@ def place_order(
     payment = payments.create_payment(
         reference(order), payment_method, amount, order.currency, purpose=pay
     )
-    quote.order_id, quote.status = order.id, "ordered"
-    _event(
+    quote.order_id = order.id
+    transition(
         quote,
-        "ordered",
-        f"Order {order.number}; paying {pay} ({Money(amount, order.currency)}) by "
+        QuoteStatus.ORDERED,
+        note=f"Order {order.number}; paying {pay} ({Money(amount, order.currency)}) by "
         f"{'bank transfer' if payment_method == 'bank_transfer' else payment_method}.",
-        version.number,
+        version=version.number,
+        actor_label="buyer",
     )
     if payment_method == "bank_transfer":
         order.funds_due_at = reservation_expiry_for("bank_transfer")

@@ -11,6 +11,7 @@ from shop.orders.models import Order
 from shop.orders.services import access_token
 from shop.quotes import closing
 from shop.quotes.closing_forms import AcceptForm, PayQuoteForm
+from shop.quotes.states import QuoteStatus
 from shop.quotes.views import bp, quote_from_link
 
 
@@ -58,7 +59,7 @@ def pay_quote(token: str):
         order = db.session.get(Order, quote.order_id)
         # 303: a pay form posted from a second tab lands on the order the first tab placed.
         return redirect(url_for("orders.guest_view", token=access_token(order)), 303)
-    if quote.status != "accepted":
+    if quote.status != QuoteStatus.ACCEPTED:
         return redirect(url_for("quotes.view", token=token), 303)
     version = closing.current_version(quote)
     form = PayQuoteForm()

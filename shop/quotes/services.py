@@ -3,11 +3,12 @@ units held while open, expiry and reminders.
 
 Services flush and never commit (the view or the command commits). Every staff action writes a
 QuoteEvent with who, when and what changed. A quote row is locked (lock_row) while it changes,
-so two tabs or two managers act one after the other, and the jobs claim each quote with one
-conditional UPDATE, so two runs at once do each piece of work once.
+so two tabs or two managers act one after the other; the expiry job locks each quote too, and
+the reminder job claims each with one conditional UPDATE, so two runs at once do each piece of
+work once.
 
-Statuses: draft -> (pending_approval -> approved | draft) -> sent -> changes_requested ->
-(a new version, draft) -> sent ... -> accepted -> ordered; or declined, expired, withdrawn.
+The statuses and the moves between them are one table, in quotes/states.py: every status
+change goes through its `transition`, which writes the QuoteEvent (and the audit entry).
 """
 
 import secrets
@@ -23,7 +24,7 @@ from sqlalchemy.orm import selectinload
 
 from shop.audit import services as audit
 from shop.auth.models import StaffProfile, User
-from shop.auth.roles import STAFF_ROLES, Permission, Role, can
+from shop.auth.roles import Permission, Role, can
 from shop.catalog import stock
 from shop.catalog.models import Product, Variant
 from shop.db import lock_row, utcnow
@@ -33,24 +34,18 @@ from shop.money import Money
 from shop.notifications.services import absolute_url, queue_email
 from shop.quotes import pricing
 from shop.quotes.models import Quote, QuoteEvent, QuoteLine, QuoteVersion
+from shop.quotes.states import (
+    AUDITED,
+    EDITABLE,
+    LABELS,
+    OFFERED,
+    QuoteStatus,
+    allowed,
+    record,
+    transition,
+)
 from shop.timefmt import when
 
-LABELS = {
-    "draft": "Draft",
-    "pending_approval": "Waiting for approval",
-    "approved": "Approved, not sent",
-    "sent": "Sent",
-    "changes_requested": "Changes requested",
-    "accepted": "Accepted",
-    "declined": "Declined",
-    "expired": "Expired",
-    "withdrawn": "Withdrawn",
-    "ordered": "Ordered",
-}
-# A rep may still change these; the others are settled.
-EDITABLE = ("draft", "pending_approval", "approved", "sent", "changes_requested")
-# Offered to the buyer: the clock runs, units are held, reminders go out.
-OFFERED = ("sent", "changes_requested")
 MAX_LINES = 60
 APPROVAL_REASON_MAX = 1000
 BUYER_REMINDER = timedelta(hours=48)
@@ -215,34 +210,6 @@ def holder(quote: Quote) -> str:
 # --- events --------------------------------------------------------------------------------
 
 
-def _label(actor) -> str:
-    if actor is None:
-        return "system"
-    return f"{actor.name} <{actor.email}> ({actor.role})"
-
-
-# The audit action written for each step a staff member takes (buyers' steps and the jobs' are
-# on the quote's history only).
-AUDITED = {
-    "created": "quote.create",
-    "edited": "quote.edit",
-    "new_version": "quote.new_version",
-    "submitted": "quote.submit",
-    "approved": "quote.approve",
-    "rejected": "quote.reject",
-    "sent": "quote.send",
-    "units_held": "quote.hold_units",
-    "units_released": "quote.release_units",
-    "withdrawn": "quote.withdraw",
-    "message": "quote.message",
-    "expired": "quote.expire",
-}
-
-
-def _is_staff(actor) -> bool:
-    return actor is not None and getattr(actor, "role", None) in STAFF_ROLES
-
-
 def _state(quote: Quote, version: QuoteVersion | None = None) -> dict:
     """The fields of a quote an audit entry compares before and after."""
     values = {"status": quote.status, "version": quote.current_version}
@@ -252,42 +219,6 @@ def _state(quote: Quote, version: QuoteVersion | None = None) -> dict:
         values["deposit_pct"] = version.deposit_pct
         values["valid_until"] = version.valid_until
     return values
-
-
-def record(
-    quote: Quote,
-    kind: str,
-    note: str = "",
-    actor=None,
-    version: int | None = None,
-    *,
-    before: dict | None = None,
-    after: dict | None = None,
-    reason: str | None = None,
-):
-    """Write one step on the quote's history; a staff member's step is also audited, here, so
-    that no route can forget it (`before`/`after`: the fields that changed)."""
-    if _is_staff(actor):
-        audit.record(
-            actor,
-            AUDITED.get(kind, f"quote.{kind}"),
-            "quote",
-            quote.number,
-            before=before,
-            after=after if after is not None else {"status": quote.status},
-            reason=note if reason is None else reason,
-        )
-    db.session.add(
-        QuoteEvent(
-            quote_id=quote.id,
-            kind=kind,
-            note=note[:4000],
-            version=version if version is not None else quote.current_version,
-            actor_id=getattr(actor, "id", None),
-            actor_label=_label(actor),
-        )
-    )
-    db.session.flush()
 
 
 # --- creating ------------------------------------------------------------------------------
@@ -389,7 +320,7 @@ def create_quote(
         name=name[:120],
         booking_id=booking_id,
         source=source,
-        status="draft",
+        status=QuoteStatus.DRAFT.value,
         current_version=1,
         valid_until=valid_until,
     )
@@ -626,7 +557,9 @@ def save_version(quote_id: int, actor, terms: Terms, now: datetime | None = None
     quote = lock_quote(quote_id)
     _check_actor(quote, actor)
     if quote.status not in EDITABLE:
-        raise DomainError(f"A quote that is {LABELS[quote.status].lower()} cannot be changed.")
+        raise DomainError(
+            f"A quote that is {LABELS[QuoteStatus(quote.status)].lower()} cannot be changed."
+        )
     version = _load_version(quote)
     kept = {line.variant_id: line for line in version.lines if line.kind == "catalog"}
     before = (version.total_cents, version.valid_until)
@@ -643,24 +576,35 @@ def save_version(quote_id: int, actor, terms: Terms, now: datetime | None = None
         kind = "new_version"
     _fill(quote, target, terms, kept, now)
     target = _load_version(quote, target.number)
-    was = quote.status
-    quote.status = "draft"
+    was = QuoteStatus(quote.status)
     quote.valid_until = target.valid_until
     note = _summary(before, target)
     if kind == "new_version":
         note = f"Version {target.number} replaces version {version.number}. {note}"
-    if was in ("pending_approval", "approved"):
+    if was in (QuoteStatus.PENDING_APPROVAL, QuoteStatus.APPROVED):
         note += " Approval withdrawn: the figures changed."
-    state_after = {**_state(quote, target), "lines": len(target.lines)}
-    record(
-        quote,
-        kind,
-        note,
-        actor,
-        target.number,
-        before={k: v for k, v in state_before.items() if state_after.get(k) != v},
-        after={k: v for k, v in state_after.items() if state_before.get(k) != v},
-    )
+    # Saved terms are a draft again (until sent, or approved where they need it).
+    state_after = {
+        **_state(quote, target),
+        "status": QuoteStatus.DRAFT.value,
+        "lines": len(target.lines),
+    }
+    changes = {
+        "before": {k: v for k, v in state_before.items() if state_after.get(k) != v},
+        "after": {k: v for k, v in state_after.items() if state_before.get(k) != v},
+    }
+    if was == QuoteStatus.DRAFT:
+        record(quote, kind, note, actor, target.number, **changes)
+    else:
+        transition(
+            quote,
+            QuoteStatus.DRAFT,
+            kind=kind,
+            note=note,
+            actor=actor,
+            version=target.number,
+            **changes,
+        )
     return target
 
 
@@ -717,20 +661,23 @@ def submit(quote_id: int, actor, note: str = "") -> Quote:
     quote = lock_quote(quote_id)
     _check_actor(quote, actor)
     version = _load_version(quote)
-    if quote.status == "pending_approval":
+    if quote.status == QuoteStatus.PENDING_APPROVAL:
         return quote
-    if quote.status != "draft" or version.sent_at is not None:
+    if not allowed(quote.status, QuoteStatus.PENDING_APPROVAL) or version.sent_at is not None:
         raise DomainError("Only a draft can be sent for approval.")
     if not version.needs_approval:
         raise DomainError("This quote is within your authority: send it to the buyer.")
-    quote.status = "pending_approval"
-    record(
+    transition(
         quote,
-        "submitted",
-        f"{version.approval_reason} {note.strip()}".strip(),
-        actor,
-        before={"status": "draft"},
-        after={"status": quote.status, "approval_reason": version.approval_reason},
+        QuoteStatus.PENDING_APPROVAL,
+        kind="submitted",
+        note=f"{version.approval_reason} {note.strip()}".strip(),
+        actor=actor,
+        before={"status": quote.status},
+        after={
+            "status": QuoteStatus.PENDING_APPROVAL.value,
+            "approval_reason": version.approval_reason,
+        },
         reason=note.strip(),
     )
     return quote
@@ -743,7 +690,7 @@ def _decide(quote_id: int, manager, comment: str, approve: bool) -> Quote:
     version = _load_version(quote)
     if manager.id in (quote.rep_id, version.created_by_id):
         raise DomainError("You cannot approve or reject a quote you wrote; ask another manager.")
-    if quote.status != "pending_approval":
+    if quote.status != QuoteStatus.PENDING_APPROVAL:
         raise DomainError("This quote is not waiting for approval.")
     comment = (comment or "").strip()[:4000]
     if not approve and not comment:
@@ -752,18 +699,17 @@ def _decide(quote_id: int, manager, comment: str, approve: bool) -> Quote:
     if approve:
         version.approved_by_id = manager.id
         version.approved_at = utcnow()
-        quote.status = "approved"
-    else:
-        quote.status = "draft"
+    target = QuoteStatus.APPROVED if approve else QuoteStatus.DRAFT
     kind = "approved" if approve else "rejected"
-    record(
+    transition(
         quote,
-        kind,
-        f"{version.approval_reason} {comment}".strip(),
-        manager,
-        before={"status": "pending_approval"},
+        target,
+        kind=kind,
+        note=f"{version.approval_reason} {comment}".strip(),
+        actor=manager,
+        before={"status": quote.status},
         after={
-            "status": quote.status,
+            "status": target.value,
             "version": version.number,
             "total_cents": version.total_cents,
         },
@@ -812,29 +758,29 @@ def send(quote_id: int, actor, now: datetime | None = None) -> Quote:
     version = _load_version(quote)
     if quote.status in OFFERED and version.sent_at is not None:
         return quote  # a second click: already sent
-    if quote.status not in ("draft", "approved"):
-        raise DomainError(f"A quote that is {LABELS[quote.status].lower()} cannot be sent.")
+    if not allowed(quote.status, QuoteStatus.SENT):
+        raise DomainError(
+            f"A quote that is {LABELS[QuoteStatus(quote.status)].lower()} cannot be sent."
+        )
     if version.needs_approval and version.approved_at is None:
         raise DomainError(f"A manager must approve this quote first: {version.approval_reason}")
     if not version.lines:
         raise DomainError("Add at least one line before sending.")
     if version.valid_until is None or version.valid_until <= now:
         raise DomainError("The validity date has passed; choose a later one.")
-    was = quote.status
     version.sent_at = now
-    quote.status = "sent"
     quote.valid_until = version.valid_until
     held = ""
     if current_app.config.get("QUOTE_HOLD_UNITS", True):
         held = _hold(quote, version)
-    record(
+    transition(
         quote,
-        "sent",
-        f"Version {version.number} sent to {quote.email}. {held}".strip(),
-        actor,
-        before={"status": was},
+        QuoteStatus.SENT,
+        note=f"Version {version.number} sent to {quote.email}. {held}".strip(),
+        actor=actor,
+        before={"status": quote.status},
         after={
-            "status": quote.status,
+            "status": QuoteStatus.SENT.value,
             "version": version.number,
             "total_cents": version.total_cents,
             "valid_until": quote.valid_until,
@@ -907,20 +853,20 @@ def withdraw(quote_id: int, actor, reason: str = "") -> Quote:
     """The rep takes the quote back; it can no longer be accepted."""
     quote = lock_quote(quote_id)
     _check_actor(quote, actor)
-    if quote.status == "withdrawn":
+    if quote.status == QuoteStatus.WITHDRAWN:
         return quote
-    if quote.status not in EDITABLE:
-        raise DomainError(f"A quote that is {LABELS[quote.status].lower()} cannot be withdrawn.")
-    was = quote.status
-    quote.status = "withdrawn"
+    if not allowed(quote.status, QuoteStatus.WITHDRAWN):
+        raise DomainError(
+            f"A quote that is {LABELS[QuoteStatus(quote.status)].lower()} cannot be withdrawn."
+        )
     released = stock.release(holder(quote))
-    record(
+    transition(
         quote,
-        "withdrawn",
-        reason.strip() or "No reason given.",
-        actor,
-        before={"status": was},
-        after={"status": quote.status, "released": released},
+        QuoteStatus.WITHDRAWN,
+        note=reason.strip() or "No reason given.",
+        actor=actor,
+        before={"status": quote.status},
+        after={"status": QuoteStatus.WITHDRAWN.value, "released": released},
         reason=reason.strip(),
     )
     return quote
@@ -950,8 +896,8 @@ def message_buyer(quote_id: int, actor, body: str):
 def expire_quotes(now: datetime | None = None) -> int:
     """Expire open quotes past their validity and release their units; returns how many.
 
-    Each quote is claimed by one conditional UPDATE and committed on its own, so two runs at
-    once expire each quote once.
+    Each quote is locked, checked again and committed on its own, so two runs at once expire
+    each quote once (the second finds it expired already).
     """
     now = now or utcnow()
     ids = db.session.scalars(
@@ -960,16 +906,14 @@ def expire_quotes(now: datetime | None = None) -> int:
     db.session.commit()
     expired = 0
     for quote_id in ids:
-        claimed = db.session.execute(
-            sa.update(Quote)
-            .where(Quote.id == quote_id, Quote.status.in_(OFFERED), Quote.valid_until <= now)
-            .values(status="expired")
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount == 1:
-            quote = db.session.get(Quote, quote_id, populate_existing=True)
+        quote = lock_row(Quote, quote_id)
+        if quote is not None and quote.status in OFFERED and quote.valid_until <= now:
             released = stock.release(holder(quote))
-            record(quote, "expired", f"Validity ended; {released} hold(s) released.")
+            transition(
+                quote,
+                QuoteStatus.EXPIRED,
+                note=f"Validity ended; {released} hold(s) released.",
+            )
             expired += 1
         db.session.commit()
     return expired

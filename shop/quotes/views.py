@@ -19,6 +19,7 @@ from shop.extensions import db, limiter
 from shop.inputs import single_line
 from shop.quotes import buyer
 from shop.quotes.services import quote_for_token, quote_link_token
+from shop.quotes.states import QuoteStatus, allowed_moves
 from shop.web import owner
 
 bp = Blueprint("quotes", __name__)
@@ -157,7 +158,8 @@ def _render(token: str, status: int = 200, message_form=None, decline_form=None)
     quote = page.quote
     visible = buyer.visible_versions(quote)
     version = _version_arg(visible)
-    answerable = version is not None and buyer.is_answerable(quote, version)
+    # The answers the table allows now: the page offers these and no others.
+    answers = buyer.answers(quote, version) if version is not None else frozenset()
     credit_cents = (
         version.list_cents - version.discount_cents - version.total_cents if version else 0
     )
@@ -171,7 +173,10 @@ def _render(token: str, status: int = 200, message_form=None, decline_form=None)
         versions=visible,
         version=version,
         is_current=version is not None and version.number == quote.current_version,
-        answerable=answerable,
+        answerable=bool(answers),
+        can_accept=QuoteStatus.ACCEPTED in answers,
+        can_decline=QuoteStatus.DECLINED in answers,
+        asks_for_changes=QuoteStatus.CHANGES_REQUESTED in allowed_moves(quote),
         can_write=quote.status in buyer.OPEN_STATUSES,
         credit_cents=credit_cents,
         just_requested=request.args.get("requested") == "1",

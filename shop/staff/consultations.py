@@ -15,6 +15,7 @@ from shop.catalog.models import Category, Product
 from shop.consultations import services
 from shop.consultations.forms import OutcomeForm
 from shop.consultations.models import Booking
+from shop.consultations.states import BookingStatus, takes_outcome
 from shop.db import utcnow
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
@@ -44,7 +45,7 @@ def consultations():
     rep_filter = parse_id(request.args.get("rep")) if _is_manager() else None
     stmt = _scoped(
         sa.select(Booking).where(
-            Booking.status == "booked", Booking.ends_at >= now - timedelta(hours=2)
+            Booking.status == BookingStatus.BOOKED, Booking.ends_at >= now - timedelta(hours=2)
         )
     )
     if rep_filter:
@@ -133,6 +134,9 @@ def _context(booking: Booking) -> dict:
         "product": db.session.get(Product, booking.product_id) if booking.product_id else None,
         "category": db.session.get(Category, booking.category_id) if booking.category_id else None,
         "is_manager": _is_manager(),
+        # The outcome form only where the lifecycle table lets it be recorded (not cancelled).
+        "takes_outcome": takes_outcome(booking_full),
+        "can_reassign": booking_full.status == BookingStatus.BOOKED,
     }
 
 

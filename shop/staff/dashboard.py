@@ -19,6 +19,7 @@ from shop.auth.models import User
 from shop.auth.roles import Permission, Role, can
 from shop.consultations.models import Booking
 from shop.consultations.slots import zone_of
+from shop.consultations.states import BookingStatus
 from shop.db import utcnow
 from shop.extensions import db
 from shop.orders.models import Order
@@ -26,12 +27,15 @@ from shop.orders.states import OrderStatus
 from shop.payments import holds
 from shop.payments.models import Payment, Refund, TransferReceipt
 from shop.quotes.models import Quote
+from shop.quotes.states import OPEN as QUOTES_OPEN
+from shop.quotes.states import QuoteStatus
 from shop.support import satisfaction
 from shop.support.models import CreditGrant, ReturnRequest, Ticket
 from shop.timefmt import zone_name
 
 LIMIT = 25
-OPEN_QUOTES = ("draft", "pending_approval", "approved", "sent", "changes_requested", "accepted")
+# A rep's quotes still to work on: open ones, and accepted ones waiting for their order.
+OPEN_QUOTES = (*QUOTES_OPEN, QuoteStatus.ACCEPTED)
 DASHBOARD_HOLD_HOURS = 48
 
 
@@ -278,7 +282,7 @@ def for_manager(now: datetime) -> Board:
     board.quotes = list(
         db.session.scalars(
             sa.select(Quote)
-            .where(Quote.status == "pending_approval")
+            .where(Quote.status == QuoteStatus.PENDING_APPROVAL)
             .order_by(Quote.updated_at)
             .limit(LIMIT)
         )
@@ -312,7 +316,7 @@ def for_rep(user: User, now: datetime) -> Board:
             sa.select(Booking)
             .where(
                 Booking.rep_id == user.id,
-                Booking.status == "booked",
+                Booking.status == BookingStatus.BOOKED,
                 Booking.starts_at >= start,
                 Booking.starts_at < end,
             )

@@ -25,6 +25,7 @@ from shop.db import utcnow
 from shop.delivery import services
 from shop.delivery.forms import CancelForm, DeliveredForm, LinkForm, WindowForm
 from shop.delivery.models import DeliveryAppointment
+from shop.delivery.states import DeliveryStatus, allowed_moves
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
 from shop.orders.models import Order, OrderLine
@@ -48,6 +49,7 @@ class Panel:
     can_book: bool = False
     can_move: bool = False
     can_deliver: bool = False
+    can_cancel: bool = False
     days: list = field(default_factory=list)  # [(day label, [Window])]
     blocked: str = ""  # why nothing can be booked now
     ready_from: str = ""  # the first day the goods can be delivered, when still to come
@@ -58,7 +60,7 @@ def delivery_panel(order: Order, appointments=None) -> Panel:
     if appointments is None:
         appointments = services.appointments_of(order.id)
     appointments = list(appointments)
-    live = next((a for a in appointments if a.status == "booked"), None)
+    live = next((a for a in appointments if a.status == DeliveryStatus.BOOKED), None)
     ids = {a.crew_id for a in appointments} | {
         a.delivered_by_id for a in appointments if a.delivered_by_id
     }
@@ -88,7 +90,11 @@ def delivery_panel(order: Order, appointments=None) -> Panel:
     panel.can_move = (
         live is not None and not disputed and order.status == OrderStatus.DELIVERY_SCHEDULED
     )
-    panel.can_deliver = panel.can_move
+    # Offered only where both lifecycle tables allow the move now.
+    panel.can_deliver = live is not None and services.may_mark_delivered(
+        live, order, actor_kind_of(current_user)
+    )
+    panel.can_cancel = live is not None and DeliveryStatus.CANCELLED in allowed_moves(live)
     if panel.can_book or panel.can_move:
         now = utcnow()
         earliest = services.earliest_delivery(order)
@@ -303,7 +309,7 @@ def deliveries():
                 DeliveryAppointment.ends_at >= today - timedelta(hours=12),
                 # Still to be marked, however late: it stays on the list as overdue.
                 sa.and_(
-                    DeliveryAppointment.status == "booked",
+                    DeliveryAppointment.status == DeliveryStatus.BOOKED,
                     Order.status == OrderStatus.DELIVERY_SCHEDULED.value,
                 ),
             ),
@@ -328,13 +334,14 @@ def deliveries():
         crew_zone = ZoneInfo(zone_name(crew.timezone if crew else None))
         local_day = appointment.starts_at.astimezone(crew_zone).date()
         if local_day < now.astimezone(crew_zone).date():
-            if appointment.status != "booked":
+            if appointment.status != DeliveryStatus.BOOKED:
                 continue  # an earlier day's finished delivery
             today_rows.append((appointment, order))  # overdue: still to be marked
         elif local_day == now.astimezone(crew_zone).date():
             today_rows.append((appointment, order))
         else:
             upcoming.append((appointment, order))
+    kind = actor_kind_of(me)
     return render_template(
         "staff/deliveries.html",
         today=today_rows,
@@ -344,6 +351,8 @@ def deliveries():
         own=own,
         crew_filter=crew_filter,
         delivered_form=DeliveredForm(formdata=None),
+        # The rows whose "Mark delivered" the lifecycle tables allow now.
+        markable={a.id for a, o in rows if services.may_mark_delivered(a, o, kind)},
         now=now,
         labels=services.STATUS_LABELS,
     )
@@ -396,9 +405,7 @@ def delivery_sheet(reference: str):
             else None
         ),
         can_mark=(
-            appointment.status == "booked"
-            and order.status == OrderStatus.DELIVERY_SCHEDULED
-            and order.dispute_status != "open"
+            services.may_mark_delivered(appointment, order, actor_kind_of(current_user))
             and can(current_user.role, Permission.MARK_DELIVERED)
         ),
         delivered_form=DeliveredForm(formdata=None),

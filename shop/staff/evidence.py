@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from shop.delivery.models import DeliveryAppointment
+from shop.delivery.states import DeliveryStatus
 from shop.extensions import db
 from shop.notifications.models import OutboxMessage
 from shop.orders.models import Order, OrderEvent
@@ -105,7 +106,7 @@ def evidence(order: Order, appointments: list[DeliveryAppointment] | None = None
     return Evidence(
         acceptance=acceptance(order),
         delivered_at=order.delivered_at,
-        deliveries=[a for a in appointments if a.status != "cancelled"],
+        deliveries=[a for a in appointments if a.status != DeliveryStatus.CANCELLED],
         emails=emails_to_buyer(order),
         dispute_events=events,
     )

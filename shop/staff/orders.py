@@ -15,6 +15,7 @@ from shop.auth.session import permission_required
 from shop.db import utcnow
 from shop.delivery import services as delivery_services
 from shop.delivery.models import DeliveryAppointment
+from shop.delivery.states import DeliveryStatus
 from shop.errors import DomainError, InvalidTransition, NotFound
 from shop.extensions import db
 from shop.money import Money
@@ -129,7 +130,7 @@ def order_detail(number: str):
     kind = states.actor_kind_of(current_user)
     appointments = _appointments(order)
     booked = order.status == OrderStatus.DELIVERY_SCHEDULED and any(
-        a.status == "booked" for a in appointments
+        a.status == DeliveryStatus.BOOKED for a in appointments
     )
     return render_template(
         "staff/order.html",
@@ -166,7 +167,10 @@ def _appointments(order: Order) -> list[DeliveryAppointment]:
 def _booked_appointment(order: Order) -> DeliveryAppointment | None:
     return db.session.scalar(
         sa.select(DeliveryAppointment)
-        .where(DeliveryAppointment.order_id == order.id, DeliveryAppointment.status == "booked")
+        .where(
+            DeliveryAppointment.order_id == order.id,
+            DeliveryAppointment.status == DeliveryStatus.BOOKED,
+        )
         .limit(1)
     )
 

@@ -31,6 +31,7 @@ from shop.quotes.staff_forms import (
     NewQuoteForm,
     ReasonForm,
 )
+from shop.quotes.states import OFFERED, OPEN, QuoteStatus, allowed_moves
 from shop.staff.views import bp
 from shop.timefmt import viewer_zone
 from shop.web import page_arg, parse_id
@@ -122,7 +123,9 @@ def _staff_names() -> dict[int, User]:
 def quote_approvals():
     """The managers' queue: quotes waiting for approval, with why."""
     waiting = db.session.scalars(
-        sa.select(Quote).where(Quote.status == "pending_approval").order_by(Quote.updated_at)
+        sa.select(Quote)
+        .where(Quote.status == QuoteStatus.PENDING_APPROVAL)
+        .order_by(Quote.updated_at)
     ).all()
     versions = _current_totals([q.id for q in waiting], with_lines=True)
     return render_template(
@@ -287,6 +290,8 @@ def _context(full: Quote) -> dict:
     )
     people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids - {None})))}
     editable = full.status in services.EDITABLE and version.number == full.current_version
+    # The moves the lifecycle table allows now: the page offers these and no others.
+    moves = allowed_moves(full)
     author = current_user.id in (full.rep_id, services.current(full).created_by_id)
     return {
         "quote": full,
@@ -305,10 +310,13 @@ def _context(full: Quote) -> dict:
         "kind_labels": KIND_LABELS,
         "held": holds(services.holder(full)),
         "editable": editable,
+        "moves": moves,
+        "offered": full.status in OFFERED,
+        "thread_open": full.status in OPEN,
         "is_manager": _is_manager(),
         "can_decide": can(current_user.role, Permission.APPROVE_QUOTES)
         and not author
-        and full.status == "pending_approval",
+        and QuoteStatus.APPROVED in moves,
         "search": request.args.get("q", ""),
         "found": _search(request.args.get("q", "")),
         "add_form": AddLineForm(),

@@ -38,11 +38,10 @@ from shop.staff.support_forms import (
 from shop.staff.views import bp
 from shop.support import services, sla
 from shop.support.models import PRIORITIES, TICKET_KINDS, TICKET_STATUSES, Ticket, TicketEvent
+from shop.support.states import ACTIVE, TicketStatus, allowed_moves
 from shop.web import page_arg
 
 PER_PAGE = 25
-DONE = ("solved", "closed")
-ACTIVE = tuple(s for s in TICKET_STATUSES if s not in DONE)
 VIEWS = {"": "Every ticket", "mine": "Assigned to me", "unassigned": "Unassigned"}
 QUEUE_LABELS = {"rep": "Rep", "support": "Support"}
 
@@ -208,7 +207,7 @@ def _merge_candidates(ticket: Ticket) -> list[Ticket]:
     return list(
         db.session.scalars(
             sa.select(Ticket)
-            .where(sa.or_(*same), Ticket.id != ticket.id, Ticket.status != "closed")
+            .where(sa.or_(*same), Ticket.id != ticket.id, Ticket.status != TicketStatus.CLOSED)
             .order_by(Ticket.created_at.desc(), Ticket.id.desc())
             .limit(20)
         )
@@ -231,6 +230,7 @@ def support_ticket(number: str):
     named = people([ticket.buyer_id, ticket.assignee_id])
     merged_into = db.session.get(Ticket, ticket.merged_into_id) if ticket.merged_into_id else None
     can_act = may_act(current_user, ticket, order)
+    moves = allowed_moves(ticket) if ticket.merged_into_id is None else frozenset()
     return render_template(
         "staff/support_ticket.html",
         ticket=ticket,
@@ -256,6 +256,9 @@ def support_ticket(number: str):
             "merge": MergeForm(),
         },
         statuses=services.STAFF_STATUS_LABELS,
+        # The statuses the lifecycle table lets this ticket move to: the only ones offered.
+        status_moves={s: services.STAFF_STATUS_LABELS[s] for s in TicketStatus if s in moves},
+        can_merge=TicketStatus.CLOSED in moves,
         priorities=services.PRIORITY_LABELS,
         kinds=services.KIND_LABELS,
         queues=QUEUE_LABELS,
@@ -456,8 +459,8 @@ def desk_summary(
     )
     new, open_, breached = db.session.execute(
         sa.select(
-            count(Ticket.status == "new"),
-            count(Ticket.status != "new"),
+            count(Ticket.status == TicketStatus.NEW),
+            count(Ticket.status != TicketStatus.NEW),
             count(breach_condition(now)),
         ).where(*scope)
     ).one()

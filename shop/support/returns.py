@@ -64,20 +64,21 @@ from shop.payments import refunds
 from shop.payments import services as payments
 from shop.payments.models import Payment, Refund
 from shop.payments.states import PaymentStatus
-from shop.support import emails
+from shop.support import emails, states
 from shop.support import services as tickets
 from shop.support.models import CreditGrant, ReturnRequest, Ticket, TicketEvent
+from shop.support.states import (
+    RETURN_LABELS,
+    ReturnStatus,
+    TicketStatus,
+    allowed_moves,
+    allowed_return_move,
+)
 from shop.support.warranty import ticket_lines
 from shop.timefmt import fmt
 
 OUTCOME_LABELS = {"refund": "Refund", "store_credit": "Store credit", "exchange": "Exchange"}
-STATUS_LABELS = {
-    "requested": "Requested",
-    "approved": "Approved",
-    "declined": "Declined",
-    "received": "Received",
-    "closed": "Settled",
-}
+STATUS_LABELS = RETURN_LABELS  # the lifecycle's words (support/states.py)
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -289,7 +290,10 @@ def ensure_return(ticket_id: int) -> ReturnRequest | None:
     ret = db.session.scalar(sa.select(ReturnRequest).where(ReturnRequest.ticket_id == ticket_id))
     if ret is None:
         ret = ReturnRequest(
-            ticket_id=ticket.id, order_id=ticket.order_id, status="requested", reason=ticket.subject
+            ticket_id=ticket.id,
+            order_id=ticket.order_id,
+            status=ReturnStatus.REQUESTED.value,
+            reason=ticket.subject,
         )
         db.session.add(ret)
         db.session.flush()
@@ -310,7 +314,7 @@ def approve(
     """Approve with instructions (the default ones when empty); the buyer is emailed them."""
     _require_staff(actor)
     ticket, ret, order = _locked_return(ticket_id)
-    if ret.status != "requested":
+    if ReturnStatus.APPROVED not in allowed_moves(ret):
         raise DomainError(f"This return is already {STATUS_LABELS[ret.status].lower()}.")
     if order.delivered_at is None:
         raise DomainError("The order is not delivered yet: a return is approved once it is.")
@@ -331,12 +335,17 @@ def approve(
                 field="override_reason",
             )
     instructions = (instructions or "").strip() or default_instructions(ticket)
-    ret.status = "approved"
     ret.instructions = instructions
     ret.decision_note = override_reason if late else ""
     ret.decided_by_id = actor.id
     ret.decided_at = utcnow()
-    _event(ticket, "return_approved", "Return approved; instructions sent.", actor, False)
+    states.transition(
+        ret,
+        ReturnStatus.APPROVED,
+        actor=actor,
+        note="Return approved; instructions sent.",
+        internal=False,
+    )
     if late:
         _event(
             ticket, "return_window_override", f"Outside the window: {override_reason}", actor, True
@@ -346,8 +355,8 @@ def approve(
         "return.approve",
         "ticket",
         ticket.number,
-        before={"status": "requested"},
-        after={"status": "approved", "order": order.number, "late": late},
+        before={"status": ReturnStatus.REQUESTED.value},
+        after={"status": ret.status, "order": order.number, "late": late},
         reason=override_reason if late else "",
     )
     _email(ticket, ret, "approved", "your return is approved", order=order)
@@ -360,20 +369,21 @@ def decline(ticket_id: int, actor, reason: str) -> ReturnRequest:
     if not reason:
         raise DomainError("Say why the return is declined: the buyer is told.", field="reason")
     ticket, ret, order = _locked_return(ticket_id)
-    if ret.status != "requested":
+    if ReturnStatus.DECLINED not in allowed_moves(ret):
         raise DomainError(f"This return is already {STATUS_LABELS[ret.status].lower()}.")
-    ret.status = "declined"
     ret.decision_note = reason
     ret.decided_by_id = actor.id
     ret.decided_at = utcnow()
-    _event(ticket, "return_declined", f"Return declined: {reason}", actor, False)
+    states.transition(
+        ret, ReturnStatus.DECLINED, actor=actor, note=f"Return declined: {reason}", internal=False
+    )
     audit.record(
         actor,
         "return.decline",
         "ticket",
         ticket.number,
-        before={"status": "requested"},
-        after={"status": "declined", "order": order.number},
+        before={"status": ReturnStatus.REQUESTED.value},
+        after={"status": ret.status, "order": order.number},
         reason=reason,
     )
     _email(ticket, ret, "declined", "about your return", order=order)
@@ -417,18 +427,21 @@ def _restock(ticket: Ticket, order: Order) -> int:
 def mark_received(ticket_id: int, actor) -> ReturnRequest:
     _require_staff(actor)
     ticket, ret, order = _locked_return(ticket_id)
-    if ret.status == "received":
+    if ret.status == ReturnStatus.RECEIVED:
         raise DomainError("This return is already marked received.")
-    if ret.status != "approved":
+    # From approved only: a settled return goes back to received when its store credit is
+    # rejected (`reject_credit`), never by receiving the goods twice.
+    if ret.status != ReturnStatus.APPROVED:
         raise DomainError("Only an approved return can be marked received.")
-    ret.status = "received"
     ret.received_at = utcnow()
     # The goods are back on the shelf: another buyer (or this one, exchanging) can have them.
     # Once per unit sold: see `_restock`.
     units = _restock(ticket, order)
     ret.restocked_units = units
     back = f" {units} unit{'s' if units != 1 else ''} back in stock." if units else ""
-    _event(ticket, "return_received", "Returned goods received.", actor, False)
+    states.transition(
+        ret, ReturnStatus.RECEIVED, actor=actor, note="Returned goods received.", internal=False
+    )
     if units:
         _event(ticket, "return_restocked", back.strip(), actor, True)
         record(
@@ -442,8 +455,8 @@ def mark_received(ticket_id: int, actor) -> ReturnRequest:
         "return.received",
         "ticket",
         ticket.number,
-        before={"status": "approved"},
-        after={"status": "received", "order": order.number, "restocked_units": units},
+        before={"status": ReturnStatus.APPROVED.value},
+        after={"status": ret.status, "order": order.number, "restocked_units": units},
     )
     _email(ticket, ret, "received", "we received your return", order=order)
     return ret
@@ -506,7 +519,7 @@ def settle(
         raise DomainError(
             f"This return is already settled ({OUTCOME_LABELS[ret.outcome].lower()})."
         )
-    if ret.status != "received":
+    if not allowed_return_move(ret.status, ReturnStatus.CLOSED):
         raise DomainError("A return is settled once the goods are received.")
     lines = returned_lines(ticket)
     note = (note or "").strip()
@@ -517,20 +530,27 @@ def settle(
     else:
         target = exchange_target(lines, exchange_variant_id, exchange_sku)
         done = _exchange(ticket, ret, order, lines, actor, note, target)
+    # Each way of settling closed the return, with its own event (`_settled`).
     ret.outcome = outcome
-    ret.status = "closed"
     db.session.flush()
     # The return is over for the buyer: its ticket is solved through the ticket's own status
     # move (event row, audit), quietly, since the settled email above already says the outcome.
-    if ticket.merged_into_id is None and ticket.status not in ("solved", "closed"):
+    if ticket.merged_into_id is None and TicketStatus.SOLVED in allowed_moves(ticket):
         tickets.set_status(
             ticket.id,
-            "solved",
+            TicketStatus.SOLVED,
             actor,
             note=f"Return settled: {OUTCOME_LABELS[outcome].lower()}.",
             notify=False,
         )
     return done
+
+
+def _settled(ret: ReturnRequest, kind: str, note: str, actor, internal: bool) -> None:
+    """The return is settled one way: closed, the way it went on the ticket's history."""
+    states.transition(
+        ret, ReturnStatus.CLOSED, actor=actor, kind=kind, note=note, internal=internal
+    )
 
 
 def _refund(ticket, ret, order, lines, actor, amount_cents, request_key, note) -> Settled:
@@ -559,13 +579,13 @@ def _refund(ticket, ret, order, lines, actor, amount_cents, request_key, note) -
     text = f"Refund of {Money(amount, order.currency)} asked for" + (
         "; it waits for a second staff member's approval." if waiting else "."
     )
-    _event(ticket, "return_refund", text, actor, True)
+    _settled(ret, "return_refund", text, actor, internal=True)
     audit.record(
         actor,
         "return.settle",
         "ticket",
         ticket.number,
-        before={"status": "received"},
+        before={"status": ReturnStatus.RECEIVED.value},
         after={"outcome": "refund", "refund_id": refund.id, "amount_cents": amount},
         reason=note,
     )
@@ -619,13 +639,13 @@ def _credit(ticket, ret, order, lines, actor, amount_cents, note) -> Settled:
         )
     else:
         text = f"Store credit of {Money(amount, order.currency)} given."
-    _event(ticket, "return_store_credit", text, actor, False)
+    _settled(ret, "return_store_credit", text, actor, internal=False)
     audit.record(
         actor,
         "return.settle",
         "ticket",
         ticket.number,
-        before={"status": "received"},
+        before={"status": ReturnStatus.RECEIVED.value},
         after={
             "outcome": "store_credit",
             "amount_cents": amount,
@@ -754,27 +774,30 @@ def reject_credit(grant_id: int, approver, reason: str) -> CreditGrant:
     again = ret.outcome != "exchange"
     if again:
         ret.outcome = None
-        ret.status = "received"
     db.session.flush()
-    if again and ticket.status == "solved" and ticket.merged_into_id is None:
+    if again and ticket.status == TicketStatus.SOLVED and ticket.merged_into_id is None:
         # Nothing was given after all: the return waits to be settled again, so its ticket is
         # open again (settling solves it anew).
         tickets.set_status(
-            ticket.id, "open", approver, note="Store credit rejected; settle again.", notify=False
+            ticket.id,
+            TicketStatus.OPEN,
+            approver,
+            note="Store credit rejected; settle again.",
+            notify=False,
         )
     amount = Money(grant.amount_cents, grant.currency)
-    _event(
-        ticket,
-        "return_credit_rejected",
-        f"Store credit of {amount} rejected: {reason}. "
-        + (
-            "Settle the return again."
-            if again
-            else "The exchange stands; give the difference another way if it is owed."
-        ),
-        approver,
-        True,
+    text = f"Store credit of {amount} rejected: {reason}. " + (
+        "Settle the return again."
+        if again
+        else "The exchange stands; give the difference another way if it is owed."
     )
+    if again:
+        # Back to received: the return waits to be settled again.
+        states.transition(
+            ret, ReturnStatus.RECEIVED, actor=approver, kind="return_credit_rejected", note=text
+        )
+    else:
+        _event(ticket, "return_credit_rejected", text, approver, True)
     audit.record(
         approver,
         "return.credit_reject",
@@ -1041,13 +1064,13 @@ def _exchange(ticket, ret, order, lines, actor, note, target: Variant | None = N
             if waiting
             else "given as store credit."
         )
-    _event(ticket, "return_exchange", summary, actor, False)
+    _settled(ret, "return_exchange", summary, actor, internal=False)
     audit.record(
         actor,
         "return.settle",
         "ticket",
         ticket.number,
-        before={"status": "received"},
+        before={"status": ReturnStatus.RECEIVED.value},
         after={
             "outcome": "exchange",
             "exchange_order": new.number,
@@ -1100,6 +1123,18 @@ class Panel:
     exchange_value_cents: int = 0
     # After an exchange: the replacement's lines (what the buyer gets instead).
     exchange_lines: list = None
+    # The moves the return's table allows now: the panel offers these and no others.
+    moves: frozenset = frozenset()
+
+    @property
+    def can_receive(self) -> bool:
+        """The goods can be marked received: the move from approved (the one from settled is
+        a rejected store credit's, not a button)."""
+        return (
+            self.ret is not None
+            and self.ret.status == ReturnStatus.APPROVED
+            and (ReturnStatus.RECEIVED in self.moves)
+        )
 
     @property
     def status_label(self) -> str:
@@ -1125,10 +1160,12 @@ def panel(ticket: Ticket) -> Panel:
         if ret
         else None
     )
-    settling = ret is not None and ret.status == "received" and order is not None
+    moves = allowed_moves(ret) if ret is not None else frozenset()
+    settling = ReturnStatus.CLOSED in moves and order is not None
     return Panel(
         ticket=ticket,
         ret=ret,
+        moves=moves,
         order=order,
         lines=lines,
         refund=refund,

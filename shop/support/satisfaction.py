@@ -16,9 +16,10 @@ from shop.extensions import db
 from shop.notifications.services import queue_email
 from shop.support import emails
 from shop.support.models import Ticket, TicketEvent
+from shop.support.states import DONE
 
 COMMENT_MAX = 2000
-RATABLE = ("solved", "closed")
+RATABLE = DONE  # solved or closed (support/states.py)
 LOW_LIST = 25
 
 

@@ -19,17 +19,17 @@ from shop.db import lock_row, utcnow
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
 from shop.orders.models import Order, OrderLine
-from shop.support import emails
+from shop.support import emails, states
 from shop.support.models import (
     PRIORITIES,
     TICKET_KINDS,
-    TICKET_STATUSES,
     Attachment,
     Ticket,
     TicketEvent,
     TicketLine,
     TicketMessage,
 )
+from shop.support.states import TicketStatus, transition
 
 KIND_LABELS = {
     "question": "Question",
@@ -40,16 +40,9 @@ KIND_LABELS = {
     "return_request": "Return request",
     "warranty_claim": "Warranty claim",
 }
-STATUS_LABELS = {
-    "new": "New",
-    "open": "Open",
-    "waiting_on_buyer": "Waiting on you",
-    "waiting_on_supplier": "Waiting on the supplier",
-    "on_hold": "On hold",
-    "solved": "Solved",
-    "closed": "Closed",
-}
-STAFF_STATUS_LABELS = {**STATUS_LABELS, "waiting_on_buyer": "Waiting on buyer"}
+# The lifecycle's words (support/states.py): the buyer's, and staff's.
+STATUS_LABELS = states.TICKET_LABELS
+STAFF_STATUS_LABELS = states.TICKET_STAFF_LABELS
 PRIORITY_LABELS = {"low": "Low", "normal": "Normal", "high": "High", "urgent": "Urgent"}
 QUEUES = ("rep", "support")
 # These kinds are about something bought: they need an order.
@@ -220,7 +213,7 @@ def open_ticket(
         product_id=product_id,
         kind=kind,
         subject=subject,
-        status="new",
+        status=TicketStatus.NEW.value,
         priority=priority,
         queue="rep" if rep_id else "support",
         assignee_id=rep_id,
@@ -280,7 +273,7 @@ def post_message(
         raise DomainError("Unknown author.")
     if internal and author_kind == "buyer":
         raise DomainError("Only staff can write internal notes.")
-    if ticket.status == "closed":
+    if ticket.status == TicketStatus.CLOSED:
         raise DomainError(CLOSED_MESSAGE, field="message")
     text = _clean_body(body)
     now = utcnow()
@@ -299,14 +292,14 @@ def post_message(
     ticket.updated_at = now
     if author_kind == "buyer":
         ticket.last_buyer_message_at = now
-        if ticket.status in ("solved", "waiting_on_buyer"):
-            before = ticket.status
-            ticket.status = "open"
-            ticket.solved_at = None
-            _event(
+        # The buyer's answer to a solved ticket, or to a question put to them: back to work.
+        before = TicketStatus(ticket.status)
+        if before in (TicketStatus.SOLVED, TicketStatus.WAITING_ON_BUYER):
+            transition(
                 ticket,
-                "reopened" if before == "solved" else "status",
-                author,
+                TicketStatus.OPEN,
+                actor=author,
+                kind="reopened" if before == TicketStatus.SOLVED else "status",
                 note=f"{STAFF_STATUS_LABELS[before]} → Open (the buyer wrote)",
             )
         db.session.flush()
@@ -314,8 +307,14 @@ def post_message(
     elif not internal:
         if ticket.first_responded_at is None:
             ticket.first_responded_at = now
-        if ticket.status == "new":
-            ticket.status = "open"
+        if ticket.status == TicketStatus.NEW:
+            # The first answer takes the ticket up.
+            transition(
+                ticket,
+                TicketStatus.OPEN,
+                actor=author,
+                note=f"{STAFF_STATUS_LABELS[TicketStatus.NEW]} → Open (first reply)",
+            )
         db.session.flush()
         emails.staff_replied(ticket, message, len(attachments))
     db.session.flush()
@@ -332,32 +331,23 @@ def set_status(
     """Move the ticket to `status`, with an event row and an audit entry. `notify=False` when the
     caller sends the buyer its own email about the same step (a settled return says its outcome),
     so one step never brings two emails."""
-    if status not in TICKET_STATUSES:
-        raise DomainError("Unknown status.", field="status")
+    try:
+        status = TicketStatus(status)
+    except ValueError:
+        raise DomainError("Unknown status.", field="status") from None
     ticket = _lock(ticket_id)
     if ticket.merged_into_id is not None:
         raise DomainError("This ticket was merged into another; work on that one.")
-    before = ticket.status
+    before = TicketStatus(ticket.status)
     if before == status:
         return ticket
-    now = utcnow()
-    ticket.status = status
-    ticket.updated_at = now
-    if status == "solved":
-        ticket.solved_at = now
-    elif status == "closed":
-        ticket.closed_at = now
-        ticket.solved_at = ticket.solved_at or now
-    else:
-        ticket.solved_at = None
-        ticket.closed_at = None
     text = f"{STAFF_STATUS_LABELS[before]} → {STAFF_STATUS_LABELS[status]}"
-    _event(ticket, "status", actor, note=f"{text}. {note}".strip() if note else text)
+    transition(ticket, status, actor=actor, note=f"{text}. {note}".strip() if note else text)
     _staff_action(
-        actor, "ticket.status", ticket, {"status": before}, {"status": status}, reason=note
+        actor, "ticket.status", ticket, {"status": before.value}, {"status": status.value}, note
     )
     db.session.flush()
-    if notify and status in ("solved", "waiting_on_buyer"):
+    if notify and status in (TicketStatus.SOLVED, TicketStatus.WAITING_ON_BUYER):
         emails.status_changed(ticket)
     return ticket
 
@@ -424,7 +414,9 @@ def merge(ticket_id: int, into_id: int, actor: User) -> Ticket:
     source, target = locked[ticket_id], locked[into_id]
     if source.merged_into_id is not None:
         raise DomainError("This ticket was already merged.")
-    if target.status == "closed":
+    if TicketStatus.CLOSED not in states.allowed_moves(source):
+        raise DomainError("This ticket is closed: there is nothing left to merge.")
+    if target.status == TicketStatus.CLOSED:
         raise DomainError("A ticket cannot be merged into a closed one.")
     same_account = source.buyer_id is not None and source.buyer_id == target.buyer_id
     if not same_account and source.email.lower() != target.email.lower():
@@ -445,24 +437,24 @@ def merge(ticket_id: int, into_id: int, actor: User) -> Ticket:
     for line in db.session.scalars(sa.select(TicketLine).where(TicketLine.ticket_id == source.id)):
         if line.order_line_id not in have:
             db.session.add(TicketLine(ticket_id=target.id, order_line_id=line.order_line_id))
-    now = utcnow()
     before = source.status
-    source.status = "closed"
-    source.closed_at = now
+    # The duplicate is closed (its history says where it went); the other one carries on.
+    transition(
+        source, TicketStatus.CLOSED, actor=actor, kind="merged", note=f"Merged into {target.number}"
+    )
     source.merged_into_id = target.id
-    source.updated_at = target.updated_at = now
+    target.updated_at = source.updated_at
     if target.last_buyer_message_at is None or (
         source.last_buyer_message_at and source.last_buyer_message_at > target.last_buyer_message_at
     ):
         target.last_buyer_message_at = source.last_buyer_message_at
-    _event(source, "merged", actor, note=f"Merged into {target.number}")
     _event(target, "merged", actor, note=f"{source.number} merged into this ticket")
     _staff_action(
         actor,
         "ticket.merge",
         source,
         {"status": before},
-        {"status": "closed", "merged_into": target.number},
+        {"status": source.status, "merged_into": target.number},
     )
     db.session.flush()
     return target

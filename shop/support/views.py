@@ -25,6 +25,7 @@ from shop.support import returns, services
 from shop.support.forms import ReplyForm, ticket_form
 from shop.support.models import Ticket
 from shop.support.services import KIND_LABELS, STATUS_LABELS
+from shop.support.states import TicketStatus
 from shop.web import page_arg
 
 bp = Blueprint("support", __name__)
@@ -157,7 +158,7 @@ def _new_ticket_url(ticket, token: str | None) -> str | None:
 
 def _thread(ticket, *, token: str | None, form=None, status: int = 200):
     merged_into = new_ticket_url = None
-    if ticket.status == "closed":
+    if ticket.status == TicketStatus.CLOSED:
         new_ticket_url = _new_ticket_url(ticket, token)
     if ticket.merged_into_id is not None:
         merged_into = db.session.get(Ticket, ticket.merged_into_id)

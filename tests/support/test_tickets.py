@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from shop.audit.models import AuditEntry
 from shop.auth.roles import Role
-from shop.errors import DomainError
+from shop.errors import DomainError, InvalidTransition
 from shop.notifications.models import OutboxMessage
 from shop.notifications.services import deliver_pending
 from shop.support import services
@@ -198,8 +198,7 @@ def test_buyers_never_write_internal_notes(db, buyer_with_delivered_order):
 
 
 @pytest.mark.parametrize(
-    "status",
-    ["new", "open", "waiting_on_buyer", "waiting_on_supplier", "on_hold", "solved", "closed"],
+    "status", ["open", "waiting_on_buyer", "waiting_on_supplier", "on_hold", "solved", "closed"]
 )
 def test_every_status_can_be_set_with_an_event_and_an_audit_entry(
     db, buyer_with_delivered_order, support_staff, status
@@ -215,6 +214,19 @@ def test_every_status_can_be_set_with_an_event_and_an_audit_entry(
     assert entries[-1].target_id == ticket.number if status != "open" else True
     with pytest.raises(DomainError):
         services.set_status(ticket.id, "lost", support_staff["support"])
+
+
+def test_new_is_where_a_ticket_starts_never_where_it_goes_back(
+    db, buyer_with_delivered_order, support_staff
+):
+    """The lifecycle table (support/states.py): once taken up, a ticket is never "new" again."""
+    ticket = open_for(buyer_with_delivered_order)
+    services.set_status(ticket.id, "open", support_staff["support"])
+    db.session.commit()
+    with pytest.raises(InvalidTransition, match="A ticket that is open cannot become new"):
+        services.set_status(ticket.id, "new", support_staff["support"])
+    db.session.rollback()
+    assert db.session.get(Ticket, ticket.id).status == "open"
 
 
 def test_priority_recomputes_the_due_dates(db, buyer_with_delivered_order, support_staff):
