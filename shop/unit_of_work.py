@@ -33,7 +33,8 @@ class Shop(Flask):
         # An exception raised here or before never reaches the commit; Flask-SQLAlchemy's
         # teardown (session.remove) then rolls it back.
         response = super().dispatch_request()
-        db.session.commit()
+        if db.session.registry.has():  # a page served whole from the cache opened no session
+            db.session.commit()
         return response
 
 
