@@ -38,7 +38,7 @@ from shop.staff.support_forms import (
 from shop.staff.views import bp
 from shop.support import services, sla
 from shop.support.models import PRIORITIES, TICKET_KINDS, TICKET_STATUSES, Ticket, TicketEvent
-from shop.unit_of_work import Refusal, flash_form_errors, refusals
+from shop.unit_of_work import Refusal, flash_form_errors, refusals, writes
 from shop.web import page_arg
 
 PER_PAGE = 25
@@ -217,6 +217,9 @@ def _merge_candidates(ticket: Ticket) -> list[Ticket]:
 
 
 @bp.route("/support/<number>")
+# A return request's ReturnRequest row is made on first use, and its panel on this page is
+# one (shop.support.returns.panel → ensure_return): the first look at such a ticket writes.
+@writes
 @permission_required(Permission.VIEW_TICKETS)
 def support_ticket(number: str):
     ticket = ticket_or_404(number)
