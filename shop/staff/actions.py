@@ -1,31 +1,24 @@
-"""Running one staff action that may move money: commit and say what happened, or roll back and
-say why not. A failure at Stripe is still written down (timeline and audit) after the rollback."""
+"""Running one staff action that may move money: say what happened, or undo it and say why not.
+A failure at Stripe is still written down (timeline and audit) after the undo, and committed with
+the request (shop.unit_of_work)."""
 
 from flask import flash
 from flask_login import current_user
 
-from shop.errors import DomainError, NotFound
-from shop.extensions import db
 from shop.orders import operations
+from shop.unit_of_work import refusals
 
 
 def run_action(action, success=lambda outcome: outcome.message) -> bool:
-    """Run `action()`; True when it was committed. NotFound propagates (a 404 page)."""
-    try:
+    """Run `action()`; True when it went through. A refusal is undone and flashed; NotFound
+    propagates (a 404 page)."""
+    with refusals() as refused:
         outcome = action()
-    except NotFound:
-        db.session.rollback()
-        raise
-    except operations.StripeFailure as exc:
-        db.session.rollback()
-        operations.record_failure(exc, current_user)
-        db.session.commit()
-        flash(exc.message, "error")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(success(outcome), "success")
-        return True
-    return False
+    if isinstance(refused.error, operations.StripeFailure):
+        # The order and the payment stay as they were, but staff and the audit trail must see
+        # that Stripe failed (and an approved refund stays, as failed, to be sent again).
+        operations.record_failure(refused.error, current_user)
+    if refused:
+        return False
+    flash(success(outcome), "success")
+    return True

@@ -17,12 +17,13 @@ from shop.consultations.forms import OutcomeForm
 from shop.consultations.models import Booking
 from shop.consultations.states import BookingStatus, takes_outcome
 from shop.db import utcnow
-from shop.errors import DomainError, NotFound
+from shop.errors import NotFound
 from shop.extensions import db
 from shop.orders.models import Order
 from shop.orders.states import STAFF_LABELS as ORDER_LABELS
 from shop.research.services import trail, trail_for_visitor
 from shop.staff.views import bp
+from shop.unit_of_work import refusals
 from shop.web import page_arg, parse_id
 
 
@@ -81,14 +82,10 @@ def consultation(booking_id: int):
     booking = _booking(booking_id)
     form = OutcomeForm(obj=booking)
     if form.validate_on_submit():
-        try:
+        with refusals() as refused:
             # Audited by the service, with the history event.
             services.record_outcome(booking.id, current_user, form.outcome.data, form.notes.data)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
+        if not refused:
             flash("Notes and outcome saved.", "success")
             return redirect(url_for("staff.consultation", booking_id=booking.id), 303)
     return render_template("staff/consultation.html", **_context(booking), form=form)
@@ -145,13 +142,9 @@ def _context(booking: Booking) -> dict:
 def reassign(booking_id: int):
     booking = _booking(booking_id)
     rep_id = parse_id(request.form.get("rep_id"))
-    try:
+    with refusals() as refused:
         # Audited by the service, with the history event.
         services.reassign(booking.id, rep_id or 0, current_user, request.form.get("reason", ""))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
+    if not refused:
         flash("Consultation reassigned; both reps and the buyer are told.", "success")
     return redirect(url_for("staff.consultation", booking_id=booking.id), 303)

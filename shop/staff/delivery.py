@@ -26,13 +26,14 @@ from shop.delivery import services
 from shop.delivery.forms import CancelForm, DeliveredForm, LinkForm, WindowForm
 from shop.delivery.models import DeliveryAppointment
 from shop.delivery.states import DeliveryStatus, allowed_moves
-from shop.errors import DomainError, NotFound
+from shop.errors import NotFound
 from shop.extensions import db
 from shop.orders.models import Order, OrderLine
 from shop.orders.states import OrderStatus, actor_kind_of
 from shop.staff.views import bp
 from shop.support.models import WarrantyRegistration
 from shop.timefmt import zone_name
+from shop.unit_of_work import flash_form_errors, refusals
 
 # --- the panel on the order page ------------------------------------------------------------
 
@@ -156,27 +157,6 @@ def _back(number: str, reference: str | None = None):
     return redirect(url_for("staff.order_detail", number=number), 303)
 
 
-def _refused(form) -> None:
-    if "csrf_token" in form.errors:
-        flash("Your form expired. Please try again.", "error")
-        return
-    for errors in form.errors.values():
-        for message in errors:
-            flash(message, "error")
-
-
-def _run(action, success: str) -> None:
-    """Run a service call as one transaction: commit and say so, or roll back and say why."""
-    try:
-        action()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(success, "success")
-
-
 def _me() -> User:
     return current_user._get_current_object()
 
@@ -187,10 +167,10 @@ def delivery_book(number: str):
     order = _order(number)
     form = WindowForm()
     if not form.validate_on_submit():
-        _refused(form)
+        flash_form_errors(form)
         return _back(order.number)
 
-    def act():
+    with refusals() as refused:
         crew_id, starts_at = services.parse_window(form.window.data)
         services.book(
             order.id,
@@ -200,8 +180,8 @@ def delivery_book(number: str):
             actor_kind=actor_kind_of(current_user),
             instructions=form.instructions.data or "",
         )
-
-    _run(act, "Delivery window booked; the buyer has been sent the confirmation.")
+    if not refused:
+        flash("Delivery window booked; the buyer has been sent the confirmation.", "success")
     return _back(order.number)
 
 
@@ -212,10 +192,10 @@ def delivery_reschedule(reference: str):
     number = db.session.get(Order, appointment.order_id).number
     form = WindowForm()
     if not form.validate_on_submit():
-        _refused(form)
+        flash_form_errors(form)
         return _back(number)
 
-    def act():
+    with refusals() as refused:
         crew_id, starts_at = services.parse_window(form.window.data)
         services.reschedule(
             appointment.id,
@@ -225,8 +205,8 @@ def delivery_reschedule(reference: str):
             actor_kind=actor_kind_of(current_user),
             reason=form.instructions.data or "",
         )
-
-    _run(act, "Delivery moved; the buyer has been sent the new window.")
+    if not refused:
+        flash("Delivery moved; the buyer has been sent the new window.", "success")
     return _back(number)
 
 
@@ -237,17 +217,17 @@ def delivery_cancel(reference: str):
     number = db.session.get(Order, appointment.order_id).number
     form = CancelForm()
     if not form.validate_on_submit():
-        _refused(form)
+        flash_form_errors(form)
         return _back(number)
-    _run(
-        lambda: services.cancel(
+    with refusals() as refused:
+        services.cancel(
             appointment.id,
             actor=_me(),
             actor_kind=actor_kind_of(current_user),
             reason=form.reason.data or "",
-        ),
-        "Delivery window cancelled; the order waits for a new one.",
-    )
+        )
+    if not refused:
+        flash("Delivery window cancelled; the order waits for a new one.", "success")
     return _back(number)
 
 
@@ -258,13 +238,14 @@ def delivery_delivered(reference: str):
     number = db.session.get(Order, appointment.order_id).number
     form = DeliveredForm()
     if not form.validate_on_submit():
-        _refused(form)
+        flash_form_errors(form)
         return _back(number, appointment.reference)
-    _run(
-        lambda: services.mark_delivered(appointment.id, _me(), form.note.data),
-        f"Order {number} is marked delivered; the buyer has been told.",
-    )
-    return _back(number, appointment.reference)
+    reference = appointment.reference
+    with refusals() as refused:
+        services.mark_delivered(appointment.id, _me(), form.note.data)
+    if not refused:
+        flash(f"Order {number} is marked delivered; the buyer has been told.", "success")
+    return _back(number, reference)
 
 
 @bp.route("/orders/<number>/delivery/link", methods=["POST"])
@@ -273,13 +254,14 @@ def delivery_link(number: str):
     order = _order(number)
     form = LinkForm()
     if not form.validate_on_submit():
-        _refused(form)
+        flash_form_errors(form)
         return _back(order.number)
-    _run(
-        lambda: services.send_pick_link(order.id, _me()),
-        f"{order.email} has been sent a link to pick a delivery window.",
-    )
-    return _back(order.number)
+    number, email = order.number, order.email
+    with refusals() as refused:
+        services.send_pick_link(order.id, _me())
+    if not refused:
+        flash(f"{email} has been sent a link to pick a delivery window.", "success")
+    return _back(number)
 
 
 # --- the crew's list ------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from flask_login import current_user
 from shop.auth.roles import Permission
 from shop.auth.session import permission_required
 from shop.db import utcnow
-from shop.errors import DomainError, NotFound
+from shop.errors import NotFound
 from shop.extensions import db
 from shop.money import Money
 from shop.orders import holds as order_holds
@@ -25,6 +25,7 @@ from shop.staff import evidence
 from shop.staff.dashboard import hold_rows, order_id_of
 from shop.staff.money_forms import NewPaymentForm, RejectForm, TransferForm
 from shop.staff.views import bp
+from shop.unit_of_work import flash_form_errors, refusals
 
 
 def new_request_key() -> str:
@@ -93,13 +94,10 @@ def order_new_payment(number: str):
             abort(400)
         flash("Choose how the buyer should pay.", "error")
         return _to_order(order)
-    try:
+    with refusals() as refused:
         payment = order_holds.request_new_payment(order.id, current_user, form.method.data)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    if refused:
         return _to_order(order)
-    db.session.commit()
     how = "card" if payment.method == "card" else "bank transfer"
     flash(
         f"{order.email} was asked to pay {Money(payment.amount_cents, payment.currency)} by {how}.",
@@ -115,7 +113,7 @@ def _to_order(order: Order):
 # --- bank transfers ---------------------------------------------------------------------------
 
 
-def _transfer_page(form: TransferForm, status: int = 200, error: str | None = None):
+def _transfer_page(form: TransferForm, status: int = 200):
     pending = transfers.pending()
     recent = transfers.recent()
     payments = {
@@ -138,7 +136,6 @@ def _transfer_page(form: TransferForm, status: int = 200, error: str | None = No
         render_template(
             "staff/transfers.html",
             form=form,
-            error=error,
             pending=pending,
             recent=recent,
             payments=payments,
@@ -161,12 +158,14 @@ def transfers_page():
     form = TransferForm()
     from_order = form.back.data == "order"
     if not form.validate_on_submit():
+        if from_order:
+            flash_form_errors(form)
+            return _refused_on_order(form)
         if "csrf_token" in form.errors:
             abort(400)
-        if from_order:
-            return _refused_on_order(form, [m for ms in form.errors.values() for m in ms])
         return _transfer_page(form, 400)
-    try:
+    # From an order page the refusal is flashed there; on this page it stands on the form.
+    with refusals(None if from_order else form) as refused:
         receipt = transfers.record_receipt(
             reference_text=form.reference.data,
             amount_cents=form.cents,
@@ -175,15 +174,8 @@ def transfers_page():
             actor=current_user,
             request_key=form.request_key.data,
         )
-    except DomainError as exc:
-        db.session.rollback()
-        if from_order:
-            return _refused_on_order(form, [exc.message])
-        if exc.field and hasattr(form, exc.field):
-            getattr(form, exc.field).errors = [*getattr(form, exc.field).errors, exc.message]
-            return _transfer_page(form, 400)
-        return _transfer_page(form, 400, error=exc.message)
-    db.session.commit()
+    if refused:
+        return _refused_on_order(form) if from_order else _transfer_page(form, 400)
     payment = db.session.get(Payment, receipt.payment_id)
     order = db.session.get(Order, order_id_of(payment.reference) or 0)
     where = f" for order {order.number}" if order else ""
@@ -203,12 +195,10 @@ def transfers_page():
     return redirect(url_for("staff.transfers_page"), 303)
 
 
-def _refused_on_order(form: TransferForm, messages: list[str]):
-    """A refused form sent from an order page: back to that order, with why."""
+def _refused_on_order(form: TransferForm):
+    """A refused form sent from an order page: back to that order (why is flashed)."""
     payment = transfers.find_by_reference(form.reference.data or "")
     order = payment and db.session.get(Order, order_id_of(payment.reference) or 0)
-    for message in messages:
-        flash(message, "error")
     if order is None:
         return redirect(url_for("staff.transfers_page"), 303)
     return _to_order(order)
@@ -235,13 +225,10 @@ def _receipt_or_404(receipt_id: int) -> TransferReceipt:
 @permission_required(Permission.APPROVE_TRANSFER)
 def transfer_approve(receipt_id: int):
     receipt = _receipt_or_404(receipt_id)
-    try:
+    with refusals() as refused:
         transfers.approve(receipt.id, current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    if refused:
         return _decided(receipt)
-    db.session.commit()
     flash(
         f"Transfer of {Money(receipt.amount_cents, receipt.currency)} approved and applied.",
         "success",
@@ -259,12 +246,9 @@ def transfer_reject(receipt_id: int):
             abort(400)
         flash("Say why the transfer is rejected.", "error")
         return _decided(receipt)
-    try:
+    with refusals() as refused:
         transfers.reject(receipt.id, current_user, form.reason.data)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    if refused:
         return _decided(receipt)
-    db.session.commit()
     flash("Transfer rejected; nothing was applied.", "success")
     return _decided(receipt)

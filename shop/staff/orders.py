@@ -28,9 +28,11 @@ from shop.quotes import closing
 from shop.quotes.models import Quote
 from shop.quotes.services import LABELS as QUOTE_LABELS
 from shop.staff import evidence
+from shop.staff.actions import run_action
 from shop.staff.order_forms import MoveForm, NoteForm
 from shop.staff.views import bp
 from shop.timefmt import viewer_zone
+from shop.unit_of_work import flash_form_errors, refusals
 from shop.web import page_arg
 
 
@@ -52,13 +54,9 @@ def request_balance(number: str):
     if order is None:
         raise NotFound("No such order.")
     method = "bank_transfer" if request.form.get("method") == "bank_transfer" else "card"
-    try:
+    with refusals() as refused:
         payment = closing.request_balance(order.id, current_user, method)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
+    if not refused:
         amount = Money(payment.amount_cents, payment.currency)
         flash(f"Balance request for {amount} sent to {order.email}.", "success")
     return redirect(url_for("staff.home"), 303)
@@ -197,15 +195,6 @@ def _back(order: Order):
     return redirect(url_for("staff.order_detail", number=order.number), 303)
 
 
-def _form_refused(form, order: Order):
-    if "csrf_token" in form.errors:
-        abort(400)
-    for messages in form.errors.values():
-        for message in messages:
-            flash(message, "error")
-    return _back(order)
-
-
 def _may_ever(target: OrderStatus, actor_kind: str) -> bool:
     """Whether the table lets this actor make a move to `target` from any status."""
     return any(actor_kind in who for (_, to), who in states.MOVES.items() if to == target)
@@ -218,7 +207,8 @@ def order_move(number: str):
     order = _order_or_404(number)
     form = MoveForm()
     if not form.validate_on_submit():
-        return _form_refused(form, order)
+        flash_form_errors(form)
+        return _back(order)
     try:
         target = OrderStatus(form.to.data)
     except ValueError:
@@ -233,14 +223,10 @@ def order_move(number: str):
     note = form.note.data or ""
     if target == OrderStatus.CANCELLED:
         return _cancel(order, kind, note)
-    try:
+    with refusals() as refused:
         message = _move(order, target, kind, note)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return _back(order)
-    db.session.commit()
-    flash(message, "success")
+    if not refused:
+        flash(message, "success")
     return _back(order)
 
 
@@ -277,25 +263,17 @@ def _cancel(order: Order, kind: str, reason: str):
     if not reason:
         flash("Say why the order is cancelled: the buyer is told the reason.", "error")
         return _back(order)
-    try:
+
+    def cancel():
         outcome = operations.cancel_order(order.id, current_user, reason)
         booked = _booked_appointment(order)
         if booked is not None:  # the crew must not drive out to a cancelled order
             delivery_services.cancel(
                 booked.id, actor=current_user, reason=f"Order cancelled: {reason}"
             )
-    except operations.StripeFailure as failure:
-        db.session.rollback()
-        operations.record_failure(failure, current_user)
-        db.session.commit()
-        flash(failure.message, "error")
-        return _back(order)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return _back(order)
-    db.session.commit()
-    flash(outcome.message, "success")
+        return outcome
+
+    run_action(cancel)  # a failure at Stripe is undone, then written down
     return _back(order)
 
 
@@ -306,7 +284,8 @@ def order_note(number: str):
     order = _order_or_404(number)
     form = NoteForm()
     if not form.validate_on_submit():
-        return _form_refused(form, order)
+        flash_form_errors(form)
+        return _back(order)
     states.record(
         order,
         "note",
@@ -315,6 +294,5 @@ def order_note(number: str):
         actor_kind=states.actor_kind_of(current_user),
         visible_to_buyer=False,
     )
-    db.session.commit()
     flash("Note added.", "success")
     return _back(order)

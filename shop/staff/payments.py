@@ -2,14 +2,14 @@
 
 Each route checks its own permission (403 otherwise), finds the order and a payment of that
 order (404 otherwise), calls one service and redirects 303 to the order page with a message.
-When Stripe fails, the action is rolled back (the order and payment stay as they were) and the
-failure is then written to the timeline and the audit trail on its own.
+When Stripe fails, the action is undone (the order and payment stay as they were) and the
+failure is then written to the timeline and the audit trail (shop.staff.actions.run_action).
 """
 
 import secrets
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, url_for
+from flask import abort, redirect, url_for
 from flask_login import current_user
 
 from shop.auth.roles import Permission
@@ -23,6 +23,7 @@ from shop.payments.models import Payment, Refund
 from shop.staff.actions import run_action
 from shop.staff.payment_forms import ApproveForm, CaptureForm, RefundForm, RejectForm, VoidForm
 from shop.staff.views import bp
+from shop.unit_of_work import flash_form_errors
 
 
 @bp.context_processor
@@ -69,21 +70,6 @@ def _back(number: str):
     return redirect(url_for("staff.order_detail", number=number), 303)
 
 
-def _refused(form, number: str):
-    if "csrf_token" in form.errors:
-        abort(400)
-    for messages in form.errors.values():
-        for message in messages:
-            flash(message, "error")
-    return _back(number)
-
-
-def _run(number: str, action):
-    """Run one service call through the shared action runner, then back to the order."""
-    run_action(action)
-    return _back(number)
-
-
 @bp.route("/orders/<number>/payments/<id:payment_id>/capture", methods=["POST"])
 @permission_required(Permission.CAPTURE_PAYMENT)
 def payment_capture(number: str, payment_id: int):
@@ -91,12 +77,11 @@ def payment_capture(number: str, payment_id: int):
     payment = _payment(order, payment_id)
     form = CaptureForm()
     if not form.validate_on_submit():
-        return _refused(form, order.number)
+        flash_form_errors(form)
+        return _back(order.number)
     amount = form.amount.cents
-    return _run(
-        order.number,
-        lambda: operations.capture_payment(order.id, payment.id, amount, current_user),
-    )
+    run_action(lambda: operations.capture_payment(order.id, payment.id, amount, current_user))
+    return _back(order.number)
 
 
 @bp.route("/orders/<number>/payments/<id:payment_id>/void", methods=["POST"])
@@ -106,12 +91,11 @@ def payment_void(number: str, payment_id: int):
     payment = _payment(order, payment_id)
     form = VoidForm()
     if not form.validate_on_submit():
-        return _refused(form, order.number)
+        flash_form_errors(form)
+        return _back(order.number)
     reason = form.reason.data
-    return _run(
-        order.number,
-        lambda: operations.void_payment(order.id, payment.id, current_user, reason),
-    )
+    run_action(lambda: operations.void_payment(order.id, payment.id, current_user, reason))
+    return _back(order.number)
 
 
 @bp.route("/orders/<number>/payments/<id:payment_id>/refund", methods=["POST"])
@@ -121,12 +105,13 @@ def payment_refund(number: str, payment_id: int):
     payment = _payment(order, payment_id)
     form = RefundForm()
     if not form.validate_on_submit():
-        return _refused(form, order.number)
+        flash_form_errors(form)
+        return _back(order.number)
     amount, reason, key = form.amount.cents, form.reason.data, form.request_key.data
-    return _run(
-        order.number,
-        lambda: operations.request_refund(order.id, payment.id, amount, reason, current_user, key),
+    run_action(
+        lambda: operations.request_refund(order.id, payment.id, amount, reason, current_user, key)
     )
+    return _back(order.number)
 
 
 @bp.route("/refunds/<id:refund_id>/approve", methods=["POST"])
@@ -135,8 +120,10 @@ def refund_approve(refund_id: int):
     order, refund = _refund(refund_id)
     form = ApproveForm()
     if not form.validate_on_submit():
-        return _refused(form, order.number)
-    return _run(order.number, lambda: operations.approve_refund(refund.id, current_user))
+        flash_form_errors(form)
+        return _back(order.number)
+    run_action(lambda: operations.approve_refund(refund.id, current_user))
+    return _back(order.number)
 
 
 @bp.route("/refunds/<id:refund_id>/reject", methods=["POST"])
@@ -145,9 +132,11 @@ def refund_reject(refund_id: int):
     order, refund = _refund(refund_id)
     form = RejectForm()
     if not form.validate_on_submit():
-        return _refused(form, order.number)
+        flash_form_errors(form)
+        return _back(order.number)
     reason = form.reason.data
-    return _run(order.number, lambda: operations.reject_refund(refund.id, current_user, reason))
+    run_action(lambda: operations.reject_refund(refund.id, current_user, reason))
+    return _back(order.number)
 
 
 @bp.route("/refunds/<id:refund_id>/retry", methods=["POST"])
@@ -159,5 +148,7 @@ def refund_retry(refund_id: int):
         abort(403)
     form = ApproveForm()
     if not form.validate_on_submit():
-        return _refused(form, order.number)
-    return _run(order.number, lambda: operations.retry_refund(refund.id, current_user))
+        flash_form_errors(form)
+        return _back(order.number)
+    run_action(lambda: operations.retry_refund(refund.id, current_user))
+    return _back(order.number)

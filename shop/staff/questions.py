@@ -9,10 +9,9 @@ from flask_login import current_user
 
 from shop.auth.roles import Permission
 from shop.auth.session import permission_required
-from shop.errors import DomainError, NotFound
-from shop.extensions import db
 from shop.staff.views import bp
 from shop.support import questions
+from shop.unit_of_work import refusals
 
 ACTIONS = {"hide": "hidden", "publish": "published"}
 
@@ -33,16 +32,10 @@ def _moderate(setter, item_id: int, what: str):
     if status is None:
         flash("Choose to hide or to publish.", "error")
         return redirect(url_for("staff.questions_page"), 303)
-    try:
+    with refusals() as refused:
         setter(item_id, status, current_user, reason=(request.form.get("reason") or "")[:500])
-    except NotFound:
-        raise
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("staff.questions_page"), 303)
-    db.session.commit()
-    flash(f"The {what} is {'hidden' if status == 'hidden' else 'published'}.", "success")
+    if not refused:
+        flash(f"The {what} is {'hidden' if status == 'hidden' else 'published'}.", "success")
     return redirect(url_for("staff.questions_page"), 303)
 
 

@@ -34,6 +34,7 @@ from shop.quotes.staff_forms import (
 from shop.quotes.states import OFFERED, OPEN, QuoteStatus, allowed_moves
 from shop.staff.views import bp
 from shop.timefmt import viewer_zone
+from shop.unit_of_work import Refusal, refusals
 from shop.web import page_arg, parse_id
 
 
@@ -42,19 +43,19 @@ def _is_manager() -> bool:
     return can(current_user.role, Permission.MANAGE_STAFF)
 
 
-def _done(message: str, quote_id: int, category: str = "success"):
-    db.session.commit()
-    flash(message, category)
+def _done(message: str, quote_id: int):
+    """Say what was done; back to the quote, or to the managers' queue it was decided from."""
+    flash(message, "success")
     if request.form.get("next") == "queue" and _is_manager():
         return redirect(url_for("staff.quote_approvals"), 303)
     return redirect(url_for("staff.quote", quote_id=quote_id), 303)
 
 
-def _refused(exc: DomainError, quote_id: int | None = None):
-    db.session.rollback()
-    flash(exc.message, "error")
-    target = url_for("staff.quote", quote_id=quote_id) if quote_id else url_for("staff.quotes")
-    return redirect(target, 303)
+def _after(refused: Refusal, message: str, quote_id: int):
+    """Back to the quote after a refusal (already flashed), or `_done` with `message`."""
+    if refused:
+        return redirect(url_for("staff.quote", quote_id=quote_id), 303)
+    return _done(message, quote_id)
 
 
 # --- lists ---------------------------------------------------------------------------------
@@ -160,7 +161,7 @@ def quote_new():
             booking = db.session.get(Booking, booking_id)
             if booking is None or booking.rep_id != current_user.id:
                 abort(404)
-        try:
+        with refusals() as refused:
             quote = services.create_quote(
                 current_user,
                 buyer_id=buyer_id,
@@ -168,20 +169,15 @@ def quote_new():
                 from_cart=request.form.get("from_cart") == "1",
                 rep_id=None if _is_manager() and booking_id else current_user.id,
             )
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+        if refused:
             if buyer_id:
                 return redirect(url_for("staff.buyer", user_id=buyer_id), 303)
             return redirect(url_for("staff.consultation", booking_id=booking_id), 303)
         return _done(f"Quote {quote.number} started.", quote.id)
     if form.validate_on_submit():
-        try:
+        with refusals() as refused:
             quote = services.create_quote(current_user, name=form.name.data, email=form.email.data)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
+        if not refused:
             return _done(f"Quote {quote.number} started.", quote.id)
     return render_template("staff/quote_new.html", form=form)
 
@@ -254,15 +250,13 @@ def quote(quote_id: int):
         if form.validate_on_submit():
             try:
                 terms = form.to_terms(zone)
-                services.save_version(full.id, current_user, terms)
             except ValueError as exc:  # an amount that is not one (already shown by the form)
-                db.session.rollback()
                 flash(str(exc), "error")
-            except DomainError as exc:
-                db.session.rollback()
-                flash(exc.message, "error")
             else:
-                return _done("Quote saved.", full.id)
+                with refusals() as refused:
+                    services.save_version(full.id, current_user, terms)
+                if not refused:
+                    return _done("Quote saved.", full.id)
         else:
             flash("Please correct the fields marked below.", "error")
         full = services.get_quote(quote_id, current_user)
@@ -334,7 +328,7 @@ def quote_add_line(quote_id: int):
     if not form.validate_on_submit():
         flash("Choose an item and a quantity.", "error")
         return redirect(url_for("staff.quote", quote_id=full.id), 303)
-    try:
+    with refusals() as refused:
         services.add_line(
             full.id,
             current_user,
@@ -344,9 +338,7 @@ def quote_add_line(quote_id: int):
                 quantity=form.quantity.data,
             ),
         )
-    except DomainError as exc:
-        return _refused(exc, full.id)
-    return _done("Line added.", full.id)
+    return _after(refused, "Line added.", full.id)
 
 
 def _action(quote_id: int, run, message: str):
@@ -354,11 +346,9 @@ def _action(quote_id: int, run, message: str):
     form = DecisionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with refusals() as refused:
         run(full.id, form)
-    except DomainError as exc:
-        return _refused(exc, full.id)
-    return _done(message, full.id)
+    return _after(refused, message, full.id)
 
 
 @bp.route("/quotes/<id:quote_id>/submit", methods=["POST"])
@@ -431,8 +421,6 @@ def quote_message(quote_id: int):
     form = MessageForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with refusals() as refused:
         services.message_buyer(full.id, current_user, form.body.data or "")
-    except DomainError as exc:
-        return _refused(exc, full.id)
-    return _done("Message sent to the buyer.", full.id)
+    return _after(refused, "Message sent to the buyer.", full.id)

@@ -5,7 +5,7 @@ and warranty.py.
 
 import secrets
 
-from flask import abort, flash, redirect, url_for
+from flask import redirect, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.routing import BuildError
@@ -24,6 +24,7 @@ from shop.staff.actions import run_action
 from shop.staff.views import bp
 from shop.support import returns, warranty
 from shop.support.models import CreditGrant, ReturnRequest, Ticket
+from shop.unit_of_work import flash_form_errors
 
 
 def _strip(value):
@@ -130,34 +131,21 @@ def _back(number: str, anchor: str = "return"):
         return redirect(url_for("staff.home"), 303)
 
 
-def _refused(form, number: str, anchor: str = "return"):
-    if "csrf_token" in form.errors:
-        abort(400)
-    for messages in form.errors.values():
-        for message in messages:
-            flash(message, "error")
-    return _back(number, anchor)
-
-
-def _run(number: str, action, success, anchor: str = "return"):
-    run_action(action, success)
-    return _back(number, anchor)
-
-
 @bp.route("/support/<number>/return/approve", methods=["POST"])
 @permission_required(Permission.HANDLE_RETURNS)
 def return_approve(number: str):
     ticket = returns.ticket_by_number(number)
     form = ApproveReturnForm()
     if not form.validate_on_submit():
-        return _refused(form, ticket.number)
-    return _run(
-        ticket.number,
+        flash_form_errors(form)
+        return _back(ticket.number)
+    run_action(
         lambda: returns.approve(
             ticket.id, current_user, form.instructions.data, form.override_reason.data
         ),
         lambda ret: "Return approved; the buyer was emailed the instructions.",
     )
+    return _back(ticket.number)
 
 
 @bp.route("/support/<number>/return/decline", methods=["POST"])
@@ -166,12 +154,13 @@ def return_decline(number: str):
     ticket = returns.ticket_by_number(number)
     form = DeclineReturnForm()
     if not form.validate_on_submit():
-        return _refused(form, ticket.number)
-    return _run(
-        ticket.number,
+        flash_form_errors(form)
+        return _back(ticket.number)
+    run_action(
         lambda: returns.decline(ticket.id, current_user, form.reason.data),
         lambda ret: "Return declined; the buyer was told why.",
     )
+    return _back(ticket.number)
 
 
 @bp.route("/support/<number>/return/received", methods=["POST"])
@@ -180,12 +169,13 @@ def return_received(number: str):
     ticket = returns.ticket_by_number(number)
     form = ReceivedForm()
     if not form.validate_on_submit():
-        return _refused(form, ticket.number)
-    return _run(
-        ticket.number,
+        flash_form_errors(form)
+        return _back(ticket.number)
+    run_action(
         lambda: returns.mark_received(ticket.id, current_user),
         lambda ret: "Return marked received.",
     )
+    return _back(ticket.number)
 
 
 @bp.route("/support/<number>/return/settle", methods=["POST"])
@@ -194,9 +184,9 @@ def return_settle(number: str):
     ticket = returns.ticket_by_number(number)
     form = SettleForm()
     if not form.validate_on_submit():
-        return _refused(form, ticket.number)
-    return _run(
-        ticket.number,
+        flash_form_errors(form)
+        return _back(ticket.number)
+    run_action(
         lambda: returns.settle(
             ticket.id,
             form.outcome.data,
@@ -209,6 +199,7 @@ def return_settle(number: str):
         ),
         lambda done: done.message,
     )
+    return _back(ticket.number)
 
 
 def _grant_ticket(grant_id: int):
@@ -227,12 +218,13 @@ def credit_approve(grant_id: int):
     grant, ticket = _grant_ticket(grant_id)
     form = ApproveCreditForm()
     if not form.validate_on_submit():
-        return _refused(form, ticket.number)
-    return _run(
-        ticket.number,
+        flash_form_errors(form)
+        return _back(ticket.number)
+    run_action(
         lambda: returns.approve_credit(grant.id, current_user),
         lambda g: f"Store credit of {Money(g.amount_cents, g.currency)} approved and given.",
     )
+    return _back(ticket.number)
 
 
 @bp.route("/credits/<id:grant_id>/reject", methods=["POST"])
@@ -241,12 +233,13 @@ def credit_reject(grant_id: int):
     grant, ticket = _grant_ticket(grant_id)
     form = RejectCreditForm()
     if not form.validate_on_submit():
-        return _refused(form, ticket.number)
-    return _run(
-        ticket.number,
+        flash_form_errors(form)
+        return _back(ticket.number)
+    run_action(
         lambda: returns.reject_credit(grant.id, current_user, form.reason.data),
         lambda g: "Store credit rejected; the return can be settled again.",
     )
+    return _back(ticket.number)
 
 
 @bp.route("/support/<number>/warranty/<id:registration_id>/serial", methods=["POST"])
@@ -255,12 +248,12 @@ def warranty_serial(number: str, registration_id: int):
     ticket = returns.ticket_by_number(number)
     form = SerialForm()
     if not form.validate_on_submit():
-        return _refused(form, ticket.number, "warranty")
-    return _run(
-        ticket.number,
+        flash_form_errors(form)
+        return _back(ticket.number, "warranty")
+    run_action(
         lambda: warranty.set_serial(
             ticket.id, registration_id, form.serial_number.data, current_user
         ),
         lambda reg: f"Serial number of unit {reg.unit} saved.",
-        "warranty",
     )
+    return _back(ticket.number, "warranty")

@@ -28,6 +28,7 @@ from shop.db import utcnow
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
 from shop.staff.views import bp
+from shop.unit_of_work import refusals
 from shop.web import parse_id
 
 SECTIONS = ("settings", "hours", "exception", "remove_exception", "time_off", "remove_time_off")
@@ -97,15 +98,6 @@ def _forms(rep: User, schedule: RepSchedule | None, posted: str | None) -> dict:
     return forms
 
 
-def _attach(form, exc: DomainError) -> None:
-    """Show a service's refusal next to its field, or at the top when it names none."""
-    target = form._fields.get(exc.field) if exc.field else None
-    if target is not None:
-        target.errors = [*target.errors, exc.message]
-    else:
-        flash(exc.message, "error")
-
-
 def _apply(rep: User, section: str, forms: dict):
     """Run the posted section's change. Returns the Change, or None when the form was refused."""
     actor = current_user._get_current_object()
@@ -121,7 +113,8 @@ def _apply(rep: User, section: str, forms: dict):
     form = forms[section]
     if not form.validate():
         return None
-    try:
+    # A refusal stands next to its field, or above the form when it names none.
+    with refusals(form):
         if section == "settings":
             return rules.save_settings(
                 rep,
@@ -145,12 +138,7 @@ def _apply(rep: User, section: str, forms: dict):
         return rules.add_time_off(
             rep, actor, form.off_starts.data, form.off_ends.data, now, form.off_note.data or ""
         )
-    except DomainError as exc:
-        if isinstance(exc, NotFound):
-            raise
-        db.session.rollback()
-        _attach(form, exc)
-        return None
+    return None
 
 
 @bp.route("/schedule", methods=["GET", "POST"])
@@ -170,7 +158,6 @@ def schedule():
     if section is not None:
         change = _apply(rep, section, forms)  # audited by the service
         if change is not None:
-            db.session.commit()
             flash(change.summary, "success")
             anchor = section.removeprefix("remove_").replace("_", "-")
             target = url_for("staff.schedule", rep=rep.id if is_manager else None)

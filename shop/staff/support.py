@@ -24,7 +24,7 @@ from shop.auth.models import User
 from shop.auth.roles import Permission, Role, can, roles_with
 from shop.auth.session import permission_required
 from shop.db import UTCDateTime, utcnow
-from shop.errors import DomainError, NotFound
+from shop.errors import NotFound
 from shop.extensions import db
 from shop.orders.models import Order
 from shop.staff.support_forms import (
@@ -39,6 +39,7 @@ from shop.staff.views import bp
 from shop.support import services, sla
 from shop.support.models import PRIORITIES, TICKET_KINDS, TICKET_STATUSES, Ticket, TicketEvent
 from shop.support.states import ACTIVE, TicketStatus, allowed_moves
+from shop.unit_of_work import Refusal, flash_form_errors, refusals, writes
 from shop.web import page_arg
 
 PER_PAGE = 25
@@ -215,6 +216,9 @@ def _merge_candidates(ticket: Ticket) -> list[Ticket]:
 
 
 @bp.route("/support/<number>")
+# A return request's ReturnRequest row is made on first use, and its panel on this page is
+# one (shop.support.returns.panel → ensure_return): the first look at such a ticket writes.
+@writes
 @permission_required(Permission.VIEW_TICKETS)
 def support_ticket(number: str):
     ticket = ticket_or_404(number)
@@ -281,47 +285,31 @@ def _acting_on(number: str) -> Ticket:
     return ticket
 
 
-def _refused(form, ticket: Ticket):
-    if "csrf_token" in form.errors:
-        abort(400)
-    for messages in form.errors.values():
-        for message in messages:
-            flash(message, "error")
+def _done(refused: Refusal, success: str, ticket: Ticket):
+    """Back to the ticket, saying what was done (a refusal was flashed by `refusals`)."""
+    if not refused:
+        flash(success, "success")
     return _back(ticket)
-
-
-def _run(ticket: Ticket, action, success: str, target: Ticket | None = None):
-    """Call a service, commit, flash; a refusal rolls back and flashes its message."""
-    try:
-        result = action()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return _back(ticket)
-    db.session.commit()
-    flash(success, "success")
-    return _back(target or (result if isinstance(result, Ticket) else ticket))
 
 
 def _message(number: str, form_class, internal: bool):
     ticket = _acting_on(number)
     form = form_class()
     if not form.validate_on_submit():
-        return _refused(form, ticket)
+        flash_form_errors(form)
+        return _back(ticket)
     files = request.files.getlist("files")
-    return _run(
-        ticket,
-        lambda: services.post_message(
+    success = "Internal note added." if internal else f"Reply sent to {ticket.email}."
+    with refusals() as refused:
+        services.post_message(
             ticket.id,
             author=current_user,
             body=form.body.data,
             internal=internal,
             author_kind="staff",
             files=files,
-        ),
-        "Internal note added." if internal else f"Reply sent to {ticket.email}.",
-        target=ticket,
-    )
+        )
+    return _done(refused, success, ticket)
 
 
 @bp.route("/support/<number>/reply", methods=["POST"])
@@ -342,13 +330,13 @@ def support_status(number: str):
     ticket = _acting_on(number)
     form = StatusForm()
     if not form.validate_on_submit():
-        return _refused(form, ticket)
+        flash_form_errors(form)
+        return _back(ticket)
     status = form.status.data
-    return _run(
-        ticket,
-        lambda: services.set_status(ticket.id, status, current_user, note=form.note.data or ""),
-        f"Ticket {ticket.number}: {services.STAFF_STATUS_LABELS[status].lower()}.",
-    )
+    success = f"Ticket {ticket.number}: {services.STAFF_STATUS_LABELS[status].lower()}."
+    with refusals() as refused:
+        services.set_status(ticket.id, status, current_user, note=form.note.data or "")
+    return _done(refused, success, ticket)
 
 
 @bp.route("/support/<number>/priority", methods=["POST"])
@@ -357,13 +345,15 @@ def support_priority(number: str):
     ticket = _acting_on(number)
     form = PriorityForm()
     if not form.validate_on_submit():
-        return _refused(form, ticket)
+        flash_form_errors(form)
+        return _back(ticket)
     priority = form.priority.data
-    return _run(
-        ticket,
-        lambda: services.set_priority(ticket.id, priority, current_user),
-        f"Priority {services.PRIORITY_LABELS[priority].lower()}; the due dates are counted again.",
+    success = (
+        f"Priority {services.PRIORITY_LABELS[priority].lower()}; the due dates are counted again."
     )
+    with refusals() as refused:
+        services.set_priority(ticket.id, priority, current_user)
+    return _done(refused, success, ticket)
 
 
 @bp.route("/support/<number>/assign", methods=["POST"])
@@ -372,7 +362,8 @@ def support_assign(number: str):
     ticket = _acting_on(number)
     form = AssignForm()
     if not form.validate_on_submit():
-        return _refused(form, ticket)
+        flash_form_errors(form)
+        return _back(ticket)
     kind, _, value = form.to.data.partition(":")
     if kind == "queue" and value in QUEUE_LABELS:
         assignee_id, queue, who = None, value, f"the {value} queue, unassigned"
@@ -390,13 +381,10 @@ def support_assign(number: str):
     else:
         flash("Choose who takes the ticket.", "error")
         return _back(ticket)
-    return _run(
-        ticket,
-        lambda: services.reassign(
-            ticket.id, actor=current_user, assignee_id=assignee_id, queue=queue
-        ),
-        f"Ticket {ticket.number} assigned to {who}.",
-    )
+    success = f"Ticket {ticket.number} assigned to {who}."
+    with refusals() as refused:
+        services.reassign(ticket.id, actor=current_user, assignee_id=assignee_id, queue=queue)
+    return _done(refused, success, ticket)
 
 
 @bp.route("/support/<number>/merge", methods=["POST"])
@@ -405,19 +393,18 @@ def support_merge(number: str):
     ticket = _acting_on(number)
     form = MergeForm()
     if not form.validate_on_submit():
-        return _refused(form, ticket)
+        flash_form_errors(form)
+        return _back(ticket)
     target = db.session.scalar(sa.select(Ticket).where(Ticket.number == form.into.data))
     if target is None:
         flash(f"There is no ticket {form.into.data}.", "error")
         return _back(ticket)
     if not may_act(current_user, target):
         abort(403)
-    return _run(
-        ticket,
-        lambda: services.merge(ticket.id, target.id, current_user),
-        f"{ticket.number} merged into {target.number}.",
-        target=target,
-    )
+    success = f"{ticket.number} merged into {target.number}."
+    with refusals() as refused:
+        services.merge(ticket.id, target.id, current_user)
+    return _done(refused, success, ticket if refused else target)
 
 
 # --- elsewhere on the desk --------------------------------------------------------------------

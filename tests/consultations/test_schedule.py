@@ -244,6 +244,24 @@ def test_the_service_refuses_overlapping_or_backwards_stretches(db, make_rep):
     assert count(db, WorkingHours) == 5
 
 
+def test_a_refusal_naming_no_field_stands_above_the_form_and_undoes_what_it_wrote(
+    db, client, login, make_rep, monkeypatch
+):
+    rep = make_rep()
+
+    def refuse_after_writing(rep, actor, week):
+        db.session.add(WorkingHours(rep_id=rep.id, weekday=5, starts_at=time(9), ends_at=time(12)))
+        db.session.flush()
+        raise DomainError("Those hours clash with a booked meeting.", field="hours")
+
+    monkeypatch.setattr(rules, "replace_weekly_hours", refuse_after_writing)
+    login(rep)
+    response = post_form(client, SCHEDULE, hours(d5_1_start="09:00", d5_1_end="12:00"))
+    assert response.status_code == 400
+    assert "Nothing was saved: Those hours clash with a booked meeting." in page(response)
+    assert count(db, WorkingHours) == 5
+
+
 # --- exceptions and time off ----------------------------------------------------------------
 
 

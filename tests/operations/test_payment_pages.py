@@ -177,6 +177,30 @@ def test_a_capture_failing_at_stripe_is_on_the_timeline(app, card_order, staff, 
     assert entry.actor_id == staff["manager"].id and entry.ip_address
 
 
+def test_a_cancel_failing_at_stripe_is_undone_but_written_down(
+    app, card_order, staff, db, stripe_peer
+):
+    """The cancel is refused as a whole (order, units, payment as they were); the failure is
+    still kept, on the timeline and in the audit trail, once the request is over."""
+    payment = payment_of(db, card_order)
+    c = signed_in(app, staff["manager"])
+    stripe_down(app)
+    r = post(
+        c, f"/staff/orders/{card_order.number}/status", {"to": "cancelled", "note": "Buyer asked"}
+    )
+    assert r.status_code == 303
+    html = page(c, card_order)
+    assert f"Order {card_order.number} was not cancelled" in html
+    assert 'data-kind="cancel_failed"' in html
+    order = fresh(db, Order, card_order.id)
+    assert order.status == "placed" and order.authorized_cents == TOTAL
+    assert fresh(db, Payment, payment.id).status == "authorized"
+    assert events(db, order, "cancelled") == []
+    [entry] = audit_rows(db, "payment.cancel_failed")
+    assert entry.actor_id == staff["manager"].id
+    assert audit_rows(db, "order.cancelled") == []
+
+
 # --- refunds through the page ---------------------------------------------------------------
 
 
