@@ -283,7 +283,6 @@ def query_counter(app):
             if not statement.lstrip().upper().startswith(("PRAGMA", "BEGIN", "SAVEPOINT")):
                 statements.append(statement)
 
-        # Every engine: `shop.db.read` has its own on PostgreSQL.
         sa.event.listen(Engine, "before_cursor_execute", before)
         try:
             yield statements
