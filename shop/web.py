@@ -5,14 +5,12 @@ import secrets
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, g, request, session
-from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
 from shop.db import reading_only
 from shop.inputs import MAX_ID, parse_id  # noqa: F401  (ids are read in shop.inputs)
 from shop.money import Money
-from shop.signing import Serializer, csrf_token
 
 VISITOR_SESSION_KEY = "visitor"
 
@@ -148,77 +146,12 @@ def content_security_policy(config) -> str:
     )
 
 
-class SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie session, with its signing serializer built once per secret key.
-
-    Flask builds it twice a request (to read the cookie, to write it), and building one
-    serializes an empty dict to learn that it makes text: 2% of a visitor's product page.
-    The serializer holds only the keys and settings; a new key or fallback list (rotation)
-    gets a new one.
-    """
-
-    def get_signing_serializer(self, app: Flask):
-        if not app.secret_key:
-            return None
-        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
-        built = app.extensions.get("session_serializer")
-        if built is None or built[0] != keys:
-            # As Flask builds it (the current key last, after the fallbacks), on
-            # shop.signing's serializer.
-            serializer = Serializer(
-                [*keys[1], keys[0]],
-                salt=self.salt,
-                serializer=self.serializer,
-                signer_kwargs={
-                    "key_derivation": self.key_derivation,
-                    "digest_method": self.digest_method,
-                },
-            )
-            built = (keys, serializer)
-            app.extensions["session_serializer"] = built
-        return built[1]
-
-    def save_session(self, app: Flask, session, response) -> None:
-        """Flask's, with "Vary: Cookie" written once as a plain header when the cookie is set:
-        Flask adds it twice, each time through `response.vary`, which parses the header into
-        a set and writes it back (8 µs a page that starts a session). Flask's own for the rest
-        (an empty or unchanged session)."""
-        if not session or not self.should_set_cookie(app, session):
-            super().save_session(app, session, response)
-            return
-        _vary_on_cookie(response)
-        response.set_cookie(
-            self.get_cookie_name(app),
-            self.get_signing_serializer(app).dumps(dict(session)),
-            expires=self.get_expiration_time(app, session),
-            httponly=self.get_cookie_httponly(app),
-            domain=self.get_cookie_domain(app),
-            path=self.get_cookie_path(app),
-            secure=self.get_cookie_secure(app),
-            partitioned=self.get_cookie_partitioned(app),
-            samesite=self.get_cookie_samesite(app),
-        )
-
-
-def _vary_on_cookie(response) -> None:
-    vary = response.headers.get("Vary")
-    if not vary:
-        response.headers["Vary"] = "Cookie"
-    else:
-        response.vary.add("Cookie")  # a view's own Vary kept: the slower, merging way
-
-
 def register_web(app: Flask) -> None:
     from shop.auth.roles import can
     from shop.cart.services import cart_count
     from shop.catalog.services import nav_categories
-    from shop.templating import AsciiHtml
 
-    app.session_interface = SessionInterface()
-    # Instead of Flask-WTF's generate_csrf (shop.signing): the same token, made faster.
-    app.jinja_env.globals["csrf_token"] = csrf_token
     app.url_map.converters["id"] = IdConverter
-    app.jinja_env.add_extension(AsciiHtml)
 
     @app.before_request
     def bind_audit_address():

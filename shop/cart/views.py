@@ -9,8 +9,8 @@ from shop.cart.forms import (
     EmptyForm,
     UpdateLineForm,
 )
-from shop.cart.rendering import lines_html
 from shop.cart.services import add_item, get_or_create_cart, remove_line, set_quantity, view_cart
+from shop.catalog.cache import generation
 from shop.db import end_reading_transaction
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
@@ -18,12 +18,12 @@ from shop.web import owner, reads_only, safe_next
 
 bp = Blueprint("cart", __name__)
 TYPED_QUANTITY_MAX = 12  # characters kept of a refused quantity (a quantity has at most 9)
-bp.add_app_template_global(lines_html, "cart_lines_html")  # cart.html is also the quote form's page
 
 
 def _render_cart(status: int = 200, errors: dict | None = None):
     view = view_cart(**owner())
     g.cart_count = view.units  # the header's count (shop.web): known already, no second query
+    generation()  # read with the lines, unless the cart is empty: the header's categories need it
     # Everything the page shows is read: end the transaction before rendering, not after. On
     # SQLite a transaction that may write holds the database's one write lock (after a refused
     # update, say), and two workers took turns for the whole of each other's rendering.
