@@ -4,7 +4,7 @@ import hashlib
 import secrets
 from urllib.parse import urlencode, urlsplit
 
-from flask import Flask, g, request, session
+from flask import Flask, current_app, g, request, session
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
@@ -70,6 +70,13 @@ def is_signed_in() -> bool:
     """A user is logged in. A session without a login key has no one to load: asking
     Flask-Login would still run its loader (a visitor's every page), to find no one."""
     return LOGIN_SESSION_KEY in session and current_user.is_authenticated
+
+
+def brings_session() -> bool:
+    """The request carries a cookie that can hold a session or a login."""
+    config = current_app.config
+    names = (config["SESSION_COOKIE_NAME"], config.get("REMEMBER_COOKIE_NAME", "remember_token"))
+    return any(name in request.cookies for name in names)
 
 
 def current_buyer_id() -> int | None:
@@ -152,6 +159,9 @@ def register_web(app: Flask) -> None:
     from shop.catalog.services import nav_categories
 
     app.url_map.converters["id"] = IdConverter
+    from shop.catalog import http_cache
+
+    http_cache.init_app(app)  # the templates' csrf_token(): none in a page shared by visitors
 
     @app.before_request
     def bind_audit_address():
@@ -227,11 +237,15 @@ def register_web(app: Flask) -> None:
         wanted = (*always, hsts) if app.config.get("SESSION_COOKIE_SECURE") else always
         headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
         # Pages carry a cart, an account menu or personal data: never store them in a cache.
-        # (A response that already says no-store, like an attachment's, keeps its own words.)
-        if not request.path.startswith("/static/") and "no-store" not in present.get(
-            "cache-control", ""
+        # (A response that already says no-store, like an attachment's, keeps its own words;
+        # a catalog page shared by visitors without a session is public: shop.catalog.http_cache.)
+        cache_control = present.get("cache-control", "")
+        if (
+            not request.path.startswith("/static/")
+            and "no-store" not in cache_control
+            and "public" not in cache_control
         ):
-            headers["Cache-Control"] = "no-store"
+            headers["Cache-Control"] = "private, no-store"
         return response
 
 

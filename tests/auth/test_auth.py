@@ -87,7 +87,7 @@ def test_unknown_email_and_wrong_password_look_the_same(client, make_user):
 
 def test_session_is_renewed_at_login_and_ended_at_logout(app, client, make_user, login, db):
     user = make_user()
-    client.get("/about")
+    client.get("/cart/")  # a visitor with a session (a cart page starts one)
     before = client.get_cookie("session").value
     assert login(user).status_code == 302
     after = client.get_cookie("session").value
