@@ -33,7 +33,7 @@ def time_sql(app, each=None) -> dict:
     import sqlalchemy as sa
 
     sql = {"count": 0, "seconds": 0.0}
-    engine = sa.engine.Engine  # every engine: shop.db.read has its own on PostgreSQL
+    engine = sa.engine.Engine  # every engine
 
     @sa.event.listens_for(engine, "before_cursor_execute")
     def _before(conn, cursor, statement, parameters, context, executemany):

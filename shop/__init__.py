@@ -42,12 +42,14 @@ def create_app(config: object | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from shop import models  # noqa: F401  (the whole schema, for Flask-Migrate)
     from shop.auth.session import init_login
-    from shop.db import close_read_connection
+    from shop.db import fresh_pools_after_fork
     from shop.extensions import csrf, db, limiter, mail, migrate
     from shop.notifications.services import init_notifications
 
     db.init_app(app)
-    app.teardown_appcontext(close_read_connection)
+    with app.app_context():
+        for engine in db.engines.values():
+            fresh_pools_after_fork(engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)

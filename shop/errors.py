@@ -59,6 +59,17 @@ def render_error(status: int, detail: str | None = None):
     return page, status
 
 
+def _sent_before_the_visit_began() -> bool:
+    """A form from a page shared by visitors without a session (shop.catalog.http_cache), sent
+    before app.js could fetch its token (no JavaScript, or a quick press), from this site: send
+    the visitor back with their session started. The browser's `Sec-Fetch-Site` says it came
+    from this site; a cross-site POST (which never carries a SameSite=Lax cookie, and so looks
+    just the same otherwise) gets the 400 page, and no cookie that would replace a session."""
+    from shop.web import brings_session
+
+    return request.headers.get("Sec-Fetch-Site") == "same-origin" and not brings_session()
+
+
 def register_errorhandlers(app) -> None:
     from shop.outage import register_outage
 
@@ -66,6 +77,13 @@ def register_errorhandlers(app) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
+        if _sent_before_the_visit_began():
+            from flask import flash, redirect, url_for
+
+            from shop.web import safe_next
+
+            flash("Your visit had only just begun, so nothing was done. Please try again.", "info")
+            return redirect(safe_next(request.form.get("next"), url_for("pages.home")), 303)
         return render_error(400, "Your form expired or was sent from elsewhere. Please try again.")
 
     @app.errorhandler(HTTPException)

@@ -36,24 +36,13 @@ mail = Mail()
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
+# Every limit the store sets names its methods, all of them POST (log in, sign up, ask,
+# request a quote). Reads are let through by Flask-Limiter's own request filter, so a page
+# view never reaches the limit storage (tests/auth/test_auth.py checks the declarations).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
-def _reads_are_not_limited() -> bool:
-    """Every limit the store sets is on a POST (log in, sign up, ask, request a quote), so a
-    page read skips the limiter. A limit that covered a GET would be ignored;
-    tests/auth/test_auth.py fails if one is declared."""
+
+@limiter.request_filter
+def reads_are_not_limited() -> bool:
+    """A page read is never counted nor refused."""
     return request.method in SAFE_METHODS
-
-
-class StoreLimiter(Limiter):
-    """Flask-Limiter, which lets a page read through before doing any of its work.
-
-    Its own way, a request filter, is only asked after the limiter has looked up the view and
-    gathered its limits: 3% of a product page, for nothing."""
-
-    def _check_request_limit(self, callable_name=None, in_middleware=True) -> None:
-        if _reads_are_not_limited():
-            return
-        super()._check_request_limit(callable_name, in_middleware)
-
-
-limiter = StoreLimiter(key_func=get_remote_address, default_limits=[])

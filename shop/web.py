@@ -4,14 +4,12 @@ import hashlib
 import secrets
 from urllib.parse import urlencode, urlsplit
 
-from flask import Flask, g, request, session
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, current_app, g, request, session
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
 from shop.inputs import MAX_ID, parse_id  # noqa: F401  (ids are read in shop.inputs)
 from shop.money import Money
-from shop.signing import Serializer, csrf_token
 
 VISITOR_SESSION_KEY = "visitor"
 
@@ -73,6 +71,13 @@ def is_signed_in() -> bool:
     return LOGIN_SESSION_KEY in session and current_user.is_authenticated
 
 
+def brings_session() -> bool:
+    """The request carries a cookie that can hold a session or a login."""
+    config = current_app.config
+    names = (config["SESSION_COOKIE_NAME"], config.get("REMEMBER_COOKIE_NAME", "remember_token"))
+    return any(name in request.cookies for name in names)
+
+
 def current_buyer_id() -> int | None:
     return current_user.id if is_signed_in() else None
 
@@ -116,77 +121,15 @@ def content_security_policy(config) -> str:
     )
 
 
-class SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie session, with its signing serializer built once per secret key.
-
-    Flask builds it twice a request (to read the cookie, to write it), and building one
-    serializes an empty dict to learn that it makes text: 2% of a visitor's product page.
-    The serializer holds only the keys and settings; a new key or fallback list (rotation)
-    gets a new one.
-    """
-
-    def get_signing_serializer(self, app: Flask):
-        if not app.secret_key:
-            return None
-        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
-        built = app.extensions.get("session_serializer")
-        if built is None or built[0] != keys:
-            # As Flask builds it (the current key last, after the fallbacks), on
-            # shop.signing's serializer.
-            serializer = Serializer(
-                [*keys[1], keys[0]],
-                salt=self.salt,
-                serializer=self.serializer,
-                signer_kwargs={
-                    "key_derivation": self.key_derivation,
-                    "digest_method": self.digest_method,
-                },
-            )
-            built = (keys, serializer)
-            app.extensions["session_serializer"] = built
-        return built[1]
-
-    def save_session(self, app: Flask, session, response) -> None:
-        """Flask's, with "Vary: Cookie" written once as a plain header when the cookie is set:
-        Flask adds it twice, each time through `response.vary`, which parses the header into
-        a set and writes it back (8 µs a page that starts a session). Flask's own for the rest
-        (an empty or unchanged session)."""
-        if not session or not self.should_set_cookie(app, session):
-            super().save_session(app, session, response)
-            return
-        _vary_on_cookie(response)
-        response.set_cookie(
-            self.get_cookie_name(app),
-            self.get_signing_serializer(app).dumps(dict(session)),
-            expires=self.get_expiration_time(app, session),
-            httponly=self.get_cookie_httponly(app),
-            domain=self.get_cookie_domain(app),
-            path=self.get_cookie_path(app),
-            secure=self.get_cookie_secure(app),
-            partitioned=self.get_cookie_partitioned(app),
-            samesite=self.get_cookie_samesite(app),
-        )
-
-
-def _vary_on_cookie(response) -> None:
-    vary = response.headers.get("Vary")
-    if not vary:
-        response.headers["Vary"] = "Cookie"
-    else:
-        response.vary.add("Cookie")  # a view's own Vary kept: the slower, merging way
-
-
 def register_web(app: Flask) -> None:
     from shop.auth.roles import can
     from shop.cart.services import cart_count
     from shop.catalog.services import nav_categories
-    from shop.templating import AsciiHtml
 
-    app.session_interface = SessionInterface()
-    # Instead of Flask-WTF's generate_csrf (shop.signing): the same token, made faster.
-    app.jinja_env.globals["csrf_token"] = csrf_token
     app.url_map.converters["id"] = IdConverter
-    app.jinja_env.add_extension(AsciiHtml)
+    from shop.catalog import http_cache
+
+    http_cache.init_app(app)  # the templates' csrf_token(): none in a page shared by visitors
 
     @app.before_request
     def bind_audit_address():
@@ -262,11 +205,15 @@ def register_web(app: Flask) -> None:
         wanted = (*always, hsts) if app.config.get("SESSION_COOKIE_SECURE") else always
         headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
         # Pages carry a cart, an account menu or personal data: never store them in a cache.
-        # (A response that already says no-store, like an attachment's, keeps its own words.)
-        if not request.path.startswith("/static/") and "no-store" not in present.get(
-            "cache-control", ""
+        # (A response that already says no-store, like an attachment's, keeps its own words;
+        # a catalog page shared by visitors without a session is public: shop.catalog.http_cache.)
+        cache_control = present.get("cache-control", "")
+        if (
+            not request.path.startswith("/static/")
+            and "no-store" not in cache_control
+            and "public" not in cache_control
         ):
-            headers["Cache-Control"] = "no-store"
+            headers["Cache-Control"] = "private, no-store"
         return response
 
 

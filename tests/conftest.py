@@ -4,6 +4,7 @@ import contextlib
 import contextvars
 import email
 import email.policy
+import html
 import os
 import re
 import shutil
@@ -215,12 +216,26 @@ def stripe_peer():
 CSRF_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
 
-def csrf_token(client, url: str = "/about") -> str:
+def csrf_token(client, url: str = "/cart/") -> str:
     """The CSRF token of the client's session, read from a real page."""
     html = client.get(url).get_data(as_text=True)
     match = CSRF_RE.search(html)
     assert match, f"no CSRF token on {url}"
     return match.group(1)
+
+
+VISIT_RE = re.compile(r'<body[^>]* data-visit="([^"]+)"')
+
+
+def browse(client, url: str, **kw):
+    """GET a page as a browser does, app.js included: a catalog page shared by visitors
+    without a session names a URL in `data-visit` (shop.catalog.http_cache), which app.js
+    fetches to start the visitor's session and note the page on their trail."""
+    response = client.get(url, **kw)
+    match = VISIT_RE.search(response.get_data(as_text=True))
+    if match:
+        assert client.get(html.unescape(match.group(1))).status_code == 200
+    return response
 
 
 def post_form(client, url: str, data: dict, csrf_page: str = "/cart/", **kw):
@@ -283,7 +298,6 @@ def query_counter(app):
             if not statement.lstrip().upper().startswith(("PRAGMA", "BEGIN", "SAVEPOINT")):
                 statements.append(statement)
 
-        # Every engine: `shop.db.read` has its own on PostgreSQL.
         sa.event.listen(Engine, "before_cursor_execute", before)
         try:
             yield statements

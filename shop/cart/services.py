@@ -13,7 +13,7 @@ from shop.catalog.cache import cached, generation_column, note_generation
 from shop.catalog.models import Product, Variant
 from shop.catalog.services import variant_labels
 from shop.catalog.stock import available_units, held_by_others, orderable_units
-from shop.db import session_rows, utcnow
+from shop.db import utcnow
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
 from shop.money import Money
@@ -268,7 +268,7 @@ def view_cart(user_id: int | None = None, visitor_key: str | None = None) -> Car
     """
     if user_id is None and visitor_key is None:
         return _empty_view()
-    lines = session_rows(
+    result = db.session.execute(
         _LINES_FOR_USER if user_id is not None else _LINES_FOR_VISITOR,
         {
             "owner": user_id if user_id is not None else visitor_key,
@@ -276,6 +276,7 @@ def view_cart(user_id: int | None = None, visitor_key: str | None = None) -> Car
             "cap": current_app.config["MAX_LINE_QUANTITY"],
         },
     )
+    lines = [tuple(row) for row in result]  # plain tuples: they key the shared cache
     if not lines:
         return _empty_view()
     note_generation(lines[0][0])

@@ -9,20 +9,20 @@ from shop.cart.forms import (
     EmptyForm,
     UpdateLineForm,
 )
-from shop.cart.rendering import lines_html
 from shop.cart.services import add_item, get_or_create_cart, remove_line, set_quantity, view_cart
+from shop.catalog.cache import generation
 from shop.errors import NotFound
 from shop.unit_of_work import refusals
 from shop.web import owner, safe_next
 
 bp = Blueprint("cart", __name__)
 TYPED_QUANTITY_MAX = 12  # characters kept of a refused quantity (a quantity has at most 9)
-bp.add_app_template_global(lines_html, "cart_lines_html")  # cart.html is also the quote form's page
 
 
 def _render_cart(status: int = 200, errors: dict | None = None):
     view = view_cart(**owner())
     g.cart_count = view.units  # the header's count (shop.web): known already, no second query
+    generation()  # read with the lines, unless the cart is empty: the header's categories need it
     return render_template("cart/cart.html", view=view, line_errors=errors or {}), status
 
 

@@ -31,7 +31,6 @@ from shop.catalog.models import (
     SpecAttribute,
     Variant,
 )
-from shop.db import read
 from shop.extensions import db
 
 T = TypeVar("T")
@@ -98,8 +97,7 @@ class CatalogCache:
 def generation() -> int:
     """The catalog generation this request works with; one query, the first time it is asked."""
     if "catalog_generation" not in g:
-        rows = read(_READ_GENERATION)
-        g.catalog_generation = (rows[0][0] if rows else None) or 0
+        g.catalog_generation = db.session.scalar(_READ_GENERATION) or 0
     return g.catalog_generation
 
 
@@ -157,7 +155,7 @@ def cached_many(keys: list, build: Callable[[list], dict]) -> dict:
 def _own_change_pending() -> bool:
     """This request's transaction holds a catalog change it has not committed. What it builds
     then shows that change, and must not be kept: other requests read the generation from
-    committed data (`shop.db.read`), and the change may yet be rolled back."""
+    committed data, and the change may yet be rolled back."""
     if not db.session.registry.has():
         return False  # no session yet in this request, so no change in it
     session = db.session()

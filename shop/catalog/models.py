@@ -82,6 +82,7 @@ class Product(TimestampMixin, db.Model):
             "search_text",
             postgresql_using="gin",
             postgresql_ops={"search_text": "gin_trgm_ops"},
+            info={"only_on": "postgresql"},  # for shop.db.include_object: ddl_if keeps it private
         ).ddl_if(dialect="postgresql"),
         sa.CheckConstraint("price_from_cents >= 0", name="price_from_not_negative"),
     )

@@ -25,8 +25,14 @@ from shop.catalog.models import (
     SpecKind,
     Variant,
 )
-from shop.catalog.stock import Availability, availability, availability_from, held_units
-from shop.db import ForDialect, ids_in, read, utcnow
+from shop.catalog.stock import (
+    Availability,
+    availability,
+    availability_from,
+    held_units,
+    listed_ids,
+)
+from shop.db import utcnow
 from shop.errors import NotFound
 from shop.extensions import db
 
@@ -456,7 +462,7 @@ def card_stock(ids: list[int]) -> dict[int, str]:
     one query."""
     if not ids:
         return {}
-    rows = read(_CARD_STOCK(), {"ids": list(ids)})
+    rows = db.session.execute(_CARD_STOCK, {"ids": list(ids)})
     out = dict.fromkeys(ids, CardStock.SOLD_OUT)
     for product_id, has_stock, made_to_order in rows:
         if has_stock:
@@ -466,21 +472,17 @@ def card_stock(ids: list[int]) -> dict[int, str]:
     return out
 
 
-def _card_stock_statement(dialect: str):
-    in_stock = sa.and_(Variant.is_active.is_(True), Variant.stock_on_hand > 0)
-    return (
-        sa.select(
-            Variant.product_id,
-            sa.func.max(sa.case((in_stock, 1), else_=0)),
-            sa.func.max(sa.case((Variant.made_to_order.is_(True), 1), else_=0)),
-        )
-        .where(ids_in(Variant.product_id, dialect=dialect))
-        .group_by(Variant.product_id)
+_IN_STOCK = sa.and_(Variant.is_active.is_(True), Variant.stock_on_hand > 0)
+# Built once, with a bound list of ids: every list page runs it.
+_CARD_STOCK = (
+    sa.select(
+        Variant.product_id,
+        sa.func.max(sa.case((_IN_STOCK, 1), else_=0)),
+        sa.func.max(sa.case((Variant.made_to_order.is_(True), 1), else_=0)),
     )
-
-
-# Built once per dialect, with a bound list of ids: every list page runs it.
-_CARD_STOCK = ForDialect(_card_stock_statement)
+    .where(listed_ids(Variant.product_id))
+    .group_by(Variant.product_id)
+)
 
 
 class VariantLabel(NamedTuple):
@@ -510,38 +512,34 @@ def variant_labels(variant_ids: list[int]) -> dict[int, VariantLabel]:
 
 def _labels_each(variant_ids: list[int]) -> dict[int, VariantLabel]:
     def build(keys: list) -> dict:
-        rows = db.session.execute(_VARIANT_LABELS(), {"ids": [key[1] for key in keys]})
+        rows = db.session.execute(_VARIANT_LABELS, {"ids": [key[1] for key in keys]})
         return {("variant-label", row[0]): VariantLabel(*row[1:]) for row in rows}
 
     found = cached_many([("variant-label", vid) for vid in variant_ids], build)
     return {key[1]: label for key, label in found.items() if label is not None}
 
 
-def _variant_labels_statement(dialect: str):
-    first_image = (
-        sa.select(ProductImage.path)
-        .where(ProductImage.product_id == Product.id)
-        .order_by(ProductImage.position, ProductImage.id)
-        .limit(1)
-        .correlate(Product)
-        .scalar_subquery()
+_FIRST_IMAGE = (
+    sa.select(ProductImage.path)
+    .where(ProductImage.product_id == Product.id)
+    .order_by(ProductImage.position, ProductImage.id)
+    .limit(1)
+    .correlate(Product)
+    .scalar_subquery()
+)
+_VARIANT_LABELS = (
+    sa.select(
+        Variant.id,
+        Variant.sku,
+        Variant.name,
+        Variant.price_cents,
+        Product.name,
+        Product.slug,
+        _FIRST_IMAGE,
     )
-    return (
-        sa.select(
-            Variant.id,
-            Variant.sku,
-            Variant.name,
-            Variant.price_cents,
-            Product.name,
-            Product.slug,
-            first_image,
-        )
-        .join(Product, Product.id == Variant.product_id)
-        .where(ids_in(Variant.id, dialect=dialect))
-    )
-
-
-_VARIANT_LABELS = ForDialect(_variant_labels_statement)
+    .join(Product, Product.id == Variant.product_id)
+    .where(listed_ids(Variant.id))
+)
 
 
 def load_products(ids: list[int], with_specs: bool = False) -> list[Product]:
@@ -693,7 +691,7 @@ def variant_availability(
     """For each variant: units in stock, units a buyer may order now, the delivery promise.
     `found`: their availability, when the caller has read it already."""
     if found is None:
-        found = availability([v.id for v in variants], for_display=True)
+        found = availability([v.id for v in variants])
     out = {}
     for v in variants:
         a = found.get(v.id)
@@ -706,7 +704,7 @@ def product_stock(slug: str) -> dict[int, Availability] | None:
     """The availability of the variants of the product at `slug`, read together with the
     catalog generation the request then uses (one round trip where a product page took two).
     None when the generation row is missing (a test emptied it): the caller reads apart."""
-    rows = read(_PRODUCT_STOCK, {"slug": slug, "now": utcnow()})
+    rows = db.session.execute(_PRODUCT_STOCK, {"slug": slug, "now": utcnow()}).all()
     if not rows:
         return None
     note_generation(rows[0][0])

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from shop.catalog.models import Product, StockReservation, Variant
-from shop.db import ForDialect, UTCDateTime, ids_in, read, session_rows, utcnow
+from shop.db import UTCDateTime, utcnow
 from shop.errors import DomainError
 from shop.extensions import db
 
@@ -61,7 +61,13 @@ def held_units(exclude_holder: bool = False):
     )
 
 
-def _held_per_variant(exclude_holder: bool, dialect: str):
+def listed_ids(column) -> sa.ColumnElement[bool]:
+    """`column IN (...)` for the list of ids bound as `ids` when the statement runs (an
+    expanding parameter: the statement is built once, for lists of any length)."""
+    return column.in_(sa.bindparam("ids", expanding=True))
+
+
+def _held_per_variant(exclude_holder: bool):
     """(variant_id, held) for the variants bound as `ids`, to outer-join to the variants.
 
     Not a correlated sum per variant (`held_units`): on a small reservations table PostgreSQL
@@ -74,7 +80,7 @@ def _held_per_variant(exclude_holder: bool, dialect: str):
             StockReservation.variant_id.label("variant_id"),
             sa.func.sum(StockReservation.quantity).label("held"),
         )
-        .where(ids_in(StockReservation.variant_id, dialect=dialect), *_live(exclude_holder))
+        .where(listed_ids(StockReservation.variant_id), *_live(exclude_holder))
         .group_by(StockReservation.variant_id)
         .subquery("held")
     )
@@ -113,12 +119,12 @@ def orderable_units(held) -> sa.ColumnElement[int]:
     )
 
 
-def _availability_statement(exclude_holder: bool, dialect: str):
+def _availability_statement(exclude_holder: bool):
     """Stock per variant net of live reservations (of everyone, or of everyone but a holder).
 
     Built once at import with bound parameters: product and cart pages run it on every view.
     """
-    held = _held_per_variant(exclude_holder, dialect)
+    held = _held_per_variant(exclude_holder)
     return (
         sa.select(
             Variant.id,
@@ -128,33 +134,26 @@ def _availability_statement(exclude_holder: bool, dialect: str):
             sa.func.coalesce(held.c.held, 0),
         )
         .outerjoin(held, held.c.variant_id == Variant.id)
-        .where(ids_in(Variant.id, dialect=dialect))
+        .where(listed_ids(Variant.id))
     )
 
 
-_AVAILABILITY = ForDialect(lambda dialect: _availability_statement(False, dialect))
-_AVAILABILITY_EXCEPT = ForDialect(lambda dialect: _availability_statement(True, dialect))
+_AVAILABILITY = _availability_statement(False)
+_AVAILABILITY_EXCEPT = _availability_statement(True)
 
 
 def availability(
-    variant_ids: list[int], exclude_holder: str | None = None, for_display: bool = False
+    variant_ids: list[int], exclude_holder: str | None = None
 ) -> dict[int, Availability]:
-    """Availability per variant id, net of live reservations, in one query.
-
-    `for_display`: only shown, never acted on, so it may be read outside a transaction.
-    """
+    """Availability per variant id, net of live reservations, in one query."""
     if not variant_ids:
         return {}
-    return availability_from(_availability_rows(variant_ids, exclude_holder, for_display))
-
-
-def _availability_rows(variant_ids: list[int], exclude_holder: str | None, for_display: bool):
     params = {"ids": list(variant_ids), "now": utcnow()}
-    if exclude_holder is None and for_display:
-        return read(_AVAILABILITY(), params)
     if exclude_holder is None:
-        return session_rows(_AVAILABILITY(), params)
-    return session_rows(_AVAILABILITY_EXCEPT(), {**params, "holder": exclude_holder})
+        rows = db.session.execute(_AVAILABILITY, params)
+    else:
+        rows = db.session.execute(_AVAILABILITY_EXCEPT, {**params, "holder": exclude_holder})
+    return availability_from(rows)
 
 
 def availability_from(rows) -> dict[int, Availability]:
@@ -182,21 +181,22 @@ def available_units(variant_ids: list[int], exclude_holder: str | None = None) -
         "cap": current_app.config["MAX_LINE_QUANTITY"],
     }
     if exclude_holder is None:
-        return dict(session_rows(_ORDERABLE(), params))
-    return dict(session_rows(_ORDERABLE_EXCEPT(), {**params, "holder": exclude_holder}))
+        return dict(db.session.execute(_ORDERABLE, params).all())
+    params["holder"] = exclude_holder
+    return dict(db.session.execute(_ORDERABLE_EXCEPT, params).all())
 
 
-def _orderable_statement(exclude_holder: bool, dialect: str):
-    held = _held_per_variant(exclude_holder, dialect)
+def _orderable_statement(exclude_holder: bool):
+    held = _held_per_variant(exclude_holder)
     return (
         sa.select(Variant.id, orderable_units(held.c.held))
         .outerjoin(held, held.c.variant_id == Variant.id)
-        .where(ids_in(Variant.id, dialect=dialect))
+        .where(listed_ids(Variant.id))
     )
 
 
-_ORDERABLE = ForDialect(lambda dialect: _orderable_statement(False, dialect))
-_ORDERABLE_EXCEPT = ForDialect(lambda dialect: _orderable_statement(True, dialect))
+_ORDERABLE = _orderable_statement(False)
+_ORDERABLE_EXCEPT = _orderable_statement(True)
 
 
 def _lock_variants(variant_ids: list[int]) -> dict[int, Variant]:

@@ -9,7 +9,7 @@ from markupsafe import Markup
 from shop.cart.forms import refused_quantity
 from shop.catalog.cache import cached, cached_many
 from shop.catalog.filters import SORTS, parse_filters
-from shop.catalog.page_cache import render_catalog_page
+from shop.catalog.http_cache import not_modified, render_page, shared, shared_page
 from shop.catalog.services import (
     ProductInfo,
     card_stock,
@@ -56,8 +56,8 @@ def product_cards(ids: list[int], show_category: bool = False) -> list[Markup]:
 
 
 def cards_stock(ids) -> dict:
-    """The cards' stock states, read once per request for a given list of ids: a page cached
-    for visitors with no session is kept under the stock its cards show."""
+    """The cards' stock states, read once per request for a given list of ids: a shared page's
+    validator covers the stock its cards show."""
     ids = tuple(ids)
     memo = g.setdefault("cards_stock", {})
     if ids not in memo:
@@ -76,13 +76,16 @@ def _card_helpers():
 
 
 @bp.route("/c/<slug>")
+@shared_page
 def category(slug: str):
     category = get_category(slug)
     filters = parse_filters(request.args, category.attributes)
     page = list_products(filters, current_app.config["PRODUCTS_PER_PAGE"], category=category)
-    return render_catalog_page(
+    unchanged = not_modified(page, _stock_key(page.items))
+    if unchanged:
+        return unchanged
+    return render_page(
         "catalog/category.html",
-        _stock_key(page.items),
         category=category,
         filters=filters,
         page=page,
@@ -93,14 +96,16 @@ def category(slug: str):
 
 @bp.route("/search")
 @writes  # the query goes on the visitor's research trail
+@shared_page
 def search():
     filters = parse_filters(request.args)
     page = list_products(filters, current_app.config["PRODUCTS_PER_PAGE"])
+    unchanged = not_modified(page, _stock_key(page.items))
+    if unchanged:
+        return unchanged
     if filters.query and filters.page == 1:
         note(ResearchKind.SEARCHED, query=filters.query)
-    return render_catalog_page(
-        "catalog/search.html", _stock_key(page.items), filters=filters, page=page, sorts=SORTS
-    )
+    return render_page("catalog/search.html", filters=filters, page=page, sorts=SORTS)
 
 
 @dataclass(frozen=True)
@@ -138,21 +143,25 @@ def product_page(slug: str) -> ProductPage:
 
 @bp.route("/p/<slug>")
 @writes  # the view goes on the visitor's research trail
+@shared_page
 def product(slug: str):
     stock = product_stock(slug)  # first: it reads the catalog generation too
     page = product_page(slug)
     product = page.product
-    note(ResearchKind.VIEWED, product_id=product.id)
     active = [v for v in product.variants if v.is_active]
     availability = variant_availability(active, stock)
+    shown = tuple(sorted(availability.items()))
+    unchanged = not_modified(shown)
+    if unchanged:
+        return unchanged
+    note(ResearchKind.VIEWED, product_id=product.id)
     # A refused add to cart comes back to the variant it was for, with what was typed.
     refused = refused_quantity(session, {v.id for v in active})
     chosen = refused[0] if refused else parse_id(request.args.get("variant"))
     orderable = [v for v in active if availability[v.id][1] > 0]
     selected = next((v for v in orderable if v.id == chosen), None) or next(iter(orderable), None)
-    return render_catalog_page(
+    return render_page(
         "catalog/product.html",
-        tuple(sorted(availability.items())),
         page=page,
         product=product,
         variants=active,
@@ -160,6 +169,6 @@ def product(slug: str):
         selected=selected,
         typed_quantity=refused[1] if refused else None,
         recently_viewed=[]
-        if is_new_visitor()
+        if shared() or is_new_visitor()
         else recently_viewed_ids(limit=4, exclude=product.id, **owner()),
     )

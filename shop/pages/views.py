@@ -3,10 +3,10 @@
 from functools import lru_cache
 
 import markdown
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app
 from markupsafe import Markup
 
-from shop.catalog.page_cache import render_catalog_page
+from shop.catalog.http_cache import not_modified, render_page, shared_page
 from shop.config import ROOT
 from shop.research.services import recently_viewed_ids
 from shop.web import current_buyer_id, visitor_key
@@ -25,14 +25,22 @@ def _about_html(mtime: float) -> Markup:
 
 
 @bp.route("/")
+@shared_page
 def home():
+    unchanged = not_modified()
+    if unchanged:
+        return unchanged
     viewed = recently_viewed_ids(
         current_buyer_id(), visitor_key(), current_app.config["RECENTLY_VIEWED"]
     )
-    return render_catalog_page("pages/home.html", recently_viewed=viewed)
+    return render_page("pages/home.html", recently_viewed=viewed)
 
 
 @bp.route("/about")
+@shared_page
 def about():
-    path = ROOT / "content" / "about.md"
-    return render_template("pages/about.html", body=_about_html(path.stat().st_mtime))
+    mtime = (ROOT / "content" / "about.md").stat().st_mtime
+    unchanged = not_modified(mtime)
+    if unchanged:
+        return unchanged
+    return render_page("pages/about.html", body=_about_html(mtime))

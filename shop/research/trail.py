@@ -12,8 +12,9 @@ import logging
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import session
+from flask import g, session
 
+from shop.catalog.http_cache import shared
 from shop.db import utcnow
 from shop.extensions import db
 from shop.research.models import ResearchEvent, ResearchKind
@@ -34,7 +35,14 @@ log = logging.getLogger(__name__)
 
 
 def note(kind: ResearchKind, *, product_id: int | None = None, query: str | None = None) -> None:
-    """One event on the trail of whoever is asking, committed (or held for a first-time visitor)."""
+    """One event on the trail of whoever is asking, committed (or held for a first-time visitor).
+
+    A page shared by visitors without a session (shop.catalog.http_cache) writes nothing for
+    anyone: the event goes into the page's `data-visit` URL, which app.js asks for
+    (`research.visit`), noting it for the visitor who actually reads the page."""
+    if shared():
+        g.visit_note = {"kind": kind.value, "product": product_id, "q": query and query[:200]}
+        return
     if not is_signed_in():
         visitor_token(create=True)  # not yet its hash (owner): a held event has no use for it
         if is_new_visitor():

@@ -4,20 +4,24 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
+from flask_wtf.csrf import generate_csrf
 
 from shop.cart.forms import EmptyForm
+from shop.catalog.models import Product
 from shop.catalog.services import compare_rows, load_products
 from shop.errors import DomainError, NotFound
+from shop.extensions import db
 from shop.research import compare
 from shop.research.models import ResearchKind
 from shop.research.trail import note, write_held_events
-from shop.web import parse_id, safe_next
+from shop.web import brings_session, parse_id, safe_next
 
 bp = Blueprint("research", __name__)
 bp.before_app_request(write_held_events)
@@ -28,6 +32,27 @@ def _product_id() -> int:
     if product_id is None:
         raise NotFound("No such product.")
     return product_id
+
+
+@bp.route("/visit")
+def visit():
+    """Where app.js starts the session of a visitor who got a shared catalog page
+    (shop.catalog.http_cache): the page's event goes on their trail (held in the new session,
+    as on any first visit), and the answer is their CSRF token, for the page's forms.
+
+    Only a visitor without a session is noted (anyone else's pages note their own events), so
+    this GET writes nothing to the database. Nor can another site use it against a signed-in
+    buyer: their SameSite=Lax cookie comes with a cross-site link (then they have a session and
+    nothing is noted), and the answer to a cross-site image or fetch cannot set such a cookie."""
+    if not brings_session():
+        kind = request.args.get("kind")
+        product_id = parse_id(request.args.get("product"))
+        query = (request.args.get("q") or "").strip()[:200]
+        if kind == ResearchKind.VIEWED and product_id and db.session.get(Product, product_id):
+            note(ResearchKind.VIEWED, product_id=product_id)
+        elif kind == ResearchKind.SEARCHED and query:
+            note(ResearchKind.SEARCHED, query=query)
+    return jsonify(csrf_token=generate_csrf())
 
 
 @bp.route("/compare")

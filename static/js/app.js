@@ -32,6 +32,38 @@ document.addEventListener("DOMContentLoaded", () => {
     select.value = zone;
   });
 
+  // A catalog page shared by visitors without a session (kept by caches: shop.catalog.http_cache)
+  // carries no CSRF token. Start this visitor's session, which puts the page on their trail and
+  // answers with their token, and fill the page's forms with it; a form sent before it came
+  // waits for it.
+  const visit = document.body.dataset.visit;
+  if (visit) {
+    const token = fetch(visit, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then((response) => (response.ok ? response.json() : {}))
+      .then((data) => data.csrf_token || "")
+      .catch(() => "");
+    const fill = (value) => {
+      document.querySelectorAll('input[name="csrf_token"]').forEach((field) => {
+        if (!field.value) field.value = value;
+      });
+      const meta = document.querySelector('meta[name="csrf-token"]');
+      if (meta && !meta.content) meta.content = value;
+    };
+    token.then((value) => value && fill(value));
+    document.addEventListener("submit", (event) => {
+      const form = event.target;
+      const field = form.querySelector('input[name="csrf_token"]');
+      if (!field || field.value) return;
+      event.preventDefault();
+      token.then((value) => {
+        if (!value) return form.submit(); // the store sends the visitor back to press again
+        fill(value);
+        if (form.requestSubmit) form.requestSubmit(event.submitter || undefined);
+        else form.submit();
+      });
+    });
+  }
+
   // Product gallery: a thumbnail shows its picture in the main frame.
   document.querySelectorAll("[data-gallery]").forEach((gallery) => {
     const main = gallery.querySelector("[data-gallery-main]");

@@ -242,7 +242,7 @@ class Crawler:
         return response
 
     def csrf(self) -> str:
-        response = self.client.get("/about")
+        response = self.client.get("/cart/")  # a page of their own session
         match = _CSRF_META.search(response.get_data(as_text=True))
         return match.group(1) if match else ""
 

@@ -516,8 +516,8 @@ def test_postgres_refusing_connections_gives_signed_in_people_the_calm_503(
 def test_a_bare_visitors_read_connection_killed_while_idle_is_replaced_unseen(
     app, db, piano, postgres_url
 ):
-    # A visitor with no session reads on `shop.db.read`'s own pool, which has no pre-ping:
-    # the read itself finds the dead connection and is made again on a new one.
+    # The pool's pre-ping (shop.config) finds the dead connection before the page reads, and
+    # SQLAlchemy makes a new one.
     bare = app.test_client(use_cookies=False)
     url = f"/p/{piano.slug}"
     assert bare.get(url).status_code == 200

@@ -74,6 +74,7 @@ def test_every_view_reading_next_goes_through_safe_next():
     assert sorted(set(readers)) == [
         "shop/auth/views.py",
         "shop/cart/views.py",
+        "shop/errors.py",
         "shop/research/views.py",
     ], "a new view reads `next`: add it to the sweep in this module"
 
@@ -119,6 +120,16 @@ def test_cart_and_compare_forms_stay_on_the_site(client, product):
         compare = {"product_id": product.id, "next": target}
         stays_on_site(post_form(client, "/compare/add", compare))
         stays_on_site(post_form(client, "/compare/remove", compare))
+
+
+def test_a_form_sent_before_the_visit_began_stays_on_the_site(client, product):
+    """A shared page's form sent without its token (shop.errors) goes back to `next`."""
+    for target in EVIL:
+        form = {"variant_id": product.variants[0].id, "quantity": 1, "next": target}
+        sent = client.post("/cart/add", data=form, headers={"Sec-Fetch-Site": "same-origin"})
+        assert sent.status_code == 303
+        stays_on_site(sent)
+        client.delete_cookie("session")  # a visitor without a session again
 
 
 def test_a_good_next_is_followed_everywhere(client, product):

@@ -168,7 +168,7 @@ class Buyer:
         return self.urls[self.turn % len(self.urls)] + path
 
     def token(self) -> str:
-        return page_token(self.http, self.url("/about"))
+        return page_token(self.http, self.url("/cart/"))  # a page of their own session
 
     def form(self, path: str, data: dict) -> requests.Response:
         body = {**data, "csrf_token": self.token()}

@@ -27,10 +27,8 @@ def test_no_template_turns_escaping_off():
     for path in (ROOT / "shop").rglob("*.py"):
         if "Markup(" in path.read_text(encoding="utf-8"):
             markup.append(path.relative_to(ROOT).as_posix())
-    # The about page (our own Markdown, raw HTML disabled), ticket text (escaped per line) and
-    # cart lines (kept as the text an autoescaped template rendered them to).
+    # The about page (our own Markdown, raw HTML disabled) and ticket text (escaped per line).
     assert sorted(markup) == [
-        "shop/cart/rendering.py",
         "shop/pages/views.py",
         "shop/support/views.py",
     ]

@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from shop.cart.models import CartLine
-from tests.conftest import post_form
+from tests.conftest import browse, post_form
 
 
 def queries(client, query_counter, url):
@@ -57,7 +57,7 @@ def test_search_page(app, client, grow, query_counter):
     app.config["PRODUCTS_PER_PAGE"] = 60
     # A returning visitor (a new one has no cart to count yet), whose first search, held in
     # their session, has been written.
-    client.get("/search?q=first")
+    browse(client, "/search?q=first")
     client.get("/")
     grow(1)
     one = queries(client, query_counter, "/search?q=product")
@@ -76,7 +76,7 @@ def test_product_page(client, sailboats, make_product, query_counter):
     )
     # Both pages then show the other as recently viewed, and every card is in the cache.
     for product in (small, big, small, big):
-        client.get(f"/p/{product.slug}")
+        browse(client, f"/p/{product.slug}")
     assert (
         queries(client, query_counter, f"/p/{small.slug}")
         == queries(client, query_counter, f"/p/{big.slug}")
@@ -108,7 +108,7 @@ def test_cart_page(app, client, grow, query_counter, db):
 
 def test_home_page(client, grow, query_counter):
     boats = grow(12)
-    client.get(f"/p/{boats[0].slug}")
+    browse(client, f"/p/{boats[0].slug}")
     client.get("/about")  # the first view, held in the new visitor's session, is written
     one = queries(client, query_counter, "/")
     for boat in boats[1:]:
@@ -130,7 +130,7 @@ def test_a_first_time_visitor_has_no_cart_or_trail_to_read(
 ):
     boat = make_product(sailboats)
     with query_counter() as first:
-        assert client.get(f"/p/{boat.slug}").status_code == 200
+        assert browse(client, f"/p/{boat.slug}").status_code == 200  # the page and its visit
     assert not any("cart_lines" in s for s in first)
     assert not any("research_events" in s for s in first)  # the view waits in the session
     with query_counter() as again:  # the same visitor, back: the held view is written,

@@ -67,7 +67,7 @@ def test_buyers_see_only_their_own_orders(
     assert order.number not in other.get("/orders/").get_data(as_text=True)
     assert other.get("/orders/" + "x" * 300).status_code == 404
     page = client.get(f"/orders/{order.number}")
-    assert page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Cache-Control"] == "private, no-store"
 
 
 def test_guest_orders_join_the_account_once_the_email_is_verified(

@@ -1,4 +1,4 @@
-"""Reads without a transaction, read-only requests that commit, and what must never be committed."""
+"""Read-only requests that commit, and what must never be committed."""
 
 import sqlite3
 
@@ -16,22 +16,13 @@ from tests.conftest import PASSWORD, post_form
 
 @pytest.fixture
 def transactions(app, db):
-    """The transactions any engine begins, commits and rolls back, in order (an autocommit
-    connection's statements are not in a transaction, and are left out)."""
+    """The transactions any engine begins, commits and rolls back, in order."""
     seen: list[str] = []
-    engine = Engine  # the app's, and `shop.db.read`'s own on PostgreSQL
-
-    def autocommit(conn) -> bool:
-        # Set per connection (SQLite's reads), or on the engine (PostgreSQL's read pool: then
-        # only the driver's connection knows).
-        if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
-            return True
-        return getattr(conn.connection.dbapi_connection, "autocommit", None) is True
+    engine = Engine
 
     def note(what):
         def listener(conn):
-            if not autocommit(conn):
-                seen.append(what)
+            seen.append(what)
 
         return listener
 
@@ -43,24 +34,11 @@ def transactions(app, db):
         sa.event.remove(engine, name, fn)
 
 
-@pytest.mark.both_dbs
-def test_a_bare_visitors_catalog_pages_open_no_transaction(
-    app, db, sailboats, make_product, transactions
-):
-    boat = make_product(sailboats)
-    bare = app.test_client(use_cookies=False)
-    for url in (f"/p/{boat.slug}", "/c/sailboats", "/search?q=product", "/"):
-        assert bare.get(url).status_code == 200
-    transactions.clear()
-    for url in (f"/p/{boat.slug}", "/c/sailboats", "/search?q=product", "/"):
-        assert bare.get(url).status_code == 200
-    assert transactions == []
-
-
 def test_on_sqlite_a_bare_visitor_is_not_held_up_by_a_writer(
     app, database_url, sailboats, make_product
 ):
-    """Every SQLite transaction takes the write lock; a page that writes nothing opens none."""
+    """A page shared between visitors without a session reads only (shop.catalog.http_cache):
+    on SQLite its transaction begins deferred and takes no write lock."""
     boat = make_product(sailboats)
     bare = app.test_client(use_cookies=False)
     assert bare.get(f"/p/{boat.slug}").status_code == 200  # the catalog cache is warm:
@@ -220,45 +198,6 @@ def test_a_change_not_yet_committed_is_never_kept_in_the_catalog_cache(db, sailb
     assert cached(("name", boat.id), name) == "Tern 30"  # and nobody keeps it
 
 
-@pytest.mark.postgres
-def test_the_read_pool_keeps_the_deployments_engine_options(app_config, database_url):
-    from flask import g
-
-    from shop import create_app
-    from shop.db import close_read_connection, read
-    from shop.extensions import db as shop_db
-
-    app_config.SQLALCHEMY_ENGINE_OPTIONS = {
-        "connect_args": {"application_name": "shop-read-pool-test"}
-    }
-    app = create_app(app_config)
-    with app.test_request_context("/"):
-        name = read(sa.text("SHOW application_name"))[0][0]
-        assert "_read_connection" in g  # it came from the read pool, not the session
-        close_read_connection()
-        shop_db.session.remove()
-        shop_db.engine.dispose()
-    assert name == "shop-read-pool-test"
-
-
-@pytest.mark.both_dbs
-def test_session_rows_sees_what_the_session_holds_as_session_execute_does(
-    db, sailboats, make_product
-):
-    """`shop.db.session_rows` skips the ORM's result machinery, not its autoflush: a change
-    pending in the session is in what it reads, unless autoflush is off."""
-    from shop.db import session_rows
-
-    boat = make_product(sailboats, name="Tern 30")
-    boat.name = "Tern 31"  # pending, not flushed
-    names = sa.select(Product.name).where(Product.id == boat.id)
-    with db.session.no_autoflush:
-        assert session_rows(names) == [("Tern 30",)]
-    assert session_rows(names) == [("Tern 31",)]
-    assert db.session.execute(names).scalar_one() == "Tern 31"  # the same as the ORM's
-    db.session.rollback()
-
-
 def test_the_query_counter_counts_only_its_own_threads_statements(app, db, query_counter):
     """A webhook served on the live server's thread meanwhile must not change a page's count."""
     import threading
@@ -275,57 +214,3 @@ def test_the_query_counter_counts_only_its_own_threads_statements(app, db, query
         other.start()
         other.join()
     assert statements == ["SELECT 1"]
-
-
-@pytest.mark.both_dbs
-def test_the_page_reads_run_on_the_driver_and_read_what_sqlalchemy_reads(
-    app, db, sailboats, make_product, query_counter
-):
-    """`shop.db.read` runs the pages' reads on the driver's cursor (`_DriverRead`): the same
-    rows as SQLAlchemy's execution, with each parameter's bind processing (a timezone-aware
-    `now`, ids as an array's text) and, on SQLite, each column's conversion (its booleans are
-    integers), and seen by whoever counts statements."""
-    from datetime import timedelta
-
-    from shop.catalog import stock
-    from shop.catalog.cache import _READ_GENERATION
-    from shop.catalog.services import _CARD_STOCK, _PRODUCT_STOCK
-    from shop.db import _DriverRead, close_read_connection, read, utcnow
-
-    boat = make_product(sailboats, variants=3, stock=4)
-    sold_out = make_product(sailboats, variants=1, stock=0)
-    stock.reserve("test:driver", {boat.variants[0].id: 3}, utcnow() + timedelta(minutes=15))
-    db.session.commit()
-    reads = [
-        (_PRODUCT_STOCK, {"slug": boat.slug, "now": utcnow()}),
-        (_CARD_STOCK(), {"ids": [boat.id, sold_out.id]}),
-        (_READ_GENERATION, None),
-    ]
-    dialect = db.engine.dialect
-    found = []
-    for statement, params in reads:
-        assert _DriverRead.of(statement, dialect) is not None  # else the pages lost the speed
-        expected = [tuple(row) for row in db.session.execute(statement, params)]
-        db.session.commit()
-        with app.test_request_context("/"), query_counter() as statements:
-            found.append(read(statement, params))
-            close_read_connection()  # the test's app context outlives this request's
-        assert found[-1] == expected and len(statements) == 1
-    held = {row[1]: row[5] for row in found[0]}
-    assert held == {boat.variants[0].id: 3, boat.variants[1].id: 0, boat.variants[2].id: 0}
-    assert {type(row[3]) for row in found[0]} == {bool}  # made to order: True or False
-
-
-@pytest.mark.postgres
-def test_a_driver_reads_error_arrives_as_sqlalchemys(app, db):
-    """So that the outage handler (a calm 503) and `read`'s retry see what they expect."""
-    from shop.db import _DriverRead, close_read_connection, read
-
-    bad = sa.select(sa.cast(sa.bindparam("n", type_=sa.String), sa.Integer))
-    assert _DriverRead.of(bad, db.engine.dialect) is not None
-    with app.test_request_context("/"):
-        with pytest.raises(sa.exc.DataError) as caught:
-            read(bad, {"n": "not a number"})
-        assert not caught.value.connection_invalidated
-        assert read(bad, {"n": "12"}) == [(12,)]  # and the connection is still good
-        close_read_connection()

@@ -329,7 +329,7 @@ def test_the_buyer_reads_lines_totals_terms_and_the_reps_note(client, db, desk, 
     html = page(client, quote).get_data(as_text=True)
     assert "Swan 48" in html and quote.number in html
     assert "$200,000.00" in html  # at list price
-    assert "&#8722;$10,000.00" in html  # the quote discount, after a minus sign (in ASCII)
+    assert "\N{MINUS SIGN}$10,000.00" in html  # the quote discount, after a minus sign
     assert 'data-testid="quote-total">$190,000.00<' in html
     assert 'data-testid="deposit">$57,000.00<' in html and "(30%)" in html
     assert "Delivered to Seattle, commissioning included." in html

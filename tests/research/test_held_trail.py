@@ -1,4 +1,8 @@
-"""A first-time visitor's first event waits in their session and is written when they return."""
+"""A first-time visitor's first event waits in their session and is written when they return.
+
+A first-time visitor's catalog page is the one shared by every visitor without a session
+(shop.catalog.http_cache): the browser's app.js then asks for its `data-visit` URL, which is
+where their session starts and the event is held (`browse` does both)."""
 
 from datetime import UTC, datetime
 
@@ -6,6 +10,7 @@ import sqlalchemy as sa
 
 from shop.research.models import ResearchEvent
 from shop.web import hash_token
+from tests.conftest import VISIT_RE, browse
 
 
 def events(db) -> list[tuple]:
@@ -23,14 +28,28 @@ def events(db) -> list[tuple]:
 def test_visitors_who_never_come_back_leave_no_rows(app, db, boats):
     one_shot = app.test_client(use_cookies=False)  # a crawler, a link preview
     for boat in boats:
-        assert one_shot.get(f"/p/{boat.slug}").status_code == 200
-    assert one_shot.get("/search?q=wood").status_code == 200
+        assert browse(one_shot, f"/p/{boat.slug}").status_code == 200
+    assert browse(one_shot, "/search?q=wood").status_code == 200
     assert events(db) == []
+
+
+def test_a_shared_page_names_its_event_and_notes_nothing_itself(app, client, db, boats):
+    page = client.get(f"/p/{boats[0].slug}").text
+    assert client.get_cookie("session") is None  # no session started by the page itself
+    visit = VISIT_RE.search(page).group(1)
+    assert f"product={boats[0].id}" in visit and "kind=viewed" in visit
+    assert client.get(f"/p/{boats[1].slug}").status_code == 200
+    assert events(db) == []
+    # Asked with a session already (a second tab's late visit), nothing more is noted.
+    browse(client, f"/p/{boats[2].slug}")
+    client.get(visit.replace("&amp;", "&"))
+    client.get("/about")
+    assert [event[:2] for event in events(db)] == [("viewed", boats[2].id)]
 
 
 def test_the_first_view_is_written_with_its_own_time_when_the_visitor_returns(client, db, boats):
     before = datetime.now(UTC)
-    client.get(f"/p/{boats[0].slug}")
+    browse(client, f"/p/{boats[0].slug}")
     after = datetime.now(UTC)
     assert events(db) == []
     client.get(f"/p/{boats[1].slug}")
@@ -48,7 +67,7 @@ def test_the_first_view_is_written_with_its_own_time_when_the_visitor_returns(cl
 
 
 def test_a_first_search_is_held_the_same_way(client, db, boats):
-    client.get("/search?q=Wooden+hull")
+    browse(client, "/search?q=Wooden+hull")
     assert events(db) == []
     client.get("/about")
     [(kind, product_id, query, key, _)] = events(db)
@@ -76,7 +95,7 @@ def test_held_events_that_make_no_sense_are_dropped(client, db, boats):
 def test_held_events_are_written_before_a_page_that_only_reads(client, db, boats):
     """The trail's hook writes before the request of a `reads_only` view starts reading only
     (shop.web.register_read_only_requests), so the cart page writes them as any page does."""
-    client.get(f"/p/{boats[0].slug}")
+    browse(client, f"/p/{boats[0].slug}")
     assert events(db) == []
     assert client.get("/cart/").status_code == 200
     assert [event[:2] for event in events(db)] == [("viewed", boats[0].id)]

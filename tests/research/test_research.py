@@ -1,7 +1,7 @@
 import sqlalchemy as sa
 
 from shop.research.models import ResearchEvent
-from tests.conftest import PASSWORD, post_form
+from tests.conftest import PASSWORD, browse, post_form
 
 
 def compare_add(client, product):
@@ -50,7 +50,7 @@ def test_compare_list_survives_login(client, boats, make_user, login):
 
 
 def test_visitor_trail_becomes_the_buyers_at_login(client, boats, make_user, login, db):
-    client.get(f"/p/{boats[0].slug}")
+    browse(client, f"/p/{boats[0].slug}")  # a first visit: the shared page, then app.js
     client.get(f"/p/{boats[1].slug}")
     compare_add(client, boats[2])
     buyer = make_user()
@@ -75,7 +75,7 @@ def test_visitor_trail_becomes_the_buyers_at_login(client, boats, make_user, log
 
 def test_recently_viewed_is_latest_first_and_distinct(client, boats):
     for boat in (boats[0], boats[1], boats[0], boats[3]):
-        client.get(f"/p/{boat.slug}")
+        browse(client, f"/p/{boat.slug}")
     html = client.get("/").get_data(as_text=True)
     section = html[html.index("Recently viewed") :]
     assert section.count("Boat Alpha</h3>") == 1
