@@ -955,7 +955,6 @@ def expire_quotes(now: datetime | None = None) -> int:
     ids = db.session.scalars(
         sa.select(Quote.id).where(Quote.status.in_(OFFERED), Quote.valid_until <= now)
     ).all()
-    db.session.commit()
     expired = 0
     for quote_id in ids:
         claimed = db.session.execute(
@@ -969,7 +968,6 @@ def expire_quotes(now: datetime | None = None) -> int:
             released = stock.release(holder(quote))
             record(quote, "expired", f"Validity ended; {released} hold(s) released.")
             expired += 1
-        db.session.commit()
     return expired
 
 
@@ -992,7 +990,6 @@ def _remind(which: str, now: datetime) -> int:
             pending,
         )
     ).all()
-    db.session.commit()
     sent = 0
     for quote_id, sent_at, valid_until in rows:
         if sent_at is not None and sent_at > valid_until - lead:
@@ -1008,7 +1005,6 @@ def _remind(which: str, now: datetime) -> int:
             _reminder_email(quote, which)
             record(quote, f"reminded_{which}", f"Expires {quote.valid_until:%Y-%m-%d %H:%M} UTC.")
             sent += 1
-        db.session.commit()
     return sent
 
 
