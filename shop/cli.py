@@ -1,11 +1,17 @@
-"""flask commands: demo data, staff accounts, and the periodic jobs (safe to run twice at once)."""
+"""flask commands: demo data, staff accounts, and the periodic jobs (safe to run twice at once).
+
+Each command's work is a unit of work (shop.unit_of_work): committed when it ends, rolled back if
+it fails. A job that takes its items one by one (orders, holds, consultation and delivery
+reminders, the outbox) makes one per item itself, so an item that fails leaves the others done.
+Emails go out after the commit that queued them.
+"""
 
 import click
 from flask import Flask
 
 from shop.auth.roles import STAFF_ROLES, Role
 from shop.errors import DomainError
-from shop.extensions import db
+from shop.unit_of_work import unit_of_work
 
 
 def register_cli(app: Flask) -> None:
@@ -14,8 +20,8 @@ def register_cli(app: Flask) -> None:
         """Load the demo catalog and accounts; running it again adds nothing."""
         from shop.seed import seed_demo
 
-        counts = seed_demo()
-        db.session.commit()
+        with unit_of_work():
+            counts = seed_demo()
         click.echo("Demo data is loaded: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
     @app.cli.command("create-staff")
@@ -28,11 +34,10 @@ def register_cli(app: Flask) -> None:
         from shop.auth.services import create_user
 
         try:
-            user = create_user(email, name, password, Role(role))
-        except DomainError as exc:
-            db.session.rollback()
+            with unit_of_work():
+                user = create_user(email, name, password, Role(role))
+        except DomainError as exc:  # rolled back: nothing was made
             raise click.ClickException(exc.message) from exc
-        db.session.commit()
         click.echo(f"Created {role} {user.email}.")
 
     @app.cli.command("send-outbox")
@@ -49,8 +54,8 @@ def register_cli(app: Flask) -> None:
         """Tidy lapsed stock holds (they already stopped counting); safe to run twice at once."""
         from shop.catalog.stock import release_expired
 
-        released = release_expired()
-        db.session.commit()
+        with unit_of_work():
+            released = release_expired()
         click.echo(f"Released {released} lapsed reservation(s).")
 
     @app.cli.command("expire-orders")
@@ -59,10 +64,10 @@ def register_cli(app: Flask) -> None:
         from shop.catalog.stock import release_expired
         from shop.orders.jobs import expire_bank_transfers, expire_unpaid_card_orders
 
-        cards = expire_unpaid_card_orders()
+        cards = expire_unpaid_card_orders()  # each order its own unit of work
         transfers = expire_bank_transfers()
-        released = release_expired()
-        db.session.commit()
+        with unit_of_work():
+            released = release_expired()
         click.echo(
             f"Cancelled {cards} unpaid card order(s) and {transfers} unpaid transfer order(s); "
             f"released {released} lapsed reservation(s)."
@@ -108,7 +113,8 @@ def register_cli(app: Flask) -> None:
         from shop.notifications.services import deliver_all
         from shop.quotes.services import expire_quotes
 
-        expired = expire_quotes()
+        with unit_of_work():  # the whole run: the quote service loops without committing
+            expired = expire_quotes()
         sent = deliver_all()
         click.echo(f"Expired {expired} quote(s); sent {sent} email(s).")
 
@@ -118,6 +124,7 @@ def register_cli(app: Flask) -> None:
         from shop.notifications.services import deliver_all
         from shop.quotes.services import remind_quotes
 
-        reminded = remind_quotes()
+        with unit_of_work():  # the whole run, as for expire-quotes
+            reminded = remind_quotes()
         sent = deliver_all()
         click.echo(f"Sent {reminded} quote reminder(s); sent {sent} email(s).")

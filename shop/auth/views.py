@@ -25,7 +25,6 @@ from shop.auth.registration import (
 )
 from shop.auth.services import (
     LOGIN_FAILED,
-    InvalidVerifyLink,
     authenticate,
     change_password,
     normalise_email,
@@ -36,10 +35,10 @@ from shop.auth.services import (
 from shop.auth.session import landing_for, log_in, log_out
 from shop.cart.services import merge_visitor_cart
 from shop.credit import services as credit
-from shop.errors import DomainError, render_error
-from shop.extensions import db, limiter
+from shop.extensions import limiter
 from shop.research.services import attach_visitor_trail, recently_viewed_ids
 from shop.timefmt import COMMON_ZONES, browser_zone, zone_name
+from shop.unit_of_work import refusals, writes
 from shop.web import hash_token, safe_next
 
 bp = Blueprint("auth", __name__)
@@ -85,13 +84,13 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        try:
+        # One answer for every kind of failure: not the refusal's own words.
+        with refusals(flash_it=False) as refused:
             user = authenticate(form.email.data, form.password.data)
-        except DomainError:
+        if refused:
             error = LOGIN_FAILED
         else:
             _after_login(user)
-            db.session.commit()
             flash(f"Welcome back, {user.name.split()[0]}.", "success")
             return redirect(safe_next(request.args.get("next"), landing_for(user)))
     status = 401 if error else 200
@@ -107,14 +106,11 @@ def register():
         return redirect(url_for("auth.account"))
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
+        with refusals(form) as refused:
             start_registration(
                 form.email.data, form.name.data, form.password.data, phone=form.phone.data or None
             )
-        except DomainError as exc:
-            getattr(form, exc.field or "password").errors.append(exc.message)
-        else:
-            db.session.commit()
+        if not refused:
             return redirect(url_for("auth.check_email"))
     return render_template("auth/register.html", form=form)
 
@@ -127,22 +123,16 @@ def check_email():
 @bp.route("/confirm/<token>", methods=["GET", "POST"], endpoint="confirm_registration")
 def confirm_registration_link(token: str):
     """The link in the sign-up email: a page with one button, so that a mail scanner that
-    opens links makes no account; the button makes it and logs its owner in."""
-    try:
-        registration = pending_registration(token)
-    except InvalidVerifyLink as exc:
-        return render_error(400, exc.message)
+    opens links makes no account; the button makes it and logs its owner in.
+
+    A link that is gone (InvalidVerifyLink) is the 400 page with its words (shop.errors)."""
+    registration = pending_registration(token)
     form = ConfirmRegistrationForm()
     if form.validate_on_submit():
-        try:
-            user = confirm_registration(token)
-        except InvalidVerifyLink as exc:
-            db.session.rollback()
-            return render_error(400, exc.message)
+        user = confirm_registration(token)
         if browser_zone():  # the browser's guess, until they choose in their account
             user.timezone = browser_zone()
         _after_login(user)
-        db.session.commit()
         flash(f"Welcome, {user.name.split()[0]}: your account is ready.", "success")
         return redirect(url_for("auth.account"))
     return render_template("auth/confirm_registration.html", form=form, email=registration.email)
@@ -151,7 +141,6 @@ def confirm_registration_link(token: str):
 @bp.route("/logout", methods=["POST"])
 def logout():
     log_out()
-    db.session.commit()
     flash("You are logged out.", "info")
     return redirect(url_for("pages.home"))
 
@@ -173,13 +162,10 @@ def account():
 @login_required
 def timezone():
     """The buyer's own clock: every time on their pages and in their emails is shown on it."""
-    try:
+    with refusals() as refused:
         set_timezone(current_user, request.form.get("timezone"))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    if refused:
         return redirect(url_for("auth.account", _anchor="timezone")), 303
-    db.session.commit()
     flash(f"Times are now shown on your clock: {current_user.timezone}.", "success")
     return redirect(url_for("auth.account", _anchor="timezone")), 303
 
@@ -196,14 +182,13 @@ def store_credit():
 
 
 @bp.route("/verify/<token>", endpoint="verify_email")
+@writes
 def verify_email_link(token: str):
-    """The link in the verification email; it works in any browser, logged in or not."""
-    try:
-        _user, newly = verify_email(token)
-    except InvalidVerifyLink as exc:
-        db.session.rollback()
-        return render_error(400, exc.message)
-    db.session.commit()
+    """The link in the verification email; it works in any browser, logged in or not.
+
+    It records the proof on the GET itself (so it `writes`): following the link is the proof
+    that the address is the account's. A bad link (InvalidVerifyLink) is the 400 page."""
+    _user, newly = verify_email(token)
     if newly:
         flash("Thank you: your email address is verified.", "success")
     else:
@@ -222,7 +207,6 @@ def resend_verification():
         flash("We sent you a link a moment ago. Please check your inbox (and spam folder).", "info")
     else:
         flash(f"We sent a new link to {current_user.email}.", "success")
-    db.session.commit()
     return redirect(url_for("auth.account"))
 
 
@@ -231,12 +215,9 @@ def resend_verification():
 def password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
+        with refusals(form) as refused:
             change_password(current_user, form.current_password.data, form.new_password.data)
-        except DomainError as exc:
-            getattr(form, exc.field or "new_password").errors.append(exc.message)
-        else:
-            db.session.commit()
+        if not refused:
             flash("Your password is changed. Other devices have been logged out.", "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/password.html", form=form)

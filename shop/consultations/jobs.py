@@ -14,6 +14,7 @@ from shop.consultations.models import Booking
 from shop.consultations.states import BookingStatus
 from shop.db import utcnow
 from shop.extensions import db
+from shop.unit_of_work import unit_of_work
 
 # Each reminder has its window: the day-before one is not sent once the hour-before one is due.
 REMINDERS = (
@@ -55,13 +56,15 @@ def _claim(booking_id: int, which: str) -> bool:
 
 
 def send_reminders(now=None) -> int:
-    """Queue the reminders that are due; returns how many bookings were reminded."""
+    """Queue the reminders that are due; returns how many bookings were reminded.
+
+    Each reminder is its own unit of work: one that fails leaves the others sent."""
     now = now or utcnow()
     sent = 0
     for which, lead, until in REMINDERS:
         for booking_id in _due(which, lead, until, now):
-            if _claim(booking_id, which):
-                emails.reminder(db.session.get(Booking, booking_id), which)
-                sent += 1
-            db.session.commit()
+            with unit_of_work():
+                if _claim(booking_id, which):
+                    emails.reminder(db.session.get(Booking, booking_id), which)
+                    sent += 1
     return sent

@@ -29,6 +29,7 @@ from shop.db import utcnow
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.inputs import parse_instant
+from shop.unit_of_work import refusals
 from shop.web import current_buyer_id, visitor_key
 
 bp = Blueprint("consultations", __name__)
@@ -165,13 +166,11 @@ def pick_time():
     if request.method == "POST":
         form = SlotForm()
         if form.validate_on_submit():
-            try:
+            with refusals(flash_it=False) as refused:
                 booking = services.book(req, _parse_slot(form.slot.data), rep_id)
-            except DomainError as exc:
-                db.session.rollback()
-                error = exc.message
+            if refused:
+                error = refused.message
             else:
-                db.session.commit()
                 session.pop(DRAFT, None)
                 return redirect(
                     url_for("consultations.manage", token=services.link_token(booking), booked=1),
@@ -244,18 +243,16 @@ def reschedule(token: str):
     if request.method == "POST":
         form = SlotForm()
         if form.validate_on_submit():
-            try:
+            with refusals(flash_it=False) as refused:
                 moved = services.reschedule(
                     booking.id,
                     _parse_slot(form.slot.data),
                     another_rep=another,
                     reason="Moved by the buyer.",
                 )
-            except DomainError as exc:
-                db.session.rollback()
-                error = exc.message
+            if refused:
+                error = refused.message
             else:
-                db.session.commit()
                 flash("Your consultation has moved. A new invitation is on its way.", "success")
                 return redirect(
                     url_for("consultations.manage", token=services.link_token(moved)), 303
@@ -282,7 +279,6 @@ def cancel(token: str):
     form = CancelForm()
     if form.validate_on_submit():
         services.cancel(booking.id, reason=form.reason.data or "")
-        db.session.commit()
         flash("Your consultation is cancelled.", "info")
     return redirect(
         url_for(

@@ -18,6 +18,7 @@ from shop.delivery.states import DeliveryStatus
 from shop.extensions import db
 from shop.orders.models import Order
 from shop.orders.states import OrderStatus
+from shop.unit_of_work import unit_of_work
 
 LEAD = timedelta(hours=24)
 BATCH = 100
@@ -47,21 +48,23 @@ def _claim(now) -> list[DeliveryAppointment]:
 
 
 def send_reminders(now=None) -> int:
-    """Queue the reminders that are due; returns how many appointments were reminded."""
+    """Queue the reminders that are due; returns how many appointments were reminded.
+
+    Each batch is one unit of work: its rows stay locked from the claim to the commit."""
     now = now or utcnow()
     sent = 0
     while True:
-        due = _claim(now)
-        for appointment in due:
-            appointment.reminded_24h_for = appointment.starts_at
-            if appointment.created_at > appointment.starts_at - LEAD:
-                continue  # booked less than a day ahead: the confirmation is reminder enough
-            emails.reminder(
-                appointment,
-                db.session.get(Order, appointment.order_id),
-                db.session.get(User, appointment.crew_id),
-            )
-            sent += 1
-        db.session.commit()
+        with unit_of_work():
+            due = _claim(now)
+            for appointment in due:
+                appointment.reminded_24h_for = appointment.starts_at
+                if appointment.created_at > appointment.starts_at - LEAD:
+                    continue  # booked less than a day ahead: the confirmation is reminder enough
+                emails.reminder(
+                    appointment,
+                    db.session.get(Order, appointment.order_id),
+                    db.session.get(User, appointment.crew_id),
+                )
+                sent += 1
         if len(due) < BATCH:
             return sent

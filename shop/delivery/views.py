@@ -14,11 +14,11 @@ from shop.db import utcnow
 from shop.delivery import services
 from shop.delivery.forms import WindowForm
 from shop.delivery.states import DeliveryStatus
-from shop.errors import DomainError
 from shop.extensions import db
 from shop.orders.services import access_token
 from shop.orders.states import OrderStatus
 from shop.timefmt import zone_name
+from shop.unit_of_work import refusals
 
 bp = Blueprint("delivery", __name__)
 
@@ -50,7 +50,7 @@ def window(token: str):
     error = None
     if request.method == "POST":
         if form.validate_on_submit():
-            try:
+            with refusals(flash_it=False) as refused:
                 _, starts_at = services.parse_window(form.window.data)
                 if appointment is None:
                     done = services.book(
@@ -72,11 +72,9 @@ def window(token: str):
                         now=now,
                     )
                     flash("Your delivery has moved. The new invitation is on its way.", "success")
-            except DomainError as exc:
-                db.session.rollback()
-                error = exc.message
+            if refused:
+                error = refused.message
             else:
-                db.session.commit()
                 return redirect(url_for("delivery.window", token=services.link_token(done)), 303)
         elif "csrf_token" in form.errors:
             error = "Your form expired. Please choose again."

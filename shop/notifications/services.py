@@ -6,6 +6,12 @@ first by a conditional UPDATE committed before any SMTP traffic, so two senders 
 threads, two processes, two hosts) never send one message twice. Rows left in "sending" by a
 crashed sender are claimed again after CLAIM_TIMEOUT, which makes delivery at-least-once: a crash
 between the SMTP hand-off and the "sent" commit can send that one message twice, never lose it.
+
+Per message, two units of work (shop.unit_of_work) with the SMTP call between them, in no
+transaction: the claim, then the outcome (sent, or the failure and when to try again). One
+transaction around the call would hold its row's lock (on SQLite, the whole database's write
+lock) for as long as the mail server takes, and a sender that died in it would leave no trace of
+the attempt, so a message that kills its sender would be tried forever.
 """
 
 import contextlib
@@ -23,6 +29,7 @@ from shop.db import utcnow
 from shop.extensions import db, mail
 from shop.inputs import single_line
 from shop.notifications.models import OutboxMessage
+from shop.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -183,34 +190,35 @@ def _give_up_on_abandoned(now) -> None:
 
 
 def _claim(message_id: int) -> OutboxMessage | None:
-    """Take one message for this sender, or None if another sender has it (or it is done)."""
+    """Take one message for this sender, or None if another sender has it (or it is done).
+
+    Its own unit of work, committed before any SMTP traffic: from then on no other sender can
+    claim the row, and the attempt is counted even if this sender dies while sending."""
     now = utcnow()
     m = OutboxMessage
-    result = db.session.execute(
-        sa.update(m)
-        .where(m.id == message_id, _claimable(now))
-        .values(status="sending", claimed_at=now, attempts=m.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.commit()
-        return None
-    message = db.session.get(m, message_id, populate_existing=True)
-    # Committed before any SMTP traffic: from here on no other sender can claim this row.
-    db.session.commit()
-    return message
+    with unit_of_work():
+        result = db.session.execute(
+            sa.update(m)
+            .where(m.id == message_id, _claimable(now))
+            .values(status="sending", claimed_at=now, attempts=m.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            return None
+        return db.session.get(m, message_id, populate_existing=True)
 
 
 def _finish(message: OutboxMessage, **values) -> None:
-    """Record the outcome, only if the claim is still ours (not taken over after a timeout)."""
+    """Record the outcome, only if the claim is still ours (not taken over after a timeout);
+    its own unit of work."""
     m = OutboxMessage
-    db.session.execute(
-        sa.update(m)
-        .where(m.id == message.id, m.status == "sending", m.claimed_at == message.claimed_at)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    with unit_of_work():
+        db.session.execute(
+            sa.update(m)
+            .where(m.id == message.id, m.status == "sending", m.claimed_at == message.claimed_at)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def header_safe(text: str | None) -> str:
@@ -247,11 +255,10 @@ def _close_quietly(connection) -> None:
 def deliver_pending(limit: int = 50, ids: list[int] | None = None) -> int:
     """Send up to `limit` claimable outbox messages (only `ids`, when given); return how many sent.
 
-    Commits its own small transactions: call it outside a request's unit of work (a flask
-    command, or after the request's commit). Safe to run in several threads or processes at once.
+    Runs its own small units of work: call it outside a request's (a flask command, or after
+    the request's commit). Safe to run in several threads or processes at once.
     """
     now = utcnow()
-    _give_up_on_abandoned(now)
     query = (
         sa.select(OutboxMessage.id)
         .where(_claimable(now))
@@ -259,12 +266,10 @@ def deliver_pending(limit: int = 50, ids: list[int] | None = None) -> int:
         .limit(limit)
     )
     if ids is not None:
-        if not ids:
-            db.session.commit()
-            return 0
         query = query.where(OutboxMessage.id.in_(ids))
-    candidates = db.session.scalars(query).all()
-    db.session.commit()
+    with unit_of_work():
+        _give_up_on_abandoned(now)
+        candidates = db.session.scalars(query).all() if ids is None or ids else []
 
     sent = 0
     connection = mail.get_connection()
@@ -322,14 +327,17 @@ def _deliver_after_request(error=None) -> None:
     session.info.pop(_QUEUED, None)
     if not ids or not current_app.config.get("OUTBOX_SEND_INLINE", True):
         return
+    if session.in_transaction():
+        # The request's unit of work did not end in its commit (it failed after something was
+        # committed on its own): what it left is the teardown's to throw away, and must not ride
+        # along with the outbox's commits. The job sends these.
+        log.info("Outbox messages %s left for `flask send-outbox`.", ids)
+        return
     try:
-        # Anything left uncommitted would be thrown away by the teardown anyway; it must not
-        # ride along with the outbox's own commits.
-        db.session.rollback()
         deliver_pending(limit=len(ids), ids=ids)
     except Exception:
+        # Each step rolled back its own unit of work.
         log.exception("Sending after the request failed; `flask send-outbox` will retry.")
-        db.session.rollback()
 
 
 def init_notifications(app) -> None:

@@ -4,7 +4,6 @@ from flask import flash, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
 from shop.checkout.services import tax_rate
-from shop.errors import DomainError
 from shop.extensions import db
 from shop.money import Money
 from shop.orders.models import Order
@@ -13,6 +12,7 @@ from shop.quotes import closing
 from shop.quotes.closing_forms import AcceptForm, PayQuoteForm
 from shop.quotes.states import QuoteStatus
 from shop.quotes.views import bp, quote_from_link
+from shop.unit_of_work import refusals
 
 
 def _percent(value) -> str:
@@ -27,7 +27,7 @@ def accept(token: str):
         for message in dict.fromkeys(m for errors in form.errors.values() for m in errors):
             flash(message, "error")
         return redirect(url_for("quotes.view", token=token), 303)
-    try:
+    with refusals() as refused:
         closing.accept(
             quote.id,
             int(form.version.data),  # the version the buyer read, never simply the latest
@@ -39,15 +39,11 @@ def accept(token: str):
             ),
             total_cents=int(form.total_cents.data),
         )
-    except closing.VersionChanged as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("quotes.view", token=token, version=exc.current), 303)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    if isinstance(refused.error, closing.VersionChanged):
+        # Back to the version now current, to read before accepting it.
+        return redirect(url_for("quotes.view", token=token, version=refused.error.current), 303)
+    if refused:
         return redirect(url_for("quotes.view", token=token), 303)
-    db.session.commit()
     flash("Thank you: the quote is accepted. One last step: delivery and payment.", "success")
     return redirect(url_for("quotes.pay_quote", token=token), 303)
 
@@ -85,7 +81,7 @@ def pay_quote(token: str):
             postal_code=form.postal_code.data,
             phone=form.phone.data,
         )
-        try:
+        with refusals(flash_it=False) as refused:
             order = closing.place_order(
                 quote.id,
                 delivery=delivery,
@@ -94,11 +90,9 @@ def pay_quote(token: str):
                 ip_address=request.remote_addr or "",
                 user_agent=request.headers.get("User-Agent", ""),
             )
-        except DomainError as exc:
-            db.session.rollback()
-            error = exc.message
+        if refused:
+            error = refused.message
         else:
-            db.session.commit()
             order_token = access_token(order)
             if order.payment_method == "card":
                 return redirect(url_for("checkout.pay", token=order_token), 303)

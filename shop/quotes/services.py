@@ -903,7 +903,6 @@ def expire_quotes(now: datetime | None = None) -> int:
     ids = db.session.scalars(
         sa.select(Quote.id).where(Quote.status.in_(OFFERED), Quote.valid_until <= now)
     ).all()
-    db.session.commit()
     expired = 0
     for quote_id in ids:
         quote = lock_row(Quote, quote_id)
@@ -915,7 +914,6 @@ def expire_quotes(now: datetime | None = None) -> int:
                 note=f"Validity ended; {released} hold(s) released.",
             )
             expired += 1
-        db.session.commit()
     return expired
 
 
@@ -938,7 +936,6 @@ def _remind(which: str, now: datetime) -> int:
             pending,
         )
     ).all()
-    db.session.commit()
     sent = 0
     for quote_id, sent_at, valid_until in rows:
         if sent_at is not None and sent_at > valid_until - lead:
@@ -956,7 +953,6 @@ def _remind(which: str, now: datetime) -> int:
             expires = when(quote.valid_until, rep.timezone if rep else None)  # the rep's clock
             record(quote, f"reminded_{which}", f"Expires {expires}.")
             sent += 1
-        db.session.commit()
     return sent
 
 

@@ -14,12 +14,12 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from shop.auth.roles import Permission, can
 from shop.cart.forms import EmptyForm, UpdateLineForm
 from shop.cart.services import view_cart
-from shop.errors import DomainError
-from shop.extensions import db, limiter
+from shop.extensions import limiter
 from shop.inputs import single_line
 from shop.quotes import buyer
 from shop.quotes.services import quote_for_token, quote_link_token
 from shop.quotes.states import QuoteStatus, allowed_moves
+from shop.unit_of_work import refusals
 from shop.web import owner
 
 bp = Blueprint("quotes", __name__)
@@ -106,20 +106,21 @@ def request_quote():
     else:
         contact = buyer.Contact(name=form.name.data or "", email=form.email.data or "")
         buyer_id = None
-    try:
+    with refusals(form) as refused:
         quote = buyer.request_quote(
             cart.lines, contact, buyer_id=buyer_id, comment=form.comment.data
         )
-    except DomainError as exc:
-        db.session.rollback()
-        target = getattr(form, exc.field, None) if exc.field else None
-        if target is not None:
-            target.errors = [*target.errors, exc.message]
-        else:
-            flash(exc.message, "error")
+    if refused:
+        _flash_unless_on_a_field(refused)
         return _cart_page(form, 400)
-    db.session.commit()
     return redirect(url_for("quotes.view", token=quote_link_token(quote), requested=1), 303)
+
+
+def _flash_unless_on_a_field(refused) -> None:
+    # A refusal about the quote or the cart, not about what was typed: these pages show a
+    # form's errors only under its fields, so it is flashed above the page.
+    if not refused.error.field:
+        flash(refused.message, "error")
 
 
 def quote_from_link(token: str):
@@ -197,18 +198,16 @@ def message(token: str):
     form = MessageForm()
     if not form.validate_on_submit():
         return _render(token, 400, message_form=form)
-    try:
+    with refusals(form) as refused:
         buyer.post_message(
             quote,
             form.body.data,
             from_buyer=True,
             author=current_user if _is_the_buyer(quote) else None,
         )
-    except DomainError as exc:
-        db.session.rollback()
-        form.body.errors = [*form.body.errors, exc.message]
+    if refused:
+        _flash_unless_on_a_field(refused)
         return _render(token, 400, message_form=form)
-    db.session.commit()
     flash(f"Your message is with {'your specialist' if quote.rep_id else 'our team'}.", "success")
     return redirect(url_for("quotes.view", token=token, _anchor="thread"), 303)
 
@@ -219,13 +218,11 @@ def decline(token: str):
     form = DeclineForm()
     if not form.validate_on_submit():
         return _render(token, 400, decline_form=form)
-    try:
+    with refusals(form) as refused:
         buyer.decline(quote, form.reason.data)
-    except DomainError as exc:
-        db.session.rollback()
-        form.reason.errors = [*form.reason.errors, exc.message]
+    if refused:
+        _flash_unless_on_a_field(refused)
         return _render(token, 400, decline_form=form)
-    db.session.commit()
     flash("You declined the quote. Thank you for telling us why.", "info")
     return redirect(url_for("quotes.view", token=token), 303)
 

@@ -6,13 +6,17 @@ generators), and a trail row under a key nobody returns with is never read: it c
 login or a booking. So a first-time visitor's event waits in their signed session and is written,
 with its original time, on the first request that brings the session back, before anything
 (a login, a booking) could read the trail. A page for a first-time visitor then writes nothing.
+
+Both write in the request's own transaction (shop.unit_of_work commits it when the view returns):
+a GET view that notes is marked `writes`; held events are written before any view, before a
+GET's read-only guard begins.
 """
 
 import logging
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import g, session
+from flask import after_this_request, g, session
 
 from shop.catalog.http_cache import shared
 from shop.db import utcnow
@@ -33,9 +37,14 @@ PENDING_KEY = "trail_pending"
 MAX_PENDING = 5  # one request notes at most one event; this only bounds the cookie
 log = logging.getLogger(__name__)
 
+# Keys in Session.info: held events written in the open transaction, then committed with it.
+_HELD_WRITTEN = "trail_held_written"
+_HELD_COMMITTED = "trail_held_committed"
+
 
 def note(kind: ResearchKind, *, product_id: int | None = None, query: str | None = None) -> None:
-    """One event on the trail of whoever is asking, committed (or held for a first-time visitor).
+    """One event on the trail of whoever is asking, in the request's transaction (or held in the
+    session of a first-time visitor). A GET view that notes is marked `shop.unit_of_work.writes`.
 
     A page shared by visitors without a session (shop.catalog.http_cache) writes nothing for
     anyone: the event goes into the page's `data-visit` URL, which app.js asks for
@@ -53,28 +62,57 @@ def note(kind: ResearchKind, *, product_id: int | None = None, query: str | None
             session[PENDING_KEY] = held[-MAX_PENDING:]
             return
     record(kind, product_id=product_id, query=query, **owner())
-    db.session.commit()
 
 
 def write_held_events() -> None:
-    """Before a request that brought a session back: write the events it holds."""
+    """Before any request that brought a session back (a GET too): write the events it holds.
+
+    Registered before the read-only guard of GET requests (shop.unit_of_work.init_app comes
+    last), the rows are written in the request's transaction and committed with it. They leave
+    the session only once that commit is done: a request that fails, or whose refusal rolls its
+    transaction back, keeps them for the next request to write.
+    """
     held = session.get(PENDING_KEY)
     if held is None:
         return
-    session.pop(PENDING_KEY)
     token = session.get(VISITOR_SESSION_KEY)
-    if not token or not isinstance(held, list):
-        return
-    rows = [r for r in (_row(item, hash_token(token)) for item in held) if r is not None]
+    rows = []
+    if token and isinstance(held, list):
+        rows = [r for r in (_row(item, hash_token(token)) for item in held) if r is not None]
     if not rows:
+        session.pop(PENDING_KEY)
         return
+    info = db.session.info
+    info.pop(_HELD_COMMITTED, None)
     try:
-        db.session.execute(sa.insert(ResearchEvent.__table__), rows)
-        db.session.commit()
+        # A savepoint: an insert that fails is undone alone, and the page goes on.
+        with db.session.begin_nested():
+            db.session.execute(sa.insert(ResearchEvent.__table__), rows)
     except sa.exc.SQLAlchemyError:
         # The trail is a courtesy to the rep; losing a held event must not fail the request.
-        db.session.rollback()
+        session.pop(PENDING_KEY)
         log.warning("held research events could not be written", exc_info=True)
+        return
+    info[_HELD_WRITTEN] = True
+    after_this_request(_forget_held_events_once_committed)
+
+
+def _forget_held_events_once_committed(response):
+    if db.session.info.pop(_HELD_COMMITTED, False):
+        session.pop(PENDING_KEY, None)
+    return response
+
+
+@sa.event.listens_for(db.session, "after_commit")
+def _held_events_committed(db_session) -> None:
+    if not db_session.in_nested_transaction() and db_session.info.pop(_HELD_WRITTEN, False):
+        db_session.info[_HELD_COMMITTED] = True
+
+
+@sa.event.listens_for(db.session, "after_rollback")
+def _held_events_rolled_back(db_session) -> None:
+    if not db_session.in_nested_transaction():
+        db_session.info.pop(_HELD_WRITTEN, None)
 
 
 def _row(item, visitor_key: str) -> dict | None:

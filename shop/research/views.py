@@ -16,11 +16,12 @@ from flask_wtf.csrf import generate_csrf
 from shop.cart.forms import EmptyForm
 from shop.catalog.models import Product
 from shop.catalog.services import compare_rows, load_products
-from shop.errors import DomainError, NotFound
+from shop.errors import NotFound
 from shop.extensions import db
 from shop.research import compare
 from shop.research.models import ResearchKind
 from shop.research.trail import note, write_held_events
+from shop.unit_of_work import refusals
 from shop.web import brings_session, parse_id, safe_next
 
 bp = Blueprint("research", __name__)
@@ -72,10 +73,9 @@ def compare_add():
     if not load_products([product_id]):
         raise NotFound("No such product.")
     back = safe_next(request.form.get("next"), url_for("research.compare_page"))
-    try:
+    with refusals() as refused:
         ids = compare.add(session.get("compare", []), product_id, current_app.config["COMPARE_MAX"])
-    except DomainError as exc:
-        flash(exc.message, "error")
+    if refused:
         return redirect(back), 303
     session["compare"] = ids
     note(ResearchKind.COMPARED, product_id=product_id)

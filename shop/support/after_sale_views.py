@@ -3,16 +3,16 @@
 The owner rates from their account; a guest from the thread's signed link. Anyone else: 404.
 """
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, flash, redirect, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.routing import BuildError
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
-from shop.errors import DomainError, NotFound
-from shop.extensions import db
+from shop.errors import NotFound
 from shop.support import satisfaction, services
+from shop.unit_of_work import flash_form_errors, refusals
 
 bp = Blueprint("after_sale", __name__)
 
@@ -36,22 +36,12 @@ def _back(endpoint: str, **values):
 def _rate(ticket, back):
     form = RatingForm()
     if not form.validate_on_submit():
-        if "csrf_token" in form.errors:
-            abort(400)
-        for messages in form.errors.values():
-            for message in messages:
-                flash(message, "error")
+        flash_form_errors(form)
         return back
-    try:
+    with refusals() as refused:
         satisfaction.rate(ticket.id, form.rating.data, form.comment.data)
-    except NotFound:
-        db.session.rollback()
-        raise
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    if refused:
         return back
-    db.session.commit()
     flash("Thank you for rating our service.", "success")
     return back
 

@@ -10,10 +10,11 @@ from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 
 from shop.catalog.models import Product
-from shop.errors import DomainError, NotFound
+from shop.errors import NotFound
 from shop.extensions import db, limiter
 from shop.support import questions
 from shop.support.models import ProductQuestion
+from shop.unit_of_work import refusals
 
 bp = Blueprint("questions", __name__)
 
@@ -56,16 +57,12 @@ def _post(product: Product, action, success: str):
     if not form.validate_on_submit():
         flash("Your form expired. Please try again.", "warning")
         return redirect(back, 303)
-    try:
+    with refusals(flash_it=False) as refused:
         action(form.body.data or "")
-    except NotFound:
-        raise
-    except DomainError as exc:
-        db.session.rollback()
+    if refused:
         # "warning", not "error": the product page shows "error" messages under its quantity.
-        flash(exc.message, "warning")
+        flash(refused.message, "warning")
         return redirect(back, 303)
-    db.session.commit()
     flash(success, "success")
     return redirect(back, 303)
 

@@ -40,7 +40,8 @@ ORIGINAL_NAME_MAX = 200
 
 
 class UploadRefused(DomainError):
-    """A file was not accepted; nothing was stored. The message names the file and the rule."""
+    """A file was not accepted; nothing was stored. The message names the file and the rule,
+    and its field is the buyer forms' file field (`attachments`), where it is shown."""
 
 
 def detect(data: bytes) -> str | None:
@@ -106,7 +107,7 @@ def check_files(files, *, max_bytes: int, max_files: int) -> list[CheckedFile]:
     if len(chosen) > max_files:
         raise UploadRefused(
             f"You can attach at most {max_files} files at a time; you chose {len(chosen)}.",
-            field="files",
+            field="attachments",
         )
     checked = []
     limit_text = _size_text(max_bytes)
@@ -115,24 +116,25 @@ def check_files(files, *, max_bytes: int, max_files: int) -> list[CheckedFile]:
         data = storage.stream.read(max_bytes + 1)
         if len(data) > max_bytes:
             raise UploadRefused(
-                f"{shown} is larger than {limit_text}; please send a smaller file.", field="files"
+                f"{shown} is larger than {limit_text}; please send a smaller file.",
+                field="attachments",
             )
         if not data:
-            raise UploadRefused(f"{shown} is empty.", field="files")
+            raise UploadRefused(f"{shown} is empty.", field="attachments")
         content_type = detect(data)
         if content_type is None:
             raise UploadRefused(
-                f"{shown} is not a file we accept: please send {ALLOWED_TEXT}.", field="files"
+                f"{shown} is not a file we accept: please send {ALLOWED_TEXT}.", field="attachments"
             )
         if _extension(storage.filename) not in EXTENSIONS[content_type]:
             wanted = " or ".join(f".{e}" for e in EXTENSIONS[content_type])
             raise UploadRefused(
                 f"{shown} does not match its name: its content is "
                 f"{content_type.split('/')[1].upper()}, so its name should end in {wanted}.",
-                field="files",
+                field="attachments",
             )
         if content_type in IMAGE_TYPES and not _opens_as_image(data, content_type):
-            raise UploadRefused(f"{shown} is damaged or not a real picture.", field="files")
+            raise UploadRefused(f"{shown} is damaged or not a real picture.", field="attachments")
         checked.append(
             CheckedFile(
                 data=data,

@@ -17,7 +17,6 @@ from flask import (
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
-from shop.errors import DomainError
 from shop.extensions import db
 from shop.orders.models import Order
 from shop.orders.services import access_token, get_order, order_for_token
@@ -26,6 +25,7 @@ from shop.support.forms import ReplyForm, ticket_form
 from shop.support.models import Ticket
 from shop.support.services import KIND_LABELS, STATUS_LABELS
 from shop.support.states import TicketStatus
+from shop.unit_of_work import refusals
 from shop.web import page_arg
 
 bp = Blueprint("support", __name__)
@@ -53,16 +53,6 @@ def _download_url(token: str | None = None):
         return url_for("support_files.download", attachment_id=attachment.id, **extra)
 
     return url
-
-
-def _form_error(form, error: DomainError) -> None:
-    field = getattr(form, error.field or "", None)
-    if field is None or not hasattr(field, "errors"):
-        field = form.attachments if error.__class__.__name__ == "UploadRefused" else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 def _files(form) -> list:
@@ -94,7 +84,7 @@ def _open(order, token: str | None):
             form.lines.data = [order.lines[0].id]
     if form.validate_on_submit():
         buyer = current_user if current_user.is_authenticated and token is None else None
-        try:
+        with refusals(form) as refused:
             ticket = services.open_ticket(
                 kind=form.kind.data,
                 subject=form.subject.data,
@@ -106,13 +96,9 @@ def _open(order, token: str | None):
                 order_line_ids=form.lines.data or (),
                 files=_files(form),
             )
-        except DomainError as error:
-            db.session.rollback()
-            _form_error(form, error)
-        else:
+        if not refused:
             number = ticket.number
             guest_link = services.ticket_link_token(ticket) if token is not None else None
-            db.session.commit()
             flash(f"Thank you: your message is ticket {number}. We will answer by email.")
             if guest_link is not None:
                 return redirect(url_for("support.guest_thread", token=guest_link), 303)
@@ -190,7 +176,7 @@ def _reply(ticket, *, token: str | None, author):
     if not form.validate_on_submit():
         return _thread(ticket, token=token, form=form, status=400)
     ticket_id = ticket.id
-    try:
+    with refusals(form) as refused:
         services.post_message(
             ticket_id,
             author=author,
@@ -198,11 +184,8 @@ def _reply(ticket, *, token: str | None, author):
             author_kind="buyer",
             files=_files(form),
         )
-    except DomainError as error:
-        db.session.rollback()
-        _form_error(form, error)
+    if refused:
         return _thread(db.session.get(Ticket, ticket_id), token=token, form=form, status=400)
-    db.session.commit()
     flash("Your message is sent.")
     if token:
         return redirect(url_for("support.guest_thread", token=token, _anchor="latest"), 303)

@@ -183,6 +183,42 @@ def test_an_smtp_failure_keeps_the_message_pending_for_a_later_run(app, db, mail
     assert (sent.status, sent.attempts, sent.last_error) == ("sent", 2, "")
 
 
+@pytest.mark.both_dbs
+def test_the_claim_is_committed_before_the_mail_server_is_called(app, db, mailbox, monkeypatch):
+    """The SMTP call runs between two units of work, in no transaction: the claim is already
+    committed (no other sender can take the message, and the attempt counts even if this sender
+    dies), and no lock is held while the mail server takes its time."""
+    message = queue_email("test:claimed", "ada@example.com", "Claimed", "hello", name="Ada")
+    db.session.commit()
+    seen = []
+    build = services._build
+
+    def build_and_look(claimed, connection):
+        email = build(claimed, connection)
+        send = email.send
+
+        def look_then_send():
+            with db.engine.connect() as other:  # what any other sender reads meanwhile
+                seen.append(
+                    other.execute(
+                        sa.select(OutboxMessage.status, OutboxMessage.attempts).where(
+                            OutboxMessage.id == claimed.id
+                        )
+                    ).one()
+                )
+            seen.append(db.session().in_transaction())
+            return send()
+
+        email.send = look_then_send
+        return email
+
+    monkeypatch.setattr(services, "_build", build_and_look)
+    assert deliver_pending() == 1
+    assert seen == [("sending", 1), False]
+    assert [m["Subject"] for m in mailbox] == ["Claimed"]
+    assert (fresh(db, message).status, fresh(db, message).attempts) == ("sent", 1)
+
+
 def test_a_message_fails_for_good_after_five_attempts(app, db, mailbox, monkeypatch):
     message = queue_email("test:give-up", "ada@example.com", "Give up", "hello", name="Ada")
     db.session.flush()

@@ -6,11 +6,12 @@ where their session starts and the event is held (`browse` does both)."""
 
 from datetime import UTC, datetime
 
+import pytest
 import sqlalchemy as sa
 
 from shop.research.models import ResearchEvent
 from shop.web import hash_token
-from tests.conftest import VISIT_RE, browse
+from tests.conftest import PASSWORD, VISIT_RE, browse, csrf_token, post_form
 
 
 def events(db) -> list[tuple]:
@@ -99,3 +100,41 @@ def test_held_events_are_written_before_a_page_that_only_reads(client, db, boats
     assert events(db) == []
     assert client.get("/cart/").status_code == 200
     assert [event[:2] for event in events(db)] == [("viewed", boats[0].id)]
+
+
+def test_held_events_wait_for_a_request_that_commits(client, db, boats, make_user):
+    """Held events are written in the request's own transaction: a request that is refused or
+    fails rolls them back with the rest, so they stay in the session for the next one."""
+    make_user(email="ada@example.com")
+    token = csrf_token(client, "/cart/")
+    with client.session_transaction() as session:  # a first view, held (as the first test's)
+        session["trail_pending"] = [["viewed", boats[0].id, None, "2026-01-01T00:00:00+00:00"]]
+    refused = client.post(
+        "/account/login",
+        data={"email": "ada@example.com", "password": PASSWORD + "!", "csrf_token": token},
+    )
+    assert refused.status_code == 401
+    assert client.get("/p/no-such-boat").status_code == 404
+    assert events(db) == []
+    with client.session_transaction() as session:
+        assert len(session["trail_pending"]) == 1
+
+    assert client.get("/about").status_code == 200
+    assert [event[:2] for event in events(db)] == [("viewed", boats[0].id)]  # once
+    with client.session_transaction() as session:
+        assert "trail_pending" not in session
+
+
+@pytest.mark.both_dbs
+def test_held_events_that_cannot_be_written_do_not_break_the_request(client, db, boats):
+    """A held event the database refuses (its product since deleted) is dropped alone: the
+    request goes on, and what it writes itself is kept."""
+    client.get("/about")
+    with client.session_transaction() as session:
+        session["visitor"] = "a-visitor-token"
+        session["trail_pending"] = [["viewed", 999_999, None, "2026-01-01T00:00:00+00:00"]]
+    added = post_form(client, "/compare/add", {"product_id": boats[1].id}, csrf_page="/compare")
+    assert added.status_code == 303
+    assert [event[:2] for event in events(db)] == [("compared", boats[1].id)]
+    with client.session_transaction() as session:
+        assert "trail_pending" not in session
