@@ -122,12 +122,16 @@ def register_signals(app: Flask) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     from shop.errors import register_errorhandlers as register
+    from shop.outage import register_outage
 
+    # The database unavailable for a moment: 503, not 500. Registered here, not by shop.errors,
+    # because the outage page is drawn by shop.errors (it would import itself back).
+    register_outage(app)
     register(app)
 
 
 def register_template_helpers(app: Flask) -> None:
-    from shop.web import register_web
+    from shop.webapp import register_web
 
     register_web(app)
 

@@ -17,7 +17,7 @@ from shop.auth.roles import Permission, Role
 from shop.auth.session import permission_required
 from shop.extensions import db
 from shop.money import Money
-from shop.staff.views import bp
+from shop.staff.blueprint import bp
 from shop.timefmt import store_zone, viewer_zone, when
 from shop.web import page_arg
 

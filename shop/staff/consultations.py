@@ -22,7 +22,7 @@ from shop.extensions import db
 from shop.orders.models import Order
 from shop.orders.states import STAFF_LABELS as ORDER_LABELS
 from shop.research.services import trail, trail_for_visitor
-from shop.staff.views import bp
+from shop.staff.blueprint import bp
 from shop.unit_of_work import refusals
 from shop.web import page_arg, parse_id
 

@@ -30,7 +30,7 @@ from shop.errors import NotFound
 from shop.extensions import db
 from shop.orders.models import Order, OrderLine
 from shop.orders.states import OrderStatus, actor_kind_of
-from shop.staff.views import bp
+from shop.staff.blueprint import bp
 from shop.support.models import WarrantyRegistration
 from shop.timefmt import zone_name
 from shop.unit_of_work import flash_form_errors, refusals

@@ -22,9 +22,9 @@ from shop.orders.states import OrderStatus
 from shop.payments import holds, transfers
 from shop.payments.models import Payment, TransferReceipt
 from shop.staff import evidence
+from shop.staff.blueprint import bp
 from shop.staff.dashboard import hold_rows, order_id_of
 from shop.staff.money_forms import NewPaymentForm, RejectForm, TransferForm
-from shop.staff.views import bp
 from shop.unit_of_work import flash_form_errors, refusals
 
 

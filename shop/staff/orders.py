@@ -29,8 +29,8 @@ from shop.quotes.models import Quote
 from shop.quotes.services import LABELS as QUOTE_LABELS
 from shop.staff import evidence
 from shop.staff.actions import run_action
+from shop.staff.blueprint import bp
 from shop.staff.order_forms import MoveForm, NoteForm
-from shop.staff.views import bp
 from shop.timefmt import viewer_zone
 from shop.unit_of_work import flash_form_errors, refusals
 from shop.web import page_arg

@@ -21,8 +21,8 @@ from shop.orders.models import Order
 from shop.payments import holds, refunds
 from shop.payments.models import Payment, Refund
 from shop.staff.actions import run_action
+from shop.staff.blueprint import bp
 from shop.staff.payment_forms import ApproveForm, CaptureForm, RefundForm, RejectForm, VoidForm
-from shop.staff.views import bp
 from shop.unit_of_work import flash_form_errors
 
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from shop.auth.roles import Permission
 from shop.auth.session import permission_required
-from shop.staff.views import bp
+from shop.staff.blueprint import bp
 from shop.support import questions
 from shop.unit_of_work import refusals
 

@@ -32,7 +32,7 @@ from shop.quotes.staff_forms import (
     ReasonForm,
 )
 from shop.quotes.states import OFFERED, OPEN, QuoteStatus, allowed_moves
-from shop.staff.views import bp
+from shop.staff.blueprint import bp
 from shop.timefmt import viewer_zone
 from shop.unit_of_work import Refusal, refusals
 from shop.web import page_arg, parse_id

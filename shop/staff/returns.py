@@ -21,7 +21,7 @@ from shop.inputs import amount_cents, parse_id, single_line
 from shop.money import Money
 from shop.payments import refunds
 from shop.staff.actions import run_action
-from shop.staff.views import bp
+from shop.staff.blueprint import bp
 from shop.support import returns, warranty
 from shop.support.models import CreditGrant, ReturnRequest, Ticket
 from shop.unit_of_work import flash_form_errors

@@ -27,7 +27,7 @@ from shop.consultations.services import CHANNELS
 from shop.db import utcnow
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
-from shop.staff.views import bp
+from shop.staff.blueprint import bp
 from shop.unit_of_work import refusals
 from shop.web import parse_id
 

@@ -27,6 +27,7 @@ from shop.db import UTCDateTime, utcnow
 from shop.errors import NotFound
 from shop.extensions import db
 from shop.orders.models import Order
+from shop.staff.blueprint import bp
 from shop.staff.support_forms import (
     AssignForm,
     MergeForm,
@@ -35,7 +36,6 @@ from shop.staff.support_forms import (
     ReplyForm,
     StatusForm,
 )
-from shop.staff.views import bp
 from shop.support import services, sla
 from shop.support.models import PRIORITIES, TICKET_KINDS, TICKET_STATUSES, Ticket, TicketEvent
 from shop.support.states import ACTIVE, TicketStatus, allowed_moves

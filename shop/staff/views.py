@@ -1,29 +1,21 @@
-"""Staff desk. Every route here declares the permission it needs; one that declares none is
-refused to everyone (403), so a new route cannot be left open by forgetting."""
+"""Staff desk: its home and buyer pages, and the one place that imports every staff page module
+so their routes land on the blueprint (shop/staff/blueprint.py holds it and its guard)."""
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, render_template, request
+from flask import render_template, request
 from flask_login import current_user
 
 from shop.auth.models import User
 from shop.auth.roles import Permission, Role, can
-from shop.auth.session import declared_permissions, permission_required, refuse_unless
+from shop.auth.session import permission_required
 from shop.cart.services import view_cart
 from shop.errors import NotFound
 from shop.extensions import db
 from shop.research.services import trail
+from shop.staff.blueprint import bp
 from shop.web import page_arg
 
-bp = Blueprint("staff", __name__)
-
-
-@bp.before_request
-def require_permission():
-    """Guard for the whole blueprint: the view's declared permission, checked before anything
-    else runs; a view (or a method of it) that declares none is refused (deny by default)."""
-    view = current_app.view_functions.get(request.endpoint)
-    # Nothing declared: visitors still go to log in, everyone else gets 403.
-    return refuse_unless(declared_permissions(view, request.method))
+__all__ = ["bp"]
 
 
 @bp.route("/")
