@@ -105,11 +105,15 @@ def _bp(module: str):
 
 
 def register_signals(app: Flask) -> None:
-    """Connect the domains that listen to others (payments -> orders -> checkout)."""
+    """Connect the domains that listen to others (payments -> orders -> checkout), and the emails
+    that listen to their own domain's services (which never import them)."""
     from shop.checkout import handlers as checkout_handlers
     from shop.consultations import account_events as consultation_accounts
+    from shop.consultations import emails as consultation_emails
+    from shop.delivery import emails as delivery_emails
     from shop.orders import account_events, payment_events
     from shop.quotes import account_events as quote_accounts
+    from shop.support import emails as support_emails
     from shop.support import warranty
 
     payment_events.connect()
@@ -118,6 +122,9 @@ def register_signals(app: Flask) -> None:
     consultation_accounts.connect()
     quote_accounts.connect()
     warranty.connect()
+    consultation_emails.connect()
+    delivery_emails.connect()
+    support_emails.connect()
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -125,3 +125,13 @@ def reminder(booking: Booking, which: str) -> None:
             which=which,
             **context,
         )
+
+
+def connect() -> None:
+    """Send these when a booking changes (shop.consultations.signals); called at app start.
+    Connecting twice (a second app in the same process) keeps one receiver each."""
+    from shop.consultations import signals
+
+    signals.confirmed.connect(confirmation)
+    signals.rescheduled.connect(rescheduled)
+    signals.cancelled.connect(cancelled)

@@ -18,10 +18,10 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from shop import links
 from shop.audit import services as audit
 from shop.auth.models import StaffProfile, User
 from shop.auth.roles import Permission, Role, can
@@ -182,20 +182,19 @@ def max_discount(rep_id: int | None) -> Decimal:
 # --- links ---------------------------------------------------------------------------------
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="quote-link")
+PURPOSE = "quote-link"  # shop.links
 
 
 def quote_link_token(quote: Quote) -> str:
     """The secret part of the buyer's link to their quote (signed, unguessable)."""
-    return _serializer().dumps(quote.number)
+    return links.sign(PURPOSE, quote.number)
 
 
 def quote_for_token(token: str) -> Quote:
     """The quote a link names, or NotFound for a forged or damaged link."""
     try:
-        number = _serializer().loads(token)
-    except BadSignature:
+        number = links.unsign(PURPOSE, token)
+    except links.BadLink:
         raise NotFound("No such quote.") from None
     quote = db.session.scalar(sa.select(Quote).where(Quote.number == number))
     if quote is None:
