@@ -15,8 +15,6 @@ from shop.research.services import trail
 from shop.staff.blueprint import bp
 from shop.web import page_arg
 
-__all__ = ["bp"]
-
 
 @bp.route("/")
 @permission_required(Permission.STAFF_DESK)
