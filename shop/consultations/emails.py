@@ -26,7 +26,7 @@ def _context(booking: Booking) -> dict:
         "manage_url": absolute_url("consultations.manage", token=link_token(booking)),
         "buyer_when": local(booking.starts_at, booking.buyer_timezone),
         "rep_when": local(booking.starts_at, rep.timezone or "UTC"),
-        "desk_url": absolute_url("staff.consultation", booking_id=booking.id),
+        "desk_url": absolute_url("staff.consultations.consultation", booking_id=booking.id),
     }
 
 

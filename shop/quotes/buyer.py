@@ -502,7 +502,7 @@ def _email_rep(quote: Quote, kind: str, subject: str, text: str) -> None:
         quote=quote,
         rep=rep,
         text=text,
-        desk_url=absolute_url("staff.quote", quote_id=quote.id),
+        desk_url=absolute_url("staff.quotes.quote", quote_id=quote.id),
     )
 
 

@@ -681,7 +681,7 @@ def _tell_rep(quote, version, kind, comment, manager) -> None:
         decision=kind,
         comment=comment,
         manager=manager,
-        desk_url=absolute_url("staff.quote", quote_id=quote.id),
+        desk_url=absolute_url("staff.quotes.quote", quote_id=quote.id),
     )
 
 
@@ -915,7 +915,7 @@ def _reminder_email(quote: Quote, which: str) -> None:
             "quote_reminder_rep",
             quote=quote,
             rep=rep,
-            desk_url=absolute_url("staff.quote", quote_id=quote.id),
+            desk_url=absolute_url("staff.quotes.quote", quote_id=quote.id),
         )
 
 

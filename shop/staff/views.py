@@ -11,8 +11,11 @@ from shop.auth.session import permission_required
 from shop.cart.services import view_cart
 from shop.errors import NotFound
 from shop.extensions import db
+from shop.orders.services import PAYMENT_STATE_LABELS
+from shop.orders.states import STAFF_LABELS as LABELS
 from shop.research.services import trail
 from shop.staff.blueprint import bp
+from shop.staff.dashboard import for_user
 from shop.web import page_arg
 
 
@@ -25,16 +28,13 @@ def home():
         per_page=25,
         error_out=False,
     )
-    from shop.orders.services import PAYMENT_STATE_LABELS
-    from shop.orders.states import STAFF_LABELS as LABELS
-    from shop.staff.dashboard import for_user
-    from shop.staff.orders import desk_orders
-
     return render_template(
         "staff/home.html",
         buyers=buyers,
         me=current_user,
-        orders=desk_orders(current_user) if can(current_user.role, Permission.BUILD_QUOTES) else [],
+        orders=orders.desk_orders(current_user)
+        if can(current_user.role, Permission.BUILD_QUOTES)
+        else [],
         order_labels=LABELS,
         payment_labels=PAYMENT_STATE_LABELS,
         board=for_user(current_user),
@@ -55,15 +55,36 @@ def buyer(user_id: int):
     )
 
 
-from shop.staff import audit as _audit  # noqa: E402,F401  (its routes on bp)
-from shop.staff import consultations as _consultations  # noqa: E402,F401  (its routes on bp)
-from shop.staff import delivery as _delivery  # noqa: E402,F401  (its routes on bp)
-from shop.staff import money as _money  # noqa: E402,F401  (its routes on bp)
-from shop.staff import orders as _orders  # noqa: E402,F401  (its routes on bp)
-from shop.staff import payments as _payments  # noqa: E402,F401  (its routes on bp)
-from shop.staff import questions as _questions  # noqa: E402,F401  (its routes on bp)
-from shop.staff import quotes as _quotes  # noqa: E402,F401  (its routes on bp)
-from shop.staff import returns as _returns  # noqa: E402,F401  (its routes on bp)
-from shop.staff import schedule as _schedule  # noqa: E402,F401  (its routes on bp)
-from shop.staff import support as _support  # noqa: E402,F401  (its routes on bp)
-from shop.staff import voice as _voice  # noqa: E402,F401  (its routes on bp)
+# The pages, each its own blueprint nested here (endpoints staff.<page>.<view>); the parent's guard
+# (shop/staff/blueprint.py) runs for every one of them. This is the one place that imports them,
+# and none imports this module back.
+from shop.staff import (  # noqa: E402
+    audit,
+    consultations,
+    delivery,
+    money,
+    orders,
+    payments,
+    questions,
+    quotes,
+    returns,
+    schedule,
+    support,
+    voice,
+)
+
+for _page in (
+    audit,
+    consultations,
+    delivery,
+    money,
+    orders,
+    payments,
+    questions,
+    quotes,
+    returns,
+    schedule,
+    support,
+    voice,
+):
+    bp.register_blueprint(_page.bp)

@@ -23,7 +23,7 @@ def buyer_url(ticket: Ticket) -> str:
 def staff_url(ticket: Ticket) -> str:
     """The ticket on the staff desk (a plain path while the desk page does not exist yet)."""
     try:
-        return absolute_url("staff.support_ticket", number=ticket.number)
+        return absolute_url("staff.support.support_ticket", number=ticket.number)
     except BuildError:
         base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
         return f"{base}/staff/support/{ticket.number}"
