@@ -34,9 +34,9 @@ def new_request_key() -> str:
     return secrets.token_urlsafe(24)
 
 
-@bp.context_processor
-def _money_panels():
-    """What the order page's transfer and evidence panels need beyond the page's own context."""
+def money_panels():
+    """What the order page's transfer and evidence panels need beyond the page's own context
+    (a context processor of the whole staff blueprint: shop/staff/views.py)."""
     return {
         "transfer_request_key": new_request_key,
         "dispute_evidence": evidence.evidence,

@@ -28,9 +28,9 @@ from shop.unit_of_work import flash_form_errors
 bp = Blueprint("payments", __name__)
 
 
-@bp.context_processor
-def _payment_panel():
-    """What the order page's payment panel needs beyond the page's own context."""
+def payment_panel():
+    """What the order page's payment panel needs beyond the page's own context
+    (a context processor of the whole staff blueprint: shop/staff/views.py)."""
     return {
         "refund_request_key": lambda: secrets.token_urlsafe(24),
         "refund_approval_limit": refunds.approval_limit_cents,

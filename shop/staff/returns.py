@@ -113,9 +113,9 @@ class SerialForm(FlaskForm):
     )
 
 
-@bp.context_processor
-def _after_sale_panels():
-    """What _return.html and _warranty.html need beyond the ticket page's own context."""
+def after_sale_panels():
+    """What _return.html and _warranty.html need beyond the ticket page's own context
+    (a context processor of the whole staff blueprint: shop/staff/views.py)."""
     return {
         "return_panel": returns.panel,
         "warranty_units": warranty.coverage,

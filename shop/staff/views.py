@@ -88,3 +88,9 @@ for _page in (
     voice,
 ):
     bp.register_blueprint(_page.bp)
+
+# Panels drawn by pages of more than one area (the order page shows payments, transfers and
+# evidence; the ticket page shows returns): their context on the whole staff blueprint.
+bp.context_processor(money.money_panels)
+bp.context_processor(payments.payment_panel)
+bp.context_processor(returns.after_sale_panels)
