@@ -1,8 +1,8 @@
-"""The staff blueprint and its guard, alone in a leaf module: every staff page module puts its
-routes on this `bp`, and shop/staff/views.py imports those page modules so they register. Nothing
-here imports a page, so no page imports itself back through the blueprint.
+"""The staff blueprint and its guard, alone in a leaf module: each staff page module has its own
+blueprint, which shop/staff/views.py nests under this one, so this guard runs for all of them.
+Nothing here imports a page, and no page imports shop/staff/views.py.
 
-Every route on it declares the permission it needs; one that declares none is refused to everyone
+Every route under it declares the permission it needs; one that declares none is refused to everyone
 (403), so a new route cannot be left open by forgetting."""
 
 from flask import Blueprint, current_app, request

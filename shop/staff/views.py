@@ -1,5 +1,5 @@
-"""Staff desk: its home and buyer pages, and the one place that imports every staff page module
-so their routes land on the blueprint (shop/staff/blueprint.py holds it and its guard)."""
+"""Staff desk: its home and buyer pages, and the one place that nests every staff page module's
+blueprint under the staff one (shop/staff/blueprint.py holds that and its guard)."""
 
 import sqlalchemy as sa
 from flask import render_template, request
@@ -14,6 +14,20 @@ from shop.extensions import db
 from shop.orders.services import PAYMENT_STATE_LABELS
 from shop.orders.states import STAFF_LABELS as LABELS
 from shop.research.services import trail
+from shop.staff import (
+    audit,
+    consultations,
+    delivery,
+    money,
+    orders,
+    payments,
+    questions,
+    quotes,
+    returns,
+    schedule,
+    support,
+    voice,
+)
 from shop.staff.blueprint import bp
 from shop.staff.dashboard import for_user
 from shop.web import page_arg
@@ -58,21 +72,6 @@ def buyer(user_id: int):
 # The pages, each its own blueprint nested here (endpoints staff.<page>.<view>); the parent's guard
 # (shop/staff/blueprint.py) runs for every one of them. This is the one place that imports them,
 # and none imports this module back.
-from shop.staff import (  # noqa: E402
-    audit,
-    consultations,
-    delivery,
-    money,
-    orders,
-    payments,
-    questions,
-    quotes,
-    returns,
-    schedule,
-    support,
-    voice,
-)
-
 for _page in (
     audit,
     consultations,
