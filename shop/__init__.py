@@ -105,11 +105,15 @@ def _bp(module: str):
 
 
 def register_signals(app: Flask) -> None:
-    """Connect the domains that listen to others (payments -> orders -> checkout)."""
+    """Connect the domains that listen to others (payments -> orders -> checkout), and the emails
+    that listen to their own domain's services (which never import them)."""
     from shop.checkout import handlers as checkout_handlers
     from shop.consultations import account_events as consultation_accounts
+    from shop.consultations import emails as consultation_emails
+    from shop.delivery import emails as delivery_emails
     from shop.orders import account_events, payment_events
     from shop.quotes import account_events as quote_accounts
+    from shop.support import emails as support_emails
     from shop.support import warranty
 
     payment_events.connect()
@@ -118,16 +122,23 @@ def register_signals(app: Flask) -> None:
     consultation_accounts.connect()
     quote_accounts.connect()
     warranty.connect()
+    consultation_emails.connect()
+    delivery_emails.connect()
+    support_emails.connect()
 
 
 def register_errorhandlers(app: Flask) -> None:
     from shop.errors import register_errorhandlers as register
+    from shop.outage import register_outage
 
+    # The database unavailable for a moment: 503, not 500. Registered here, not by shop.errors,
+    # because the outage page is drawn by shop.errors (it would import itself back).
+    register_outage(app)
     register(app)
 
 
 def register_template_helpers(app: Flask) -> None:
-    from shop.web import register_web
+    from shop.webapp import register_web
 
     register_web(app)
 

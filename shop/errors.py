@@ -6,11 +6,12 @@ template; with the database down, the 503 page of a signed-in buyer or staff mem
 bare 500, and every 404 or expired form of theirs cost the session's query.
 """
 
-from flask import current_app, request
+from flask import current_app, flash, redirect, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from shop.extensions import db
+from shop.web import brings_session, safe_next
 
 
 class DomainError(Exception):
@@ -65,23 +66,13 @@ def _sent_before_the_visit_began() -> bool:
     the visitor back with their session started. The browser's `Sec-Fetch-Site` says it came
     from this site; a cross-site POST (which never carries a SameSite=Lax cookie, and so looks
     just the same otherwise) gets the 400 page, and no cookie that would replace a session."""
-    from shop.web import brings_session
-
     return request.headers.get("Sec-Fetch-Site") == "same-origin" and not brings_session()
 
 
 def register_errorhandlers(app) -> None:
-    from shop.outage import register_outage
-
-    register_outage(app)  # the database unavailable for a moment: 503, not 500
-
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         if _sent_before_the_visit_began():
-            from flask import flash, redirect, url_for
-
-            from shop.web import safe_next
-
             flash("Your visit had only just begun, so nothing was done. Please try again.", "info")
             return redirect(safe_next(request.form.get("next"), url_for("pages.home")), 303)
         return render_error(400, "Your form expired or was sent from elsewhere. Please try again.")

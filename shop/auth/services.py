@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from shop import links
 from shop.auth.models import LoginSession, StaffProfile, User
 from shop.auth.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
 from shop.auth.roles import STAFF_ROLES, Role
@@ -136,7 +136,7 @@ _SESSION_BY_HASH = sa.select(LoginSession).where(
 
 # --- email verification ---------------------------------------------------------------------
 
-VERIFY_SALT = "shop.auth.verify-email"
+VERIFY_SALT = "shop.auth.verify-email"  # the purpose in shop.links
 VERIFY_MAX_AGE = timedelta(days=7)
 # A resend is deduplicated per window: at most one resent link per address in each window.
 RESEND_WINDOW = timedelta(minutes=5)
@@ -146,10 +146,6 @@ class InvalidVerifyLink(DomainError):
     """A verification link that is tampered with, expired, or for an address no longer used."""
 
 
-def _verify_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=VERIFY_SALT)
-
-
 def _address_tag(email: str) -> str:
     # The address as a short hash: a link (which ends up in logs and history) never shows it.
     return hash_token(email)[:16]
@@ -157,7 +153,7 @@ def _address_tag(email: str) -> str:
 
 def make_verify_token(user: User) -> str:
     """A signed token naming the account and the address it proves; see VERIFY_MAX_AGE."""
-    return _verify_serializer().dumps({"uid": user.id, "email": _address_tag(user.email)})
+    return links.sign(VERIFY_SALT, {"uid": user.id, "email": _address_tag(user.email)})
 
 
 def resend_window(now: datetime) -> int:
@@ -186,12 +182,12 @@ def verify_email(token: str) -> tuple[User, bool]:
     caller's transaction.
     """
     try:
-        data = _verify_serializer().loads(token, max_age=int(VERIFY_MAX_AGE.total_seconds()))
-    except SignatureExpired as exc:
+        data = links.unsign(VERIFY_SALT, token, max_age=int(VERIFY_MAX_AGE.total_seconds()))
+    except links.ExpiredLink as exc:
         raise InvalidVerifyLink(
             "This verification link has expired. Log in and ask for a new one on your account page."
         ) from exc
-    except BadSignature as exc:
+    except links.BadLink as exc:
         raise InvalidVerifyLink(
             "This verification link is not valid. Please use the newest link we sent you."
         ) from exc

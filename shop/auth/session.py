@@ -101,5 +101,5 @@ def landing_for(user) -> str:
     if can(user.role, Permission.STAFF_DESK):
         return url_for("staff.home")
     if can(user.role, Permission.VIEW_DELIVERIES):
-        return url_for("staff.deliveries")
+        return url_for("staff.delivery.deliveries")
     return url_for("pages.home")

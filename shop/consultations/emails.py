@@ -26,7 +26,7 @@ def _context(booking: Booking) -> dict:
         "manage_url": absolute_url("consultations.manage", token=link_token(booking)),
         "buyer_when": local(booking.starts_at, booking.buyer_timezone),
         "rep_when": local(booking.starts_at, rep.timezone or "UTC"),
-        "desk_url": absolute_url("staff.consultation", booking_id=booking.id),
+        "desk_url": absolute_url("staff.consultations.consultation", booking_id=booking.id),
     }
 
 
@@ -125,3 +125,13 @@ def reminder(booking: Booking, which: str) -> None:
             which=which,
             **context,
         )
+
+
+def connect() -> None:
+    """Send these when a booking changes (shop.consultations.signals); called at app start.
+    Connecting twice (a second app in the same process) keeps one receiver each."""
+    from shop.consultations import signals
+
+    signals.confirmed.connect(confirmation)
+    signals.rescheduled.connect(rescheduled)
+    signals.cancelled.connect(cancelled)

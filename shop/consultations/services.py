@@ -13,13 +13,13 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import sqlalchemy as sa
-from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from shop import links
 from shop.auth.models import StaffProfile, User
 from shop.auth.roles import Role
+from shop.consultations import signals
 from shop.consultations import slots as engine
 from shop.consultations.models import Booking, RepSchedule
 from shop.consultations.states import KEPT, BookingStatus, allowed, record, transition
@@ -293,9 +293,7 @@ def book(
         after={"status": booking.status, "rep_id": rep_id, "starts_at": starts_at},
         reason="",
     )
-    from shop.consultations import emails
-
-    emails.confirmation(booking)
+    signals.confirmed.send(booking)
     return booking
 
 
@@ -361,9 +359,7 @@ def reschedule(
         after={"starts_at": starts_at, **({"rep_id": rep_id} if old_rep != rep_id else {})},
         reason=reason.strip(),
     )
-    from shop.consultations import emails
-
-    emails.rescheduled(booking)
+    signals.rescheduled.send(booking)
     return booking
 
 
@@ -380,9 +376,7 @@ def cancel(booking_id: int, *, actor=None, reason: str = "") -> Booking:
         before={"status": booking.status, "starts_at": booking.starts_at},
         reason=reason.strip(),
     )
-    from shop.consultations import emails
-
-    emails.cancelled(booking)
+    signals.cancelled.send(booking)
     return booking
 
 
@@ -445,29 +439,26 @@ def reassign(booking_id: int, rep_id: int, manager, reason: str = "") -> Booking
         after={"rep_id": rep_id},
         reason=reason.strip(),
     )
-    from shop.consultations import emails
-
-    emails.rescheduled(booking)
+    signals.rescheduled.send(booking)
     return booking
 
 
 # --- links in emails -----------------------------------------------------------------------
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="booking-link")
+PURPOSE = "booking-link"  # shop.links
 
 
 def link_token(booking: Booking) -> str:
     """The secret of the reschedule and cancel links: the booking and its current version."""
-    return _serializer().dumps([booking.id, booking.link_version])
+    return links.sign(PURPOSE, [booking.id, booking.link_version])
 
 
 def booking_for_token(token: str, now: datetime | None = None, for_change: bool = True) -> Booking:
     """The booking a link points to; 404 if forged, superseded, or past the meeting."""
     try:
-        booking_id, version = _serializer().loads(token)
-    except (BadSignature, ValueError, TypeError):
+        booking_id, version = links.unsign(PURPOSE, token)
+    except (links.BadLink, ValueError, TypeError):
         raise NotFound("No such consultation.") from None
     booking = db.session.get(Booking, booking_id)
     if booking is None or booking.link_version != version:

@@ -137,3 +137,14 @@ def pick(order: Order, now: datetime) -> None:
         link=absolute_url("delivery.window", token=order_token(order)),
         ready_from=day_label(earliest) if earliest is not None and earliest > now else "",
     )
+
+
+def connect() -> None:
+    """Send these when delivery announces a change (shop.delivery.signals); called at app start.
+    Connecting twice (a second app in the same process) keeps one receiver each."""
+    from shop.delivery import signals
+
+    signals.confirmed.connect(confirmed)
+    signals.rescheduled.connect(rescheduled)
+    signals.cancelled.connect(cancelled)
+    signals.pick.connect(pick)

@@ -28,16 +28,15 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from shop import links
 from shop.audit import services as audit
 from shop.auth.models import StaffProfile, User
 from shop.consultations import slots as engine
 from shop.consultations.models import RepSchedule
 from shop.db import lock_row, utcnow
-from shop.delivery import states
+from shop.delivery import signals, states
 from shop.delivery.models import DeliveryAppointment
 from shop.delivery.states import BUSY, DeliveryStatus
 from shop.errors import DomainError, NotFound
@@ -456,9 +455,7 @@ def book(
         to_status=DeliveryStatus.BOOKED.value,
     )
     _audit(actor, actor_kind, "delivery.book", appointment, after=_facts(appointment))
-    from shop.delivery import emails
-
-    emails.confirmed(appointment, order, crew)
+    signals.confirmed.send(appointment, order=order, crew=crew)
     return appointment
 
 
@@ -543,9 +540,7 @@ def reschedule(
         after=_facts(appointment),
         reason=reason,
     )
-    from shop.delivery import emails
-
-    emails.rescheduled(appointment, order, crew)
+    signals.rescheduled.send(appointment, order=order, crew=crew)
     return appointment
 
 
@@ -591,9 +586,7 @@ def cancel(
         after=_facts(appointment),
         reason=note,
     )
-    from shop.delivery import emails
-
-    emails.cancelled(appointment, order, _crew(appointment.crew_id), note)
+    signals.cancelled.send(appointment, order=order, crew=_crew(appointment.crew_id), reason=note)
     return appointment
 
 
@@ -670,27 +663,24 @@ def send_pick_link(order_id: int, actor, now: datetime | None = None) -> Order:
     )
     if actor is not None and actor_kind in EMPLOYEES:
         audit.record(actor, "delivery.link", "order", order.number, after={"to": order.email})
-    from shop.delivery import emails
-
-    emails.pick(order, now)
+    signals.pick.send(order, now=now)
     return order
 
 
 # --- links in emails ------------------------------------------------------------------------
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="delivery-link")
+PURPOSE = "delivery-link"  # shop.links
 
 
 def link_token(appointment: DeliveryAppointment) -> str:
     """The buyer's link to a booked window: it dies at the next change and after the window."""
-    return _serializer().dumps(["a", appointment.id, appointment.link_version])
+    return links.sign(PURPOSE, ["a", appointment.id, appointment.link_version])
 
 
 def order_token(order: Order) -> str:
     """The buyer's link to pick a first window for an order that has none."""
-    return _serializer().dumps(["o", order.number])
+    return links.sign(PURPOSE, ["o", order.number])
 
 
 @dataclass
@@ -737,8 +727,8 @@ def resolve(token: str, now: datetime | None = None) -> Link:
     """What a link points to; NotFound when forged, superseded, used up or past the window."""
     now = now or utcnow()
     try:
-        data = _serializer().loads(token)
-    except (BadSignature, ValueError, TypeError):
+        data = links.unsign(PURPOSE, token)
+    except (links.BadLink, ValueError, TypeError):
         raise NotFound("No such delivery.") from None
     if not isinstance(data, list) or not data:
         raise NotFound("No such delivery.")

@@ -21,7 +21,7 @@ CLOSED = {"won": "won", "warning_closed": "won", "lost": "lost"}
 
 def _link(order: Order) -> str:
     try:
-        return absolute_url("staff.order_detail", number=order.number)
+        return absolute_url("staff.orders.order_detail", number=order.number)
     except BuildError:
         return absolute_url("staff.home")
 

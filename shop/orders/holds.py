@@ -62,9 +62,9 @@ def responsible_staff(order: Order, all_managers: list[User] | None = None) -> l
 
 def _staff_link(order: Order) -> str:
     try:
-        return absolute_url("staff.order_detail", number=order.number)
+        return absolute_url("staff.orders.order_detail", number=order.number)
     except BuildError:  # no order page (yet): the holds list has them all
-        return absolute_url("staff.holds")
+        return absolute_url("staff.money.holds_page")
 
 
 def time_left_words(left: timedelta) -> str:

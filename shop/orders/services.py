@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import selectinload
 
+from shop import links
 from shop.catalog.models import Product, Variant
 from shop.db import utcnow
 from shop.errors import NotFound
@@ -217,19 +217,18 @@ def items(order: Order) -> dict[int, int]:
 # --- links for guests ----------------------------------------------------------------------
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="order-link")
+PURPOSE = "order-link"  # shop.links
 
 
 def access_token(order: Order) -> str:
     """The secret part of the link that lets a guest see their order (signed, unguessable)."""
-    return _serializer().dumps(order.number)
+    return links.sign(PURPOSE, order.number)
 
 
 def order_for_token(token: str) -> Order:
     try:
-        number = _serializer().loads(token)
-    except BadSignature:
+        number = links.unsign(PURPOSE, token)
+    except links.BadLink:
         raise NotFound("No such order.") from None
     return get_order(number=number)
 

@@ -13,18 +13,17 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from shop.auth.models import StaffProfile, User, staff_specialties
 from shop.auth.roles import Role
 from shop.catalog import stock
 from shop.consultations.services import choose_rep, previous_rep, reps_for
-from shop.db import lock_row, utcnow
+from shop.db import utcnow
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
 from shop.notifications.services import absolute_url, queue_email
-from shop.quotes import pricing, services
+from shop.quotes import common, pricing
 from shop.quotes.models import Quote, QuoteEvent, QuoteLine, QuoteMessage, QuoteVersion
 from shop.quotes.states import OFFERED, OPEN, QuoteStatus, allowed_moves, record, transition
 
@@ -358,7 +357,7 @@ def request_quote(
         created_at=now,
     )
     version.lines = lines
-    _insert(quote, version)
+    common.insert(quote, version)
     who = "visitor" if buyer_id is None else "buyer"
     db.session.add(
         QuoteEvent(
@@ -383,36 +382,12 @@ def request_quote(
         "quote_request_received",
         quote=quote,
         rep=db.session.get(User, rep_id) if rep_id else None,
-        quote_url=absolute_url("quotes.view", token=services.quote_link_token(quote)),
+        quote_url=absolute_url("quotes.view", token=common.quote_link_token(quote)),
     )
     return quote
 
 
-def _insert(quote: Quote, version: QuoteVersion) -> None:
-    """Write the quote under a fresh number; a clash of random numbers just draws again."""
-    for attempt in range(5):
-        quote.number = services.new_number()
-        try:
-            with db.session.begin_nested():
-                db.session.add(quote)
-                db.session.flush()
-                version.quote_id = quote.id
-                db.session.add(version)
-                db.session.flush()
-            return
-        except IntegrityError:
-            if attempt == 4:
-                raise
-
-
 # --- the thread ------------------------------------------------------------------------------
-
-
-def _lock(quote: Quote) -> Quote:
-    locked = lock_row(Quote, quote.id)
-    if locked is None:
-        raise NotFound("No such quote.")
-    return locked
 
 
 def post_message(
@@ -436,7 +411,7 @@ def post_message(
         raise DomainError(f"Keep your message under {MAX_MESSAGE} characters.", field="body")
     if not from_buyer and author is None:
         raise DomainError("A staff message needs its author.")
-    quote = _lock(quote)
+    quote = common.lock_quote(quote.id)
     if quote.status not in OPEN_STATUSES:
         raise DomainError("This quote is closed; it takes no more messages.")
     message = QuoteMessage(
@@ -485,12 +460,12 @@ def decline(quote: Quote, reason: str, now: datetime | None = None) -> Quote:
         raise DomainError("Tell us in a few words why the quote does not suit.", field="reason")
     if len(reason) > MAX_REASON:
         raise DomainError(f"Keep the reason under {MAX_REASON} characters.", field="reason")
-    quote = _lock(quote)
+    quote = common.lock_quote(quote.id)
     if quote.status == QuoteStatus.DECLINED:
         return quote  # a second click, or a replayed form
     if quote.status not in ANSWERABLE_STATUSES:
         raise DomainError("This quote can no longer be declined.")
-    released = stock.release(services.holder(quote))  # the units go back on sale
+    released = stock.release(common.holder(quote))  # the units go back on sale
     transition(
         quote,
         QuoteStatus.DECLINED,
@@ -527,7 +502,7 @@ def _email_rep(quote: Quote, kind: str, subject: str, text: str) -> None:
         quote=quote,
         rep=rep,
         text=text,
-        desk_url=absolute_url("staff.quote", quote_id=quote.id),
+        desk_url=absolute_url("staff.quotes.quote", quote_id=quote.id),
     )
 
 
@@ -540,5 +515,5 @@ def _email_buyer_message(quote: Quote, message: QuoteMessage, author: User) -> N
         quote=quote,
         author=author,
         text=message.body,
-        quote_url=absolute_url("quotes.view", token=services.quote_link_token(quote)),
+        quote_url=absolute_url("quotes.view", token=common.quote_link_token(quote)),
     )

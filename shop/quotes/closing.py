@@ -11,7 +11,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import selectinload
 
 from shop.catalog import stock
 from shop.catalog.models import DeliveryMethod, DeliveryOption, Variant
@@ -34,30 +33,12 @@ from shop.orders.services import (
 )
 from shop.orders.signals import order_placed
 from shop.payments import services as payments
+from shop.quotes.common import load_version
 from shop.quotes.models import Quote, QuoteLine, QuoteVersion
 from shop.quotes.states import QuoteStatus, allowed, transition
 
 # Accepted, and maybe ordered since: a second answer finds the work done.
 ACCEPTED = (QuoteStatus.ACCEPTED, QuoteStatus.ORDERED)
-
-
-def _version(quote: Quote, number: int | None = None) -> QuoteVersion:
-    version = db.session.scalar(
-        sa.select(QuoteVersion)
-        .where(
-            QuoteVersion.quote_id == quote.id,
-            QuoteVersion.number == (number or quote.current_version),
-        )
-        .options(selectinload(QuoteVersion.lines))
-    )
-    if version is None:
-        raise DomainError("That version of the quote does not exist.")
-    return version
-
-
-def current_version(quote: Quote) -> QuoteVersion:
-    """The quote's current version with its lines."""
-    return _version(quote)
 
 
 def acceptable(quote: Quote, version: QuoteVersion, now: datetime) -> str | None:
@@ -107,7 +88,7 @@ def _check_what_was_seen(quote: Quote, seen: QuoteVersion, total_cents: int | No
     tab may have been open on an older version while the rep sent a new one.
     """
     if seen.number != quote.current_version:
-        current = _version(quote)
+        current = load_version(quote)
         if allowed(quote.status, QuoteStatus.ACCEPTED) and current.sent_at is not None:
             raise VersionChanged(
                 f"Nothing was accepted: you were reading version {seen.number} "
@@ -147,7 +128,7 @@ def accept(
     quote = lock_row(Quote, quote_id)
     if quote is None:
         raise DomainError("No such quote.")
-    version = _version(quote, version_number)
+    version = load_version(quote, version_number)
     if quote.status in ACCEPTED and version.accepted_at is not None:
         return quote  # a second click or tab on the version accepted: already done
     _check_what_was_seen(quote, version, total_cents)
@@ -263,7 +244,7 @@ def place_order(
         raise DomainError("Accept the quote first.")
     if payment_method not in ("card", "bank_transfer"):
         raise DomainError("Choose how you would like to pay.", field="payment_method")
-    version = _version(quote)
+    version = load_version(quote)
     if pay not in ("full", "deposit") or (pay == "deposit" and not version.deposit_pct):
         raise DomainError("Choose to pay in full or the deposit.", field="pay")
     rate = tax_rate(delivery.region)

@@ -9,9 +9,10 @@ from shop.money import Money
 from shop.orders.models import Order
 from shop.orders.services import access_token
 from shop.quotes import closing
+from shop.quotes.blueprint import bp, quote_from_link
 from shop.quotes.closing_forms import AcceptForm, PayQuoteForm
+from shop.quotes.common import load_version
 from shop.quotes.states import QuoteStatus
-from shop.quotes.views import bp, quote_from_link
 from shop.unit_of_work import refusals
 
 
@@ -57,7 +58,7 @@ def pay_quote(token: str):
         return redirect(url_for("orders.guest_view", token=access_token(order)), 303)
     if quote.status != QuoteStatus.ACCEPTED:
         return redirect(url_for("quotes.view", token=token), 303)
-    version = closing.current_version(quote)
+    version = load_version(quote)
     form = PayQuoteForm()
     choices = [SelectChoice("full", f"The full amount ({Money(version.total_cents)} + tax)")]
     if version.deposit_pct:

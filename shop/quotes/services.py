@@ -11,15 +11,12 @@ The statuses and the moves between them are one table, in quotes/states.py: ever
 change goes through its `transition`, which writes the QuoteEvent (and the audit entry).
 """
 
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from shop.audit import services as audit
@@ -33,6 +30,16 @@ from shop.extensions import db
 from shop.money import Money
 from shop.notifications.services import absolute_url, queue_email
 from shop.quotes import pricing
+from shop.quotes.common import (  # noqa: F401  (shared; callers still find them here)
+    current,
+    holder,
+    insert,
+    load_version,
+    lock_quote,
+    new_number,
+    quote_for_token,
+    quote_link_token,
+)
 from shop.quotes.models import Quote, QuoteEvent, QuoteLine, QuoteVersion
 from shop.quotes.states import (
     AUDITED,
@@ -110,11 +117,6 @@ def get_quote(quote_id: int, user) -> Quote:
     return quote
 
 
-def current(quote: Quote) -> QuoteVersion:
-    """The current version (versions must be loaded)."""
-    return next(v for v in quote.versions if v.number == quote.current_version)
-
-
 def events(quote_id: int) -> list[QuoteEvent]:
     return list(
         db.session.scalars(
@@ -182,31 +184,6 @@ def max_discount(rep_id: int | None) -> Decimal:
 # --- links ---------------------------------------------------------------------------------
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="quote-link")
-
-
-def quote_link_token(quote: Quote) -> str:
-    """The secret part of the buyer's link to their quote (signed, unguessable)."""
-    return _serializer().dumps(quote.number)
-
-
-def quote_for_token(token: str) -> Quote:
-    """The quote a link names, or NotFound for a forged or damaged link."""
-    try:
-        number = _serializer().loads(token)
-    except BadSignature:
-        raise NotFound("No such quote.") from None
-    quote = db.session.scalar(sa.select(Quote).where(Quote.number == number))
-    if quote is None:
-        raise NotFound("No such quote.")
-    return quote
-
-
-def holder(quote: Quote) -> str:
-    return f"quote:{quote.id}"
-
-
 # --- events --------------------------------------------------------------------------------
 
 
@@ -222,13 +199,6 @@ def _state(quote: Quote, version: QuoteVersion | None = None) -> dict:
 
 
 # --- creating ------------------------------------------------------------------------------
-
-_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-
-
-def new_number() -> str:
-    """ "Q-7K2M9P": short enough to read on the phone, no 0/O or 1/I/L to confuse."""
-    return "Q-" + "".join(secrets.choice(_ALPHABET) for _ in range(6))
 
 
 def _catalog(variant_ids: list[int]) -> dict[int, Variant]:
@@ -324,7 +294,7 @@ def create_quote(
         current_version=1,
         valid_until=valid_until,
     )
-    _insert(quote)
+    insert(quote)
     version = QuoteVersion(
         quote_id=quote.id, number=1, valid_until=valid_until, created_by_id=actor.id
     )
@@ -340,19 +310,6 @@ def create_quote(
         after={**_state(quote, version), "source": source, "buyer": quote.email},
     )
     return quote
-
-
-def _insert(quote: Quote) -> None:
-    """Insert with a fresh number; on the rare clash of numbers draw another."""
-    for _ in range(5):
-        quote.number = new_number()
-        try:
-            with db.session.begin_nested():
-                db.session.add(quote)
-        except IntegrityError:
-            continue
-        return
-    raise DomainError("Could not number the quote; please try again.")
 
 
 # --- editing -------------------------------------------------------------------------------
@@ -507,28 +464,9 @@ def _named_in_custom_lines(rows: list[QuoteLine]) -> list[str]:
     return reasons
 
 
-def lock_quote(quote_id: int) -> Quote:
-    quote = lock_row(Quote, quote_id)
-    if quote is None:
-        raise NotFound("No such quote.")
-    return quote
-
-
 def _check_actor(quote: Quote, actor) -> None:
     if not sees_every_quote(actor) and quote.rep_id != actor.id:
         raise NotFound("No such quote.")
-
-
-def _load_version(quote: Quote, number: int | None = None) -> QuoteVersion:
-    return db.session.scalars(
-        sa.select(QuoteVersion)
-        .where(
-            QuoteVersion.quote_id == quote.id,
-            QuoteVersion.number == (number or quote.current_version),
-        )
-        .options(selectinload(QuoteVersion.lines))
-        .execution_options(populate_existing=True)
-    ).one()
 
 
 def _summary(before: tuple, after: QuoteVersion) -> str:
@@ -560,7 +498,7 @@ def save_version(quote_id: int, actor, terms: Terms, now: datetime | None = None
         raise DomainError(
             f"A quote that is {LABELS[QuoteStatus(quote.status)].lower()} cannot be changed."
         )
-    version = _load_version(quote)
+    version = load_version(quote)
     kept = {line.variant_id: line for line in version.lines if line.kind == "catalog"}
     before = (version.total_cents, version.valid_until)
     state_before = {**_state(quote, version), "lines": len(version.lines)}
@@ -575,7 +513,7 @@ def save_version(quote_id: int, actor, terms: Terms, now: datetime | None = None
         quote.current_version = target.number
         kind = "new_version"
     _fill(quote, target, terms, kept, now)
-    target = _load_version(quote, target.number)
+    target = load_version(quote, target.number)
     was = QuoteStatus(quote.status)
     quote.valid_until = target.valid_until
     note = _summary(before, target)
@@ -637,7 +575,7 @@ def add_line(quote_id: int, actor, item: LineInput, now: datetime | None = None)
     """Add one line (a catalog item found by SKU, say) to the current terms and save them."""
     quote = lock_quote(quote_id)
     _check_actor(quote, actor)
-    terms = terms_of(_load_version(quote))
+    terms = terms_of(load_version(quote))
     same = next(
         (
             i
@@ -660,7 +598,7 @@ def submit(quote_id: int, actor, note: str = "") -> Quote:
     """Ask a manager to approve the current version (only when it needs approval)."""
     quote = lock_quote(quote_id)
     _check_actor(quote, actor)
-    version = _load_version(quote)
+    version = load_version(quote)
     if quote.status == QuoteStatus.PENDING_APPROVAL:
         return quote
     if not allowed(quote.status, QuoteStatus.PENDING_APPROVAL) or version.sent_at is not None:
@@ -687,7 +625,7 @@ def _decide(quote_id: int, manager, comment: str, approve: bool) -> Quote:
     if not can(getattr(manager, "role", None), Permission.APPROVE_QUOTES):
         raise DomainError("Only a manager can approve or reject a quote.")
     quote = lock_quote(quote_id)
-    version = _load_version(quote)
+    version = load_version(quote)
     if manager.id in (quote.rep_id, version.created_by_id):
         raise DomainError("You cannot approve or reject a quote you wrote; ask another manager.")
     if quote.status != QuoteStatus.PENDING_APPROVAL:
@@ -743,7 +681,7 @@ def _tell_rep(quote, version, kind, comment, manager) -> None:
         decision=kind,
         comment=comment,
         manager=manager,
-        desk_url=absolute_url("staff.quote", quote_id=quote.id),
+        desk_url=absolute_url("staff.quotes.quote", quote_id=quote.id),
     )
 
 
@@ -755,7 +693,7 @@ def send(quote_id: int, actor, now: datetime | None = None) -> Quote:
     now = now or utcnow()
     quote = lock_quote(quote_id)
     _check_actor(quote, actor)
-    version = _load_version(quote)
+    version = load_version(quote)
     if quote.status in OFFERED and version.sent_at is not None:
         return quote  # a second click: already sent
     if not allowed(quote.status, QuoteStatus.SENT):
@@ -828,7 +766,7 @@ def hold_units(quote_id: int, actor) -> str:
     _check_actor(quote, actor)
     if quote.status not in OFFERED:
         raise DomainError("Units are held only while a sent quote is open.")
-    message = _hold(quote, _load_version(quote)) or "Nothing to hold: no catalog lines."
+    message = _hold(quote, load_version(quote)) or "Nothing to hold: no catalog lines."
     record(quote, "units_held", message, actor, after={"held": message})
     return message
 
@@ -977,7 +915,7 @@ def _reminder_email(quote: Quote, which: str) -> None:
             "quote_reminder_rep",
             quote=quote,
             rep=rep,
-            desk_url=absolute_url("staff.quote", quote_id=quote.id),
+            desk_url=absolute_url("staff.quotes.quote", quote_id=quote.id),
         )
 
 

@@ -5,26 +5,22 @@ order's guest link). A logged-in buyer also finds their quotes under /quotes/min
 holding the link while logged in gets a 404, as for any quote that is not theirs.
 """
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from shop.auth.roles import Permission, can
 from shop.cart.forms import EmptyForm, UpdateLineForm
 from shop.cart.services import view_cart
 from shop.extensions import limiter
 from shop.inputs import single_line
 from shop.quotes import buyer
-from shop.quotes.services import quote_for_token, quote_link_token
+from shop.quotes.blueprint import bp, quote_from_link
+from shop.quotes.services import quote_link_token
 from shop.quotes.states import QuoteStatus, allowed_moves
 from shop.unit_of_work import refusals
 from shop.web import owner
-
-bp = Blueprint("quotes", __name__)
-
-MAX_TOKEN = 300
 
 
 def _strip(value):
@@ -121,21 +117,6 @@ def _flash_unless_on_a_field(refused) -> None:
     # form's errors only under its fields, so it is flashed above the page.
     if not refused.error.field:
         flash(refused.message, "error")
-
-
-def quote_from_link(token: str):
-    """The quote a link points to; 404 if forged, or if it belongs to another logged-in buyer."""
-    if len(token) > MAX_TOKEN:
-        abort(404)
-    quote = quote_for_token(token)
-    if (
-        current_user.is_authenticated
-        and not can(current_user.role, Permission.VIEW_BUYER_THREAD)
-        and quote.buyer_id is not None
-        and quote.buyer_id != current_user.id
-    ):
-        abort(404)
-    return quote
 
 
 def _is_the_buyer(quote) -> bool:

@@ -10,16 +10,18 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
-from flask import current_app, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 
 from shop.audit.models import AuditEntry
 from shop.auth.roles import Permission, Role
 from shop.auth.session import permission_required
 from shop.extensions import db
 from shop.money import Money
-from shop.staff.views import bp
 from shop.timefmt import store_zone, viewer_zone, when
 from shop.web import page_arg
+
+# Nested in the staff blueprint (shop/staff/views.py): endpoints are staff.audit.<view>.
+bp = Blueprint("audit", __name__)
 
 PER_PAGE = 50
 
@@ -172,25 +174,27 @@ def _links(entries: list[AuditEntry]) -> dict[tuple[str, str], str]:
         wanted.setdefault(e.target_type, set()).add(e.target_id)
     endpoints = current_app.view_functions
     links: dict[tuple[str, str], str] = {}
-    if wanted.get("quote") and "staff.quote" in endpoints:
+    if wanted.get("quote") and "staff.quotes.quote" in endpoints:
         rows = db.session.execute(
             sa.select(Quote.number, Quote.id).where(Quote.number.in_(wanted["quote"]))
         )
         for number, quote_id in rows:
-            links["quote", number] = url_for("staff.quote", quote_id=quote_id)
-    if wanted.get("booking") and "staff.consultation" in endpoints:
+            links["quote", number] = url_for("staff.quotes.quote", quote_id=quote_id)
+    if wanted.get("booking") and "staff.consultations.consultation" in endpoints:
         rows = db.session.execute(
             sa.select(Booking.reference, Booking.id).where(Booking.reference.in_(wanted["booking"]))
         )
         for reference, booking_id in rows:
-            links["booking", reference] = url_for("staff.consultation", booking_id=booking_id)
-    if "staff.order_detail" in endpoints:
+            links["booking", reference] = url_for(
+                "staff.consultations.consultation", booking_id=booking_id
+            )
+    if "staff.orders.order_detail" in endpoints:
         for number in wanted.get("order", ()):
-            links["order", number] = url_for("staff.order_detail", number=number)
-    if "staff.schedule" in endpoints:
+            links["order", number] = url_for("staff.orders.order_detail", number=number)
+    if "staff.schedule.schedule" in endpoints:
         for rep_id in wanted.get("rep_schedule", ()):
             if rep_id.isdigit():
-                links["rep_schedule", rep_id] = url_for("staff.schedule", rep=rep_id)
+                links["rep_schedule", rep_id] = url_for("staff.schedule.schedule", rep=rep_id)
     return links
 
 

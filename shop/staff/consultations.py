@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
@@ -22,9 +22,11 @@ from shop.extensions import db
 from shop.orders.models import Order
 from shop.orders.states import STAFF_LABELS as ORDER_LABELS
 from shop.research.services import trail, trail_for_visitor
-from shop.staff.views import bp
 from shop.unit_of_work import refusals
 from shop.web import page_arg, parse_id
+
+# Nested in the staff blueprint (shop/staff/views.py): endpoints are staff.consultations.<view>.
+bp = Blueprint("consultations", __name__)
 
 
 def _is_manager() -> bool:
@@ -87,7 +89,7 @@ def consultation(booking_id: int):
             services.record_outcome(booking.id, current_user, form.outcome.data, form.notes.data)
         if not refused:
             flash("Notes and outcome saved.", "success")
-            return redirect(url_for("staff.consultation", booking_id=booking.id), 303)
+            return redirect(url_for("staff.consultations.consultation", booking_id=booking.id), 303)
     return render_template("staff/consultation.html", **_context(booking), form=form)
 
 
@@ -147,4 +149,4 @@ def reassign(booking_id: int):
         services.reassign(booking.id, rep_id or 0, current_user, request.form.get("reason", ""))
     if not refused:
         flash("Consultation reassigned; both reps and the buyer are told.", "success")
-    return redirect(url_for("staff.consultation", booking_id=booking.id), 303)
+    return redirect(url_for("staff.consultations.consultation", booking_id=booking.id), 303)

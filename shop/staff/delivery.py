@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from shop.auth.models import User
@@ -30,10 +30,12 @@ from shop.errors import NotFound
 from shop.extensions import db
 from shop.orders.models import Order, OrderLine
 from shop.orders.states import OrderStatus, actor_kind_of
-from shop.staff.views import bp
 from shop.support.models import WarrantyRegistration
 from shop.timefmt import zone_name
 from shop.unit_of_work import flash_form_errors, refusals
+
+# Nested in the staff blueprint (shop/staff/views.py): endpoints are staff.delivery.<view>.
+bp = Blueprint("delivery", __name__)
 
 # --- the panel on the order page ------------------------------------------------------------
 
@@ -149,12 +151,12 @@ def _served(reference: str) -> DeliveryAppointment:
 def _back(number: str, reference: str | None = None):
     back = request.form.get("back")
     if back == "deliveries":
-        return redirect(url_for("staff.deliveries"), 303)
+        return redirect(url_for("staff.delivery.deliveries"), 303)
     if back == "sheet" and reference:
-        return redirect(url_for("staff.delivery_sheet", reference=reference), 303)
+        return redirect(url_for("staff.delivery.delivery_sheet", reference=reference), 303)
     if not can(current_user.role, Permission.VIEW_ORDERS):  # the crew has no order pages
-        return redirect(url_for("staff.deliveries"), 303)
-    return redirect(url_for("staff.order_detail", number=number), 303)
+        return redirect(url_for("staff.delivery.deliveries"), 303)
+    return redirect(url_for("staff.orders.order_detail", number=number), 303)
 
 
 def _me() -> User:

@@ -5,7 +5,7 @@ asking a buyer for a new payment. Routes on the staff blueprint, each with its o
 import secrets
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from shop.auth.roles import Permission
@@ -24,17 +24,19 @@ from shop.payments.models import Payment, TransferReceipt
 from shop.staff import evidence
 from shop.staff.dashboard import hold_rows, order_id_of
 from shop.staff.money_forms import NewPaymentForm, RejectForm, TransferForm
-from shop.staff.views import bp
 from shop.unit_of_work import flash_form_errors, refusals
+
+# Nested in the staff blueprint (shop/staff/views.py): endpoints are staff.money.<view>.
+bp = Blueprint("money", __name__)
 
 
 def new_request_key() -> str:
     return secrets.token_urlsafe(24)
 
 
-@bp.context_processor
-def _money_panels():
-    """What the order page's transfer and evidence panels need beyond the page's own context."""
+def money_panels():
+    """What the order page's transfer and evidence panels need beyond the page's own context
+    (a context processor of the whole staff blueprint: shop/staff/views.py)."""
     return {
         "transfer_request_key": new_request_key,
         "dispute_evidence": evidence.evidence,
@@ -107,7 +109,7 @@ def order_new_payment(number: str):
 
 
 def _to_order(order: Order):
-    return redirect(url_for("staff.order_detail", number=order.number), 303)
+    return redirect(url_for("staff.orders.order_detail", number=order.number), 303)
 
 
 # --- bank transfers ---------------------------------------------------------------------------
@@ -192,7 +194,7 @@ def transfers_page():
         flash(f"Transfer of {amount}{where} recorded and applied.{rest}", "success")
     if from_order and order is not None:
         return _to_order(order)
-    return redirect(url_for("staff.transfers_page"), 303)
+    return redirect(url_for("staff.money.transfers_page"), 303)
 
 
 def _refused_on_order(form: TransferForm):
@@ -200,7 +202,7 @@ def _refused_on_order(form: TransferForm):
     payment = transfers.find_by_reference(form.reference.data or "")
     order = payment and db.session.get(Order, order_id_of(payment.reference) or 0)
     if order is None:
-        return redirect(url_for("staff.transfers_page"), 303)
+        return redirect(url_for("staff.money.transfers_page"), 303)
     return _to_order(order)
 
 
@@ -211,7 +213,7 @@ def _decided(receipt: TransferReceipt):
         order = db.session.get(Order, order_id_of(payment.reference) or 0)
         if order is not None:
             return _to_order(order)
-    return redirect(url_for("staff.transfers_page"), 303)
+    return redirect(url_for("staff.money.transfers_page"), 303)
 
 
 def _receipt_or_404(receipt_id: int) -> TransferReceipt:

@@ -7,7 +7,7 @@ and dispute evidence are panels of the order page, with their own routes and per
 """
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from shop.auth.roles import Permission, can
@@ -30,10 +30,12 @@ from shop.quotes.services import LABELS as QUOTE_LABELS
 from shop.staff import evidence
 from shop.staff.actions import run_action
 from shop.staff.order_forms import MoveForm, NoteForm
-from shop.staff.views import bp
 from shop.timefmt import viewer_zone
 from shop.unit_of_work import flash_form_errors, refusals
 from shop.web import page_arg
+
+# Nested in the staff blueprint (shop/staff/views.py): endpoints are staff.orders.<view>.
+bp = Blueprint("orders", __name__)
 
 
 def desk_orders(user, limit: int = 20) -> list[Order]:
@@ -192,7 +194,7 @@ def _quotes_of(order: Order) -> list[Quote]:
 
 
 def _back(order: Order):
-    return redirect(url_for("staff.order_detail", number=order.number), 303)
+    return redirect(url_for("staff.orders.order_detail", number=order.number), 303)
 
 
 def _may_ever(target: OrderStatus, actor_kind: str) -> bool:

@@ -9,7 +9,7 @@ failure is then written to the timeline and the audit trail (shop.staff.actions.
 import secrets
 
 import sqlalchemy as sa
-from flask import abort, redirect, url_for
+from flask import Blueprint, abort, redirect, url_for
 from flask_login import current_user
 
 from shop.auth.roles import Permission
@@ -22,13 +22,15 @@ from shop.payments import holds, refunds
 from shop.payments.models import Payment, Refund
 from shop.staff.actions import run_action
 from shop.staff.payment_forms import ApproveForm, CaptureForm, RefundForm, RejectForm, VoidForm
-from shop.staff.views import bp
 from shop.unit_of_work import flash_form_errors
 
+# Nested in the staff blueprint (shop/staff/views.py): endpoints are staff.payments.<view>.
+bp = Blueprint("payments", __name__)
 
-@bp.context_processor
-def _payment_panel():
-    """What the order page's payment panel needs beyond the page's own context."""
+
+def payment_panel():
+    """What the order page's payment panel needs beyond the page's own context
+    (a context processor of the whole staff blueprint: shop/staff/views.py)."""
     return {
         "refund_request_key": lambda: secrets.token_urlsafe(24),
         "refund_approval_limit": refunds.approval_limit_cents,
@@ -67,7 +69,7 @@ def _refund(refund_id: int) -> tuple[Order, Refund]:
 
 
 def _back(number: str):
-    return redirect(url_for("staff.order_detail", number=number), 303)
+    return redirect(url_for("staff.orders.order_detail", number=number), 303)
 
 
 @bp.route("/orders/<number>/payments/<id:payment_id>/capture", methods=["POST"])

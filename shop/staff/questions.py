@@ -4,14 +4,16 @@ Reps, support and managers may moderate (MODERATE_QUESTIONS); each move writes a
 through shop.support.questions.
 """
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from shop.auth.roles import Permission
 from shop.auth.session import permission_required
-from shop.staff.views import bp
 from shop.support import questions
 from shop.unit_of_work import refusals
+
+# Nested in the staff blueprint (shop/staff/views.py): endpoints are staff.questions.<view>.
+bp = Blueprint("questions", __name__)
 
 ACTIONS = {"hide": "hidden", "publish": "published"}
 
@@ -31,12 +33,12 @@ def _moderate(setter, item_id: int, what: str):
     status = ACTIONS.get(request.form.get("action", ""))
     if status is None:
         flash("Choose to hide or to publish.", "error")
-        return redirect(url_for("staff.questions_page"), 303)
+        return redirect(url_for("staff.questions.questions_page"), 303)
     with refusals() as refused:
         setter(item_id, status, current_user, reason=(request.form.get("reason") or "")[:500])
     if not refused:
         flash(f"The {what} is {'hidden' if status == 'hidden' else 'published'}.", "success")
-    return redirect(url_for("staff.questions_page"), 303)
+    return redirect(url_for("staff.questions.questions_page"), 303)
 
 
 @bp.route("/questions/<id:question_id>/moderate", methods=["POST"])

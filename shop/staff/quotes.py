@@ -8,7 +8,7 @@ Support staff have no quote pages.
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
@@ -32,10 +32,12 @@ from shop.quotes.staff_forms import (
     ReasonForm,
 )
 from shop.quotes.states import OFFERED, OPEN, QuoteStatus, allowed_moves
-from shop.staff.views import bp
 from shop.timefmt import viewer_zone
 from shop.unit_of_work import Refusal, refusals
 from shop.web import page_arg, parse_id
+
+# Nested in the staff blueprint (shop/staff/views.py): endpoints are staff.quotes.<view>.
+bp = Blueprint("quotes", __name__)
 
 
 def _is_manager() -> bool:
@@ -47,14 +49,14 @@ def _done(message: str, quote_id: int):
     """Say what was done; back to the quote, or to the managers' queue it was decided from."""
     flash(message, "success")
     if request.form.get("next") == "queue" and _is_manager():
-        return redirect(url_for("staff.quote_approvals"), 303)
-    return redirect(url_for("staff.quote", quote_id=quote_id), 303)
+        return redirect(url_for("staff.quotes.quote_approvals"), 303)
+    return redirect(url_for("staff.quotes.quote", quote_id=quote_id), 303)
 
 
 def _after(refused: Refusal, message: str, quote_id: int):
     """Back to the quote after a refusal (already flashed), or `_done` with `message`."""
     if refused:
-        return redirect(url_for("staff.quote", quote_id=quote_id), 303)
+        return redirect(url_for("staff.quotes.quote", quote_id=quote_id), 303)
     return _done(message, quote_id)
 
 
@@ -172,7 +174,7 @@ def quote_new():
         if refused:
             if buyer_id:
                 return redirect(url_for("staff.buyer", user_id=buyer_id), 303)
-            return redirect(url_for("staff.consultation", booking_id=booking_id), 303)
+            return redirect(url_for("staff.consultations.consultation", booking_id=booking_id), 303)
         return _done(f"Quote {quote.number} started.", quote.id)
     if form.validate_on_submit():
         with refusals() as refused:
@@ -327,7 +329,7 @@ def quote_add_line(quote_id: int):
     full = services.get_quote(quote_id, current_user)
     if not form.validate_on_submit():
         flash("Choose an item and a quantity.", "error")
-        return redirect(url_for("staff.quote", quote_id=full.id), 303)
+        return redirect(url_for("staff.quotes.quote", quote_id=full.id), 303)
     with refusals() as refused:
         services.add_line(
             full.id,

@@ -5,7 +5,7 @@ and warranty.py.
 
 import secrets
 
-from flask import redirect, url_for
+from flask import Blueprint, redirect, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.routing import BuildError
@@ -21,10 +21,12 @@ from shop.inputs import amount_cents, parse_id, single_line
 from shop.money import Money
 from shop.payments import refunds
 from shop.staff.actions import run_action
-from shop.staff.views import bp
 from shop.support import returns, warranty
 from shop.support.models import CreditGrant, ReturnRequest, Ticket
 from shop.unit_of_work import flash_form_errors
+
+# Nested in the staff blueprint (shop/staff/views.py): endpoints are staff.returns.<view>.
+bp = Blueprint("returns", __name__)
 
 
 def _strip(value):
@@ -111,9 +113,9 @@ class SerialForm(FlaskForm):
     )
 
 
-@bp.context_processor
-def _after_sale_panels():
-    """What _return.html and _warranty.html need beyond the ticket page's own context."""
+def after_sale_panels():
+    """What _return.html and _warranty.html need beyond the ticket page's own context
+    (a context processor of the whole staff blueprint: shop/staff/views.py)."""
     return {
         "return_panel": returns.panel,
         "warranty_units": warranty.coverage,
@@ -126,7 +128,7 @@ def _after_sale_panels():
 
 def _back(number: str, anchor: str = "return"):
     try:
-        return redirect(url_for("staff.support_ticket", number=number, _anchor=anchor), 303)
+        return redirect(url_for("staff.support.support_ticket", number=number, _anchor=anchor), 303)
     except BuildError:
         return redirect(url_for("staff.home"), 303)
 

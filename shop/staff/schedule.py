@@ -7,7 +7,7 @@ week. Support staff take no bookings and have neither page.
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from shop.auth.models import User
@@ -27,9 +27,11 @@ from shop.consultations.services import CHANNELS
 from shop.db import utcnow
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
-from shop.staff.views import bp
 from shop.unit_of_work import refusals
 from shop.web import parse_id
+
+# Nested in the staff blueprint (shop/staff/views.py): endpoints are staff.schedule.<view>.
+bp = Blueprint("schedule", __name__)
 
 SECTIONS = ("settings", "hours", "exception", "remove_exception", "time_off", "remove_time_off")
 
@@ -160,7 +162,7 @@ def schedule():
         if change is not None:
             flash(change.summary, "success")
             anchor = section.removeprefix("remove_").replace("_", "-")
-            target = url_for("staff.schedule", rep=rep.id if is_manager else None)
+            target = url_for("staff.schedule.schedule", rep=rep.id if is_manager else None)
             return redirect(f"{target}#{anchor}", 303)
         status = 400
         schedule_row = rules.schedule_of(rep.id)

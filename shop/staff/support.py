@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from shop.auth.models import User
@@ -35,12 +35,14 @@ from shop.staff.support_forms import (
     ReplyForm,
     StatusForm,
 )
-from shop.staff.views import bp
 from shop.support import services, sla
 from shop.support.models import PRIORITIES, TICKET_KINDS, TICKET_STATUSES, Ticket, TicketEvent
 from shop.support.states import ACTIVE, TicketStatus, allowed_moves
 from shop.unit_of_work import Refusal, flash_form_errors, refusals, writes
 from shop.web import page_arg
+
+# Nested in the staff blueprint (shop/staff/views.py): endpoints are staff.support.<view>.
+bp = Blueprint("support", __name__)
 
 PER_PAGE = 25
 VIEWS = {"": "Every ticket", "mine": "Assigned to me", "unassigned": "Unassigned"}
@@ -275,7 +277,7 @@ def support_ticket(number: str):
 
 
 def _back(ticket: Ticket):
-    return redirect(url_for("staff.support_ticket", number=ticket.number), 303)
+    return redirect(url_for("staff.support.support_ticket", number=ticket.number), 303)
 
 
 def _acting_on(number: str) -> Ticket:

@@ -1,29 +1,36 @@
-"""Staff desk. Every route here declares the permission it needs; one that declares none is
-refused to everyone (403), so a new route cannot be left open by forgetting."""
+"""Staff desk: its home and buyer pages, and the one place that nests every staff page module's
+blueprint under the staff one (shop/staff/blueprint.py holds that and its guard)."""
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, render_template, request
+from flask import render_template, request
 from flask_login import current_user
 
 from shop.auth.models import User
 from shop.auth.roles import Permission, Role, can
-from shop.auth.session import declared_permissions, permission_required, refuse_unless
+from shop.auth.session import permission_required
 from shop.cart.services import view_cart
 from shop.errors import NotFound
 from shop.extensions import db
+from shop.orders.services import PAYMENT_STATE_LABELS
+from shop.orders.states import STAFF_LABELS as LABELS
 from shop.research.services import trail
+from shop.staff import (
+    audit,
+    consultations,
+    delivery,
+    money,
+    orders,
+    payments,
+    questions,
+    quotes,
+    returns,
+    schedule,
+    support,
+    voice,
+)
+from shop.staff.blueprint import bp
+from shop.staff.dashboard import for_user
 from shop.web import page_arg
-
-bp = Blueprint("staff", __name__)
-
-
-@bp.before_request
-def require_permission():
-    """Guard for the whole blueprint: the view's declared permission, checked before anything
-    else runs; a view (or a method of it) that declares none is refused (deny by default)."""
-    view = current_app.view_functions.get(request.endpoint)
-    # Nothing declared: visitors still go to log in, everyone else gets 403.
-    return refuse_unless(declared_permissions(view, request.method))
 
 
 @bp.route("/")
@@ -35,16 +42,13 @@ def home():
         per_page=25,
         error_out=False,
     )
-    from shop.orders.services import PAYMENT_STATE_LABELS
-    from shop.orders.states import STAFF_LABELS as LABELS
-    from shop.staff.dashboard import for_user
-    from shop.staff.orders import desk_orders
-
     return render_template(
         "staff/home.html",
         buyers=buyers,
         me=current_user,
-        orders=desk_orders(current_user) if can(current_user.role, Permission.BUILD_QUOTES) else [],
+        orders=orders.desk_orders(current_user)
+        if can(current_user.role, Permission.BUILD_QUOTES)
+        else [],
         order_labels=LABELS,
         payment_labels=PAYMENT_STATE_LABELS,
         board=for_user(current_user),
@@ -65,15 +69,27 @@ def buyer(user_id: int):
     )
 
 
-from shop.staff import audit as _audit  # noqa: E402,F401  (its routes on bp)
-from shop.staff import consultations as _consultations  # noqa: E402,F401  (its routes on bp)
-from shop.staff import delivery as _delivery  # noqa: E402,F401  (its routes on bp)
-from shop.staff import money as _money  # noqa: E402,F401  (its routes on bp)
-from shop.staff import orders as _orders  # noqa: E402,F401  (its routes on bp)
-from shop.staff import payments as _payments  # noqa: E402,F401  (its routes on bp)
-from shop.staff import questions as _questions  # noqa: E402,F401  (its routes on bp)
-from shop.staff import quotes as _quotes  # noqa: E402,F401  (its routes on bp)
-from shop.staff import returns as _returns  # noqa: E402,F401  (its routes on bp)
-from shop.staff import schedule as _schedule  # noqa: E402,F401  (its routes on bp)
-from shop.staff import support as _support  # noqa: E402,F401  (its routes on bp)
-from shop.staff import voice as _voice  # noqa: E402,F401  (its routes on bp)
+# The pages, each its own blueprint nested here (endpoints staff.<page>.<view>); the parent's guard
+# (shop/staff/blueprint.py) runs for every one of them. This is the one place that imports them,
+# and none imports this module back.
+for _page in (
+    audit,
+    consultations,
+    delivery,
+    money,
+    orders,
+    payments,
+    questions,
+    quotes,
+    returns,
+    schedule,
+    support,
+    voice,
+):
+    bp.register_blueprint(_page.bp)
+
+# Panels drawn by pages of more than one area (the order page shows payments, transfers and
+# evidence; the ticket page shows returns): their context on the whole staff blueprint.
+bp.context_processor(money.money_panels)
+bp.context_processor(payments.payment_panel)
+bp.context_processor(returns.after_sale_panels)

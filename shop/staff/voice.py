@@ -1,12 +1,14 @@
 """The voice of the buyer: compliments and suggestions per product and category (managers)."""
 
-from flask import render_template, request
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from shop.auth.roles import Permission
 from shop.auth.session import permission_required
-from shop.staff.views import bp
 from shop.support import voice
+
+# Nested in the staff blueprint (shop/staff/views.py): endpoints are staff.voice.<view>.
+bp = Blueprint("voice", __name__)
 
 
 @bp.route("/voice")

@@ -9,6 +9,7 @@ from werkzeug.routing import BuildError
 
 from shop.auth.models import User
 from shop.notifications.services import absolute_url, queue_email
+from shop.support.links import ticket_link_token
 from shop.support.models import Ticket, TicketMessage
 
 
@@ -16,15 +17,13 @@ def buyer_url(ticket: Ticket) -> str:
     """Where the buyer reads the thread: their account's page, or the signed guest link."""
     if ticket.buyer_id is not None:
         return absolute_url("support.thread", number=ticket.number)
-    from shop.support.services import ticket_link_token
-
     return absolute_url("support.guest_thread", token=ticket_link_token(ticket))
 
 
 def staff_url(ticket: Ticket) -> str:
     """The ticket on the staff desk (a plain path while the desk page does not exist yet)."""
     try:
-        return absolute_url("staff.support_ticket", number=ticket.number)
+        return absolute_url("staff.support.support_ticket", number=ticket.number)
     except BuildError:
         base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
         return f"{base}/staff/support/{ticket.number}"
@@ -130,3 +129,15 @@ def assigned(ticket: Ticket, assignee: User, actor):
         desk_url=staff_url(ticket),
         **_labels(),
     )
+
+
+def connect() -> None:
+    """Send these when a ticket changes (shop.support.signals); called at app start.
+    Connecting twice (a second app in the same process) keeps one receiver each."""
+    from shop.support import signals
+
+    signals.ticket_opened.connect(ticket_opened)
+    signals.buyer_wrote.connect(buyer_wrote)
+    signals.staff_replied.connect(staff_replied)
+    signals.status_changed.connect(status_changed)
+    signals.assigned.connect(assigned)

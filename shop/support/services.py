@@ -10,7 +10,6 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
 
 from shop.audit.services import record
 from shop.auth.models import User
@@ -19,7 +18,8 @@ from shop.db import lock_row, utcnow
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
 from shop.orders.models import Order, OrderLine
-from shop.support import emails, states
+from shop.support import signals, states
+from shop.support.links import ticket_for_token, ticket_link_token  # noqa: F401  (their old home)
 from shop.support.models import (
     PRIORITIES,
     TICKET_KINDS,
@@ -244,7 +244,9 @@ def open_ticket(
     routed = f"to {_label(db.session.get(User, rep_id))} (rep)" if rep_id else "to support"
     _event(ticket, "opened", buyer, note=f"{KIND_LABELS[kind]}, routed {routed}")
     db.session.flush()
-    emails.ticket_opened(ticket, message, staff_recipients(ticket), len(attachments))
+    signals.ticket_opened.send(
+        ticket, message=message, recipients=staff_recipients(ticket), attachments=len(attachments)
+    )
     return ticket
 
 
@@ -303,7 +305,12 @@ def post_message(
                 note=f"{STAFF_STATUS_LABELS[before]} → Open (the buyer wrote)",
             )
         db.session.flush()
-        emails.buyer_wrote(ticket, message, staff_recipients(ticket), len(attachments))
+        signals.buyer_wrote.send(
+            ticket,
+            message=message,
+            recipients=staff_recipients(ticket),
+            attachments=len(attachments),
+        )
     elif not internal:
         if ticket.first_responded_at is None:
             ticket.first_responded_at = now
@@ -316,7 +323,7 @@ def post_message(
                 note=f"{STAFF_STATUS_LABELS[TicketStatus.NEW]} → Open (first reply)",
             )
         db.session.flush()
-        emails.staff_replied(ticket, message, len(attachments))
+        signals.staff_replied.send(ticket, message=message, attachments=len(attachments))
     db.session.flush()
     return message
 
@@ -348,7 +355,7 @@ def set_status(
     )
     db.session.flush()
     if notify and status in (TicketStatus.SOLVED, TicketStatus.WAITING_ON_BUYER):
-        emails.status_changed(ticket)
+        signals.status_changed.send(ticket)
     return ticket
 
 
@@ -401,7 +408,7 @@ def reassign(
     )
     db.session.flush()
     if assignee is not None and assignee.id != getattr(actor, "id", None):
-        emails.assigned(ticket, assignee, actor)
+        signals.assigned.send(ticket, assignee=assignee, actor=actor)
     return ticket
 
 
@@ -482,27 +489,6 @@ def buyer_tickets(user_id: int, page: int, per_page: int = 10):
         per_page=per_page,
         error_out=False,
     )
-
-
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="ticket-link")
-
-
-def ticket_link_token(ticket: Ticket) -> str:
-    """The secret of a guest's link to the thread: the ticket and its current link version."""
-    return _serializer().dumps([ticket.id, ticket.link_version])
-
-
-def ticket_for_token(token: str) -> Ticket:
-    try:
-        ticket_id, version = _serializer().loads((token or "")[:200])
-        ticket_id, version = int(ticket_id), int(version)
-    except (BadSignature, ValueError, TypeError):
-        raise NotFound("No such ticket.") from None
-    ticket = db.session.get(Ticket, ticket_id)
-    if ticket is None or ticket.link_version != version:
-        raise NotFound("No such ticket.")
-    return ticket
 
 
 def visible_messages(ticket: Ticket, for_staff: bool) -> list[TicketMessage]:

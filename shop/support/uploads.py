@@ -24,6 +24,7 @@ from werkzeug.utils import secure_filename
 from shop.auth.roles import Permission, can
 from shop.errors import DomainError, NotFound
 from shop.extensions import db
+from shop.support.links import ticket_for_token
 from shop.support.models import Attachment, Ticket, TicketMessage
 
 # Detected content type -> the file name endings accepted for it.
@@ -240,8 +241,6 @@ def _ticket_from_token(token: str | None) -> Ticket | None:
     """The ticket a guest's signed link opens, or None (bad, expired or no link)."""
     if not token or len(token) > 500:
         return None
-    from shop.support.services import ticket_for_token  # services store files through here
-
     try:
         return ticket_for_token(token)
     except DomainError:

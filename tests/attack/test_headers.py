@@ -14,7 +14,7 @@ from shop.auth.roles import Role
 from shop.auth.services import create_user
 from shop.config import ROOT, ConfigError, ProductionConfig, TestConfig
 from shop.extensions import db
-from shop.web import content_security_policy
+from shop.webapp import content_security_policy
 from tests.conftest import PASSWORD, csrf_token
 from tests.production import production_env
 

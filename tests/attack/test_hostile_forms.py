@@ -189,10 +189,10 @@ def test_no_form_answers_a_hostile_value_with_a_server_error(app, db, world):
     assert {
         "delivery.window",
         "checkout.pay_card",
-        "staff.consultations",
-        "staff.transfers_page",
-        "staff.quote",
-        "staff.quote_add_line",
+        "staff.consultations.consultations",
+        "staff.money.transfers_page",
+        "staff.quotes.quote",
+        "staff.quotes.quote_add_line",
     } <= reached
     unique = {}
     for failure in failures:

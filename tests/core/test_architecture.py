@@ -12,6 +12,7 @@ LAYERS = {
     "money": 1,
     "errors": 1,
     "inputs": 1,
+    "links": 1,
     "auth": 2,
     "catalog": 2,
     "notifications": 2,

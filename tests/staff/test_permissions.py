@@ -145,9 +145,9 @@ def test_the_crew_is_granted_only_its_deliveries(app):
         if expected_allowed(Role.CREW, needed(app, rule, method))
     }
     assert reach == {
-        ("staff.deliveries", "GET"),
-        ("staff.delivery_sheet", "GET"),
-        ("staff.delivery_delivered", "POST"),
+        ("staff.delivery.deliveries", "GET"),
+        ("staff.delivery.delivery_sheet", "GET"),
+        ("staff.delivery.delivery_delivered", "POST"),
     }
     money = {
         Permission.CAPTURE_PAYMENT,
