@@ -271,10 +271,7 @@ def _context(full: Quote) -> dict:
     """Everything the builder shows, in a fixed number of queries."""
     shown = parse_id(request.args.get("v")) or full.current_version
     version = next((v for v in full.versions if v.number == shown), services.current(full))
-    try:
-        figures = services.reprice(version)
-    except DomainError:
-        figures = None
+    figures = _priced(version)
     messages = db.session.scalars(
         sa.select(QuoteMessage).where(QuoteMessage.quote_id == full.id).order_by(QuoteMessage.id)
     ).all()
