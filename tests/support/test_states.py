@@ -232,6 +232,9 @@ def test_the_ticket_page_offers_only_the_statuses_the_table_allows(
     html = client.get(f"/staff/support/{ticket.number}").get_data(as_text=True)
     assert _options(html) == {s.value for s in TICKET_MOVES[status]}
     assert ('data-testid="status-form"' in html) is bool(TICKET_MOVES[status])
+    if TICKET_MOVES[status]:  # the list holds only moves: the status it has now is said apart
+        now = services.STAFF_STATUS_LABELS[status].lower()
+        assert f'id="t-status-now">Now {now}; it can move to:</p>' in html
     assert ('data-testid="merge-form"' in html) is (T.CLOSED in TICKET_MOVES[status])
 
 
