@@ -265,6 +265,14 @@ SETTINGS: tuple[Setting, ...] = (
         "by the catalog generation (bench/README.md says how)",
     ),
     Setting(
+        "SHARED_PAGE_RECHECK",
+        1,
+        "seconds during which a worker answers a revalidated catalog page shared by visitors "
+        "(`If-None-Match`, a 304) from the validator it last worked out for that URL, without "
+        "reading the database; 0 reads it every time",
+        clean=_not_negative,
+    ),
+    Setting(
         "UPLOAD_FOLDER",
         str(INSTANCE / "uploads"),
         "where ticket attachments are kept: outside the web root, shared by every server, "
@@ -590,6 +598,9 @@ class TestConfig(Config):
         self.MAIL_TIMEOUT = 5
         self.OUTBOX_SEND_INLINE = True
         self.PUBLIC_BASE_URL = "http://shop.test"
+        # A test that changes the catalog revalidates at once; tests/catalog/test_http_cache.py
+        # turns the window on where it is the subject.
+        self.SHARED_PAGE_RECHECK = 0
         for key, value in overrides.items():
             setattr(self, key, value)
 

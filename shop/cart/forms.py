@@ -4,12 +4,15 @@ import re
 
 from flask import get_flashed_messages
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField
+from wtforms import FieldList, Form, FormField, HiddenField, IntegerField
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 from shop.web import parse_id
 
 QUANTITY_MESSAGE = "Enter a whole number of at least 1."
+# Lines read from one posted cart form: more than any cart holds, few enough to bound the work.
+MAX_LINES = 200
+TYPED_MAX = 12  # characters kept of a refused quantity (a quantity has at most 9)
 # The flash category of a refused add to cart: shown as an error, and the product page also
 # shows it beside its quantity field (other errors flashed there, a full compare list, are not
 # about the quantity).
@@ -67,6 +70,57 @@ class UpdateLineForm(FlaskForm):
         "Quantity",
         validators=[InputRequired(QUANTITY_MESSAGE), NumberRange(min=1, message=QUANTITY_MESSAGE)],
     )
+
+
+class LineQuantityForm(Form):
+    """One line of the cart form (a sub-form: the cart form carries the CSRF token)."""
+
+    line = HiddenField()
+    quantity = QuantityField(
+        "Quantity",
+        validators=[InputRequired(QUANTITY_MESSAGE), NumberRange(min=1, message=QUANTITY_MESSAGE)],
+    )
+
+    def line_id(self) -> int | None:
+        return parse_id(self.line.data)
+
+
+class CartForm(FlaskForm):
+    """Every line's quantity, saved together by the cart's one "Update cart" button."""
+
+    lines = FieldList(FormField(LineQuantityForm), max_entries=MAX_LINES)
+
+    def quantities(self) -> dict[int, int] | None:
+        """{line id: quantity} of valid entries; None when a line id is not one."""
+        out = {}
+        for entry in self.lines:
+            line_id = entry.form.line_id()
+            if line_id is None:
+                return None
+            out[line_id] = entry.form.quantity.data
+        return out
+
+    def typed_by_line(self) -> dict[int, str]:
+        """What was typed in each line's field, to show again beside a refusal."""
+        return {
+            entry.form.line_id(): (entry.form.quantity.raw_data or [""])[0][:TYPED_MAX]
+            for entry in self.lines
+            if entry.form.line_id() is not None
+        }
+
+    def errors_by_line(self) -> dict[int, str]:
+        return {
+            entry.form.line_id(): entry.form.quantity.errors[0]
+            for entry in self.lines
+            if entry.form.quantity.errors and entry.form.line_id() is not None
+        }
+
+
+class RemoveLineForm(FlaskForm):
+    line = HiddenField()
+
+    def line_id(self) -> int | None:
+        return parse_id(self.line.data)
 
 
 class EmptyForm(FlaskForm):

@@ -130,6 +130,50 @@ def set_quantity(cart: Cart, line_id: int, quantity: int) -> CartLine:
     return line
 
 
+class QuantitiesRefused(DomainError):
+    """Quantities the cart form asked for that cannot be had: a message per line."""
+
+    def __init__(self, by_line: dict[int, str]):
+        super().__init__(next(iter(by_line.values())), field="quantity")
+        self.by_line = by_line
+
+
+def set_quantities(cart: Cart, quantities: dict[int, int]) -> int:
+    """Set several lines' quantities at once, all or none; returns how many changed.
+
+    Only a changed quantity is checked: a line the buyer left alone does not stop the others
+    (its own problem, if it has one, shows on the cart as before). Every refused line is
+    named, so the buyer fixes them all in one go.
+    """
+    lines = {
+        line.id: line
+        for line in db.session.scalars(
+            sa.select(CartLine)
+            .where(CartLine.cart_id == cart.id, CartLine.id.in_(list(quantities)))
+            .options(joinedload(CartLine.variant))
+        )
+    }
+    if len(lines) != len(quantities):
+        raise NotFound("No such line in your cart.")
+    changed = {i: q for i, q in quantities.items() if lines[i].quantity != q}
+    available = available_units([lines[i].variant_id for i in changed], cart.held_for)
+    refused = {}
+    for line_id, quantity in changed.items():
+        line = lines[line_id]
+        try:
+            _check_quantity(quantity, available.get(line.variant_id, 0), line.variant)
+        except DomainError as error:
+            refused[line_id] = error.message
+    if refused:
+        raise QuantitiesRefused(refused)
+    for line_id, quantity in changed.items():
+        lines[line_id].quantity = quantity
+    if changed:
+        cart.last_activity_at = utcnow()
+        db.session.flush()
+    return len(changed)
+
+
 def remove_line(cart: Cart, line_id: int) -> None:
     db.session.delete(_line(cart, line_id))
     cart.last_activity_at = utcnow()

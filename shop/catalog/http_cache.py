@@ -34,11 +34,21 @@ renders anything.
   check and comes back to the page, same-origin only, with the session started
   (shop.errors), so the second press works.
 - **It reads only:** the view runs under `shop.db.reading_only` (on SQLite, no write lock).
+- **A revalidation within a second is answered from memory.** Each worker keeps, for
+  `SHARED_PAGE_RECHECK` seconds (1 by default), the validator it last worked out for a URL (and
+  reader's zone), and answers a conditional GET that holds it with a 304 without running the
+  view or reading the database. A page may then be one second older than the `max-age` says,
+  for visitors without a session only; a signed-in buyer, the cart and the checkout read
+  everything fresh. This is what makes a revalidation cheap (the stock a page shows must
+  otherwise be read on every one), which is the traffic a CDN in front sends once its copies
+  are a minute old.
 """
 
 import functools
 import hashlib
+import threading
 
+from cachetools import TTLCache
 from flask import current_app, g, make_response, render_template, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 
@@ -72,6 +82,11 @@ def shared_page(view):
     def shared_when_anonymous(*args, **kwargs):
         if request.method not in ("GET", "HEAD") or brings_session():
             return view(*args, **kwargs)
+        recent = _recent_validators()
+        key = _recent_key()
+        known = recent.get(key) if recent is not None else None
+        if known and request.if_none_match.contains_weak(known):
+            return _not_modified(known)
         g.shared_page = True
         try:
             with reading_only():
@@ -84,6 +99,8 @@ def shared_page(view):
         # public. (The security headers make anything else `private, no-store`.)
         if response.status_code in (200, 304) and etag and not session.modified:
             _make_public(response, etag)
+            if recent is not None:
+                recent.put(key, etag)
         return response
 
     return shared_when_anonymous
@@ -99,6 +116,44 @@ def not_modified(*parts):
     if request.if_none_match.contains_weak(etag):
         return current_app.response_class(status=304)
     return None
+
+
+def _not_modified(etag: str):
+    response = current_app.response_class(status=304)
+    _make_public(response, etag)
+    return response
+
+
+class RecentValidators:
+    """The validators a worker worked out in the last `seconds`, by URL and zone."""
+
+    def __init__(self, seconds: float):
+        self._lock = threading.Lock()
+        self._entries: TTLCache = TTLCache(maxsize=cache.PAGE_ENTRIES, ttl=seconds)
+
+    def get(self, key) -> str | None:
+        with self._lock:
+            return self._entries.get(key)
+
+    def put(self, key, etag: str) -> None:
+        with self._lock:
+            self._entries[key] = etag
+
+
+def _recent_validators() -> RecentValidators | None:
+    seconds = current_app.config.get("SHARED_PAGE_RECHECK", 0)
+    if not seconds:
+        return None
+    extensions = current_app.extensions
+    if "recent_validators" not in extensions:
+        extensions["recent_validators"] = RecentValidators(seconds)
+    return extensions["recent_validators"]
+
+
+def _recent_key() -> tuple:
+    from shop.timefmt import browser_zone, store_zone
+
+    return (request.path, request.query_string, browser_zone() or store_zone())
 
 
 def render_page(template: str, **context) -> str:

@@ -18,6 +18,19 @@ def add(client, variant_id, quantity, **extra):
     return post_form(client, "/cart/add", {"variant_id": variant_id, "quantity": quantity, **extra})
 
 
+def update(client, quantities: dict):
+    """Post the cart's one form: {line id: quantity} for each line it shows."""
+    data = {}
+    for i, (line_id, quantity) in enumerate(quantities.items()):
+        data[f"lines-{i}-line"] = line_id
+        data[f"lines-{i}-quantity"] = quantity
+    return post_form(client, "/cart/update", data)
+
+
+def remove(client, line_id):
+    return post_form(client, "/cart/remove", {"line": line_id})
+
+
 def lines(db):
     return db.session.execute(sa.select(CartLine.variant_id, CartLine.quantity)).all()
 
@@ -30,10 +43,10 @@ def test_visitor_adds_changes_and_removes(client, piano, db):
     assert "Concert Grand" in page and "$85,000.00" in page
     assert 'data-testid="cart-count">2<' in page
     line_id = db.session.scalar(sa.select(CartLine.id))
-    r = post_form(client, f"/cart/lines/{line_id}", {"quantity": 3})
+    r = update(client, {line_id: 3})
     assert r.status_code == 303
     assert "$127,500.00" in client.get("/cart/").get_data(as_text=True)
-    r = post_form(client, f"/cart/lines/{line_id}/remove", {})
+    r = remove(client, line_id)
     assert r.status_code == 303
     assert lines(db) == []
     assert "Your cart is empty" in client.get("/cart/").get_data(as_text=True)
@@ -130,10 +143,10 @@ def test_only_a_refused_quantity_is_shown_beside_the_quantity_field(
 def test_update_above_stock_shows_error_next_to_the_line(client, piano, db):
     add(client, piano.variants[0].id, 1)
     line_id = db.session.scalar(sa.select(CartLine.id))
-    r = post_form(client, f"/cart/lines/{line_id}", {"quantity": "7"})
+    r = update(client, {line_id: "7"})
     assert r.status_code == 400
     assert "Only 3 units are available." in r.get_data(as_text=True)
-    r = post_form(client, f"/cart/lines/{line_id}", {"quantity": "abc"})
+    r = update(client, {line_id: "abc"})
     assert r.status_code == 400 and "whole number" in r.get_data(as_text=True)
     assert lines(db) == [(piano.variants[0].id, 1)]
 
@@ -157,9 +170,84 @@ def test_unknown_or_foreign_lines_are_404(client, app, piano, db, make_product):
     other = app.test_client()
     add(other, piano.variants[0].id, 1)
     foreign_line = db.session.scalar(sa.select(CartLine.id))
-    r = post_form(client, f"/cart/lines/{foreign_line}/remove", {})
+    r = remove(client, foreign_line)
     assert r.status_code == 404
     assert len(lines(db)) == 1
+
+
+@pytest.fixture
+def two_lines(client, piano, make_product, db):
+    """A cart of the piano (3 in stock) and a bench (5 in stock), one of each."""
+    bench = make_product(piano.category, name="Piano Bench", price_cents=900_00, stock=5)
+    add(client, piano.variants[0].id, 1)
+    add(client, bench.variants[0].id, 1)
+    ids = dict(db.session.execute(sa.select(CartLine.variant_id, CartLine.id)).all())
+    return ids[piano.variants[0].id], ids[bench.variants[0].id]
+
+
+@pytest.mark.both_dbs
+def test_one_update_saves_every_quantity_typed(client, piano, db, two_lines):
+    piano_line, bench_line = two_lines
+    r = update(client, {piano_line: 2, bench_line: 4})
+    assert r.status_code == 303
+    assert dict(db.session.execute(sa.select(CartLine.id, CartLine.quantity)).all()) == {
+        piano_line: 2,
+        bench_line: 4,
+    }
+    page = client.get("/cart/").get_data(as_text=True)
+    assert "Quantities updated." in page and "$88,600.00" in page  # 2 x 42,500 + 4 x 900
+
+
+def test_a_refused_line_saves_none_and_says_why_beside_it(client, db, two_lines):
+    piano_line, bench_line = two_lines
+    r = update(client, {piano_line: 7, bench_line: 2})
+    assert r.status_code == 400
+    page = r.get_data(as_text=True)
+    assert f'id="qty-{piano_line}-error">Only 3 units are available.<' in page
+    assert f'id="qty-{bench_line}-error"' not in page
+    # What was typed stays in both fields, to correct rather than type again.
+    assert re.search(rf'id="qty-{piano_line}" name="lines-0-quantity" [^>]*value="7"', page)
+    assert re.search(rf'id="qty-{bench_line}" name="lines-1-quantity" [^>]*value="2"', page)
+    assert sorted(q for _, q in lines(db)) == [1, 1]  # all or nothing
+    r = update(client, {piano_line: "abc", bench_line: 0})
+    assert r.status_code == 400
+    page = r.get_data(as_text=True)
+    assert f'id="qty-{piano_line}-error">Enter a whole number of at least 1.<' in page
+    assert f'id="qty-{bench_line}-error">Enter a whole number of at least 1.<' in page
+    assert sorted(q for _, q in lines(db)) == [1, 1]
+
+
+def test_a_line_left_alone_does_not_stop_the_others(client, piano, db, two_lines):
+    piano_line, bench_line = two_lines
+    update(client, {piano_line: 3, bench_line: 1})
+    piano.variants[0].stock_on_hand = 1  # units were sold elsewhere: the piano line asks too many
+    db.session.commit()
+    assert "Only 1 available now." in client.get("/cart/").get_data(as_text=True)
+    assert update(client, {piano_line: 3, bench_line: 2}).status_code == 303
+    assert dict(db.session.execute(sa.select(CartLine.id, CartLine.quantity)).all()) == {
+        piano_line: 3,
+        bench_line: 2,
+    }
+
+
+def test_another_carts_line_or_a_bad_id_in_the_form_is_404(app, client, piano, db, two_lines):
+    other = app.test_client()
+    add(other, piano.variants[0].id, 1)
+    foreign = db.session.scalar(sa.select(sa.func.max(CartLine.id)))
+    piano_line, _ = two_lines
+    assert update(client, {piano_line: 2, foreign: 2}).status_code == 404
+    assert update(client, {"x": 2}).status_code == 404
+    assert remove(client, "x").status_code == 404
+    assert sorted(q for _, q in lines(db)) == [1, 1, 1]
+
+
+def test_the_cart_shows_a_renamed_product_at_once(client, piano, db):
+    add(client, piano.variants[0].id, 1)
+    assert "Concert Grand" in client.get("/cart/").get_data(as_text=True)
+    piano.name = "Concert Grand D-274"
+    db.session.commit()
+    page = client.get("/cart/").get_data(as_text=True)
+    assert ">Concert Grand D-274</a>" in page
 
 
 def test_visitor_cart_merges_into_buyer_cart_at_login(
@@ -215,8 +303,8 @@ def test_every_form_carries_the_pages_one_token_and_each_post_still_checks_it(
     add(client, piano.variants[0].id, 1)
     add(client, other.variants[0].id, 1)
     page = client.get("/cart/").get_data(as_text=True)
-    # A form for each line (Remove is its second button) and the quote request: the token
-    # rendered once.
+    # The cart's one form, the form its Remove buttons belong to, and the quote request: the
+    # token rendered once.
     tokens = re.findall(r'name="csrf_token" value="([^"]+)"', page)
     assert len(tokens) == 3 and set(tokens) == {CSRF_RE.search(page).group(1)}
     ids = re.findall(r' id="([^"]+)"', page)
@@ -224,9 +312,10 @@ def test_every_form_carries_the_pages_one_token_and_each_post_still_checks_it(
     line_id = db.session.scalar(
         sa.select(CartLine.id).where(CartLine.variant_id == piano.variants[0].id)
     )
-    for path in (f"/cart/lines/{line_id}", f"/cart/lines/{line_id}/remove"):
+    posted = {"lines-0-line": line_id, "lines-0-quantity": "3", "line": line_id}
+    for path in ("/cart/update", "/cart/remove"):
         for forged in ({}, {"csrf_token": "forged"}):
-            r = client.post(path, data={"quantity": "3", **forged})
+            r = client.post(path, data={**posted, **forged})
             assert r.status_code == 400 and "Your form expired" in r.get_data(as_text=True)
     assert sorted(lines(db)) == sorted([(piano.variants[0].id, 1), (other.variants[0].id, 1)])
 
@@ -266,14 +355,14 @@ def test_every_line_carries_its_sessions_token_and_shows_what_changed(app, clien
         assert tokens == {CSRF_RE.search(page).group(1)}
     assert CSRF_RE.search(first).group(1) != CSRF_RE.search(theirs).group(1)
     line_id = db.session.scalar(sa.select(CartLine.id).order_by(CartLine.id))
-    assert post_form(client, f"/cart/lines/{line_id}", {"quantity": 2}).status_code == 303
+    assert update(client, {line_id: 2}).status_code == 303
     page = client.get("/cart/").get_data(as_text=True)
     assert 'value="2"' in page and "$85,000.00" in page
     # A price change shows at once, and so does a refused update's error on its line.
     piano.variants[0].price_cents = 40_000_00
     db.session.commit()
     assert "$80,000.00" in client.get("/cart/").get_data(as_text=True)
-    r = post_form(client, f"/cart/lines/{line_id}", {"quantity": 9})
+    r = update(client, {line_id: 9})
     assert r.status_code == 400 and "Only 3 units are available" in r.get_data(as_text=True)
     assert "Only 3 units are available" not in client.get("/cart/").get_data(as_text=True)
 

@@ -1,6 +1,7 @@
 """Catalog pages of visitors without a session are cacheable by anyone (shop.catalog.http_cache)."""
 
 import re
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -236,3 +237,34 @@ def test_the_shared_page_of_a_missing_product_is_a_404(bare):
     page = bare.get("/p/no-such-boat")
     assert page.status_code == 404
     assert "public" not in page.headers["Cache-Control"]
+
+
+@pytest.mark.both_dbs
+def test_a_revalidation_within_the_recheck_window_reads_nothing(
+    app, bare, client, db, boat, query_counter
+):
+    app.config["SHARED_PAGE_RECHECK"] = 1  # production's default: a second
+    url = f"/p/{boat.slug}"
+    first = bare.get(url)
+    etag = first.headers["ETag"]
+    with query_counter() as statements:
+        again = bare.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and statements == []
+    assert_public(again)
+    assert again.headers["ETag"] == etag
+    # Another URL, or a validator the worker did not work out, is not answered from memory.
+    assert bare.get(url, headers={"If-None-Match": 'W/"other"'}).status_code == 200
+    assert bare.get(url + "?variant=1", headers={"If-None-Match": etag}).status_code == 200
+    for variant in db.session.scalars(sa.select(Variant).where(Variant.product_id == boat.id)):
+        variant.stock_on_hand = 0
+    db.session.commit()
+    # Within the second, a visitor's revalidation may still hear "not modified"; a visitor
+    # with a session reads the stock fresh.
+    assert bare.get(url, headers={"If-None-Match": etag}).status_code == 304
+    assert "Set-Cookie" in client.get("/visit").headers  # this visitor now has a session
+    own = client.get(url, headers={"If-None-Match": etag})
+    assert own.status_code == 200 and "Every version is sold out right now." in own.text
+    time.sleep(1.1)
+    now = bare.get(url, headers={"If-None-Match": etag})
+    assert now.status_code == 200 and "Every version is sold out right now." in now.text
+    assert now.headers["ETag"] != etag

@@ -199,7 +199,8 @@ def test_a_changed_cart_replaces_the_unpaid_order_and_its_hold(
     from shop.cart.models import CartLine
 
     cart_line = db.session.scalar(sa.select(CartLine.id).where(CartLine.variant_id == line_id))
-    post_form(client, f"/cart/lines/{cart_line}", {"quantity": 2})
+    r = post_form(client, "/cart/update", {"lines-0-line": cart_line, "lines-0-quantity": 2})
+    assert r.status_code == 303
     assert client.get("/checkout/").status_code == 302
     post_form(client, "/checkout/contact", CONTACT)
     post_form(client, "/checkout/address", ADDRESS)
