@@ -267,9 +267,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "SHARED_PAGE_RECHECK",
         1,
-        "seconds during which a worker answers a revalidated catalog page shared by visitors "
-        "(`If-None-Match`, a 304) from the validator it last worked out for that URL, without "
-        "reading the database; 0 reads it every time",
+        "seconds during which a worker serves a catalog page shared by visitors without a "
+        "session (and its 304 to a revalidation) from the copy it last worked out for that URL, "
+        "without reading the database; 0 works each one out",
         clean=_not_negative,
     ),
     Setting(

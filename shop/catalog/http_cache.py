@@ -34,19 +34,21 @@ renders anything.
   check and comes back to the page, same-origin only, with the session started
   (shop.errors), so the second press works.
 - **It reads only:** the view runs under `shop.db.reading_only` (on SQLite, no write lock).
-- **A revalidation within a second is answered from memory.** Each worker keeps, for
-  `SHARED_PAGE_RECHECK` seconds (1 by default), the validator it last worked out for a URL (and
-  reader's zone), and answers a conditional GET that holds it with a 304 without running the
-  view or reading the database. A page may then be one second older than the `max-age` says,
-  for visitors without a session only; a signed-in buyer, the cart and the checkout read
-  everything fresh. This is what makes a revalidation cheap (the stock a page shows must
-  otherwise be read on every one), which is the traffic a CDN in front sends once its copies
-  are a minute old.
+- **Within a second, a shared page is served from memory.** Each worker keeps, for
+  `SHARED_PAGE_RECHECK` seconds (1 by default), the page it last worked out for a URL and
+  reader's zone, with its validator, and answers the next visitors without a session from it:
+  a 304 to a conditional GET that holds the validator, the page itself to any other, without
+  running the view or reading the database. A page may then be one second older than the
+  `max-age` says, for visitors without a session only; a signed-in buyer, the cart and the
+  checkout read everything fresh. This is what a CDN in front would do for a minute, done for
+  a second where there is none; it is also what makes a revalidation cheap (the stock a page
+  shows must otherwise be read for every one).
 """
 
 import functools
 import hashlib
 import threading
+from dataclasses import dataclass
 
 from cachetools import TTLCache
 from flask import current_app, g, make_response, render_template, request, session, url_for
@@ -82,11 +84,13 @@ def shared_page(view):
     def shared_when_anonymous(*args, **kwargs):
         if request.method not in ("GET", "HEAD") or brings_session():
             return view(*args, **kwargs)
-        recent = _recent_validators()
+        recent = _recent_pages()
         key = _recent_key()
-        known = recent.get(key) if recent is not None else None
-        if known and request.if_none_match.contains_weak(known):
-            return _not_modified(known)
+        kept = recent.get(key) if recent is not None else None
+        if kept is not None:
+            answer = kept.answer(request.if_none_match)
+            if answer is not None:
+                return answer
         g.shared_page = True
         try:
             with reading_only():
@@ -100,7 +104,7 @@ def shared_page(view):
         if response.status_code in (200, 304) and etag and not session.modified:
             _make_public(response, etag)
             if recent is not None:
-                recent.put(key, etag)
+                recent.keep(key, etag, response)
         return response
 
     return shared_when_anonymous
@@ -118,36 +122,55 @@ def not_modified(*parts):
     return None
 
 
-def _not_modified(etag: str):
-    response = current_app.response_class(status=304)
-    _make_public(response, etag)
-    return response
+@dataclass(frozen=True)
+class KeptPage:
+    """A shared page as a worker last worked it out: its validator, and its body when the
+    worker rendered it (a 304 it answered leaves only the validator)."""
+
+    etag: str
+    body: bytes | None
+    mimetype: str
+
+    def answer(self, if_none_match):
+        """The 304 or the page itself for this request, or None (the view must run)."""
+        if if_none_match.contains_weak(self.etag):
+            response = current_app.response_class(status=304)
+        elif self.body is not None:
+            response = current_app.response_class(self.body, mimetype=self.mimetype)
+        else:
+            return None
+        _make_public(response, self.etag)
+        return response
 
 
-class RecentValidators:
-    """The validators a worker worked out in the last `seconds`, by URL and zone."""
+class RecentPages:
+    """The shared pages a worker worked out in the last `seconds`, by URL and zone."""
 
     def __init__(self, seconds: float):
         self._lock = threading.Lock()
         self._entries: TTLCache = TTLCache(maxsize=cache.PAGE_ENTRIES, ttl=seconds)
 
-    def get(self, key) -> str | None:
+    def get(self, key) -> KeptPage | None:
         with self._lock:
             return self._entries.get(key)
 
-    def put(self, key, etag: str) -> None:
+    def keep(self, key, etag: str, response) -> None:
+        body = response.get_data() if response.status_code == 200 else None
         with self._lock:
-            self._entries[key] = etag
+            known = self._entries.get(key)
+            if body is None and known is not None and known.etag == etag:
+                body = known.body  # a 304 for the page it holds: keep the page
+            self._entries[key] = KeptPage(etag, body, response.mimetype)
 
 
-def _recent_validators() -> RecentValidators | None:
+def _recent_pages() -> RecentPages | None:
     seconds = current_app.config.get("SHARED_PAGE_RECHECK", 0)
     if not seconds:
         return None
     extensions = current_app.extensions
-    if "recent_validators" not in extensions:
-        extensions["recent_validators"] = RecentValidators(seconds)
-    return extensions["recent_validators"]
+    if "recent_pages" not in extensions:
+        extensions["recent_pages"] = RecentPages(seconds)
+    return extensions["recent_pages"]
 
 
 def _recent_key() -> tuple:
