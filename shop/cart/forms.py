@@ -65,13 +65,6 @@ class AddToCartForm(FlaskForm):
         return parse_id(self.variant_id.data)
 
 
-class UpdateLineForm(FlaskForm):
-    quantity = QuantityField(
-        "Quantity",
-        validators=[InputRequired(QUANTITY_MESSAGE), NumberRange(min=1, message=QUANTITY_MESSAGE)],
-    )
-
-
 class LineQuantityForm(Form):
     """One line of the cart form (a sub-form: the cart form carries the CSRF token)."""
 

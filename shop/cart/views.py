@@ -36,7 +36,11 @@ from shop.web import owner, safe_next
 bp = Blueprint("cart", __name__)
 
 
-def _render_cart(status: int = 200, errors: dict | None = None, typed: dict | None = None):
+def render_cart(
+    status: int = 200, errors: dict | None = None, typed: dict | None = None, **context
+):
+    """The cart page: `errors` and `typed` by line id (a refused update), and what another
+    form posted from it brings back (the quote request's `quote_form`)."""
     view = view_cart(**owner())
     g.cart_count = view.units  # the header's count (shop.web): known already, no second query
     generation()  # read with the lines, unless the cart is empty: the header's categories need it
@@ -46,6 +50,7 @@ def _render_cart(status: int = 200, errors: dict | None = None, typed: dict | No
         items=_item_cells(view.rows),
         line_errors=errors or {},
         typed=typed or {},
+        **context,
     ), status
 
 
@@ -65,7 +70,7 @@ def _item_cells(rows) -> dict[int, Markup]:
 
 @bp.route("/")
 def show():
-    return _render_cart()
+    return render_cart()
 
 
 @bp.route("/add", methods=["POST"])
@@ -106,14 +111,14 @@ def update():
         errors = form.errors_by_line()
         if not errors:  # no lines, too many, or a line id that is not one
             raise NotFound("No such line in your cart.")
-        return _render_cart(400, errors, form.typed_by_line())
+        return render_cart(400, errors, form.typed_by_line())
     quantities = form.quantities()
     if quantities is None:
         raise NotFound("No such line in your cart.")
     with refusals(flash_it=False) as refused:  # shown beside each refused line's quantity
         changed = set_quantities(get_or_create_cart(**owner()), quantities)
     if refused:
-        return _render_cart(400, getattr(refused.error, "by_line", {}), form.typed_by_line())
+        return render_cart(400, getattr(refused.error, "by_line", {}), form.typed_by_line())
     if changed:
         flash("Quantity updated." if changed == 1 else "Quantities updated.", "success")
     return redirect(url_for("cart.show")), 303

@@ -11,8 +11,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from shop.cart.forms import EmptyForm, UpdateLineForm
 from shop.cart.services import view_cart
+from shop.cart.views import render_cart
 from shop.extensions import limiter
 from shop.inputs import single_line
 from shop.quotes import buyer
@@ -79,14 +79,7 @@ class DeclineForm(FlaskForm):
 
 
 def _cart_page(form: RequestQuoteForm, status: int):
-    return render_template(
-        "cart/cart.html",
-        view=view_cart(**owner()),
-        line_errors={},
-        update_form=UpdateLineForm(),
-        remove_form=EmptyForm(),
-        quote_form=form,
-    ), status
+    return render_cart(status, quote_form=form)
 
 
 @bp.route("/request", methods=["POST"])
