@@ -72,20 +72,8 @@ def buyer(user_id: int):
 # The pages, each its own blueprint nested here (endpoints staff.<page>.<view>); the parent's guard
 # (shop/staff/blueprint.py) runs for every one of them. This is the one place that imports them,
 # and none imports this module back.
-for _page in (
-    audit,
-    consultations,
-    delivery,
-    money,
-    orders,
-    payments,
-    questions,
-    quotes,
-    returns,
-    schedule,
-    support,
-    voice,
-):
+for _page in (audit, consultations, delivery, money, orders, payments, questions, quotes,
+              returns, schedule, support, voice):  # fmt: skip
     bp.register_blueprint(_page.bp)
 
 # Panels drawn by pages of more than one area (the order page shows payments, transfers and
